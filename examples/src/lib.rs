@@ -1,0 +1,1 @@
+//! Model zoo used by the examples and benches.

@@ -1,0 +1,1 @@
+//! PyTorch checkpoints into candle.

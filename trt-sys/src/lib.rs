@@ -1,0 +1,1 @@
+//! Raw FFI to TensorRT through a C shim. See the crate README.
