@@ -1,1 +1,101 @@
-fn main() {}
+//! Project automation for candle2trt: `cargo xtask <command>`.
+//!
+//! - `setup [--cuda]`  provisions TensorRT-RTX, TensorRT headers (and with `--cuda`, nvcc + CUDA headers and link
+//!   stubs) into the git-ignored `.deps/` folder; idempotent, a second run does no network work.
+//! - `demo`            setup, then converts the brief's SimpleCNN into `simple_cnn.engine` and reports.
+//! - `test [--cuda]`   setup, then every test: the workspace with TRT-RTX 1.7 headers, `trt-sys`/`trt` against the
+//!   TensorRT 11.4 (Enterprise) headers, and with `--cuda` the CUDA code path compiled and linted.
+//! - `bindgen [--check]` regenerates `trt-sys/src/bindings.rs` from the shim's C header (or checks it is current).
+
+mod bindings;
+mod cuda_stubs;
+mod deps;
+mod testrun;
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("xtask: error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (cmd, rest) = match args.split_first() {
+        Some((c, r)) => (c.as_str(), r),
+        None => {
+            print_help();
+            return Ok(());
+        }
+    };
+    let flag = |name: &str| rest.iter().any(|a| a == name);
+    let root = workspace_root();
+    match cmd {
+        "setup" => {
+            let d = deps::setup(&root, flag("--cuda"))?;
+            d.report();
+        }
+        "demo" => {
+            let d = deps::setup(&root, false)?;
+            d.report();
+            let extra: Vec<&String> = rest.iter().collect();
+            let mut c = cargo(&d);
+            c.args([
+                "run",
+                "--package",
+                "candle2trt-examples",
+                "--example",
+                "01_simple_cnn",
+                "--",
+            ]);
+            c.args(extra);
+            status(c, "the SimpleCNN demo")?;
+        }
+        "test" => {
+            let d = deps::setup(&root, flag("--cuda"))?;
+            d.report();
+            testrun::all(&root, &d, flag("--cuda"))?;
+        }
+        "bindgen" => bindings::generate(&root, flag("--check"))?,
+        "help" | "--help" | "-h" => print_help(),
+        other => bail!("unknown command `{other}`; run `cargo xtask help`"),
+    }
+    Ok(())
+}
+
+fn print_help() {
+    println!(
+        "cargo xtask <command>\n\n  setup [--cuda]     provision TensorRT-RTX, headers (and CUDA tools) into .deps/\n  demo               convert the SimpleCNN into simple_cnn.engine and report\n  test [--cuda]      run every test (with --cuda: also compile the CUDA path)\n  bindgen [--check]  regenerate trt-sys/src/bindings.rs (or check it is current)"
+    );
+}
+
+/// The workspace root: xtask lives one level below it.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits inside the workspace")
+        .to_path_buf()
+}
+
+/// A `cargo` command with the environment the provisioned dependencies need.
+pub fn cargo(d: &deps::Provisioned) -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(&d.root);
+    d.apply_env(&mut c);
+    c
+}
+
+/// Runs a command to completion, failing with what it was for.
+pub fn status(mut c: Command, what: &str) -> Result<()> {
+    let st = c
+        .status()
+        .with_context(|| format!("starting {what}: {c:?}"))?;
+    if !st.success() {
+        bail!("{what} failed ({st})");
+    }
+    Ok(())
+}

@@ -1,0 +1,478 @@
+//! Provisioning into `.deps/`: pinned pip wheels (hash-checked) and the TensorRT headers published inside the
+//! `trtx-sys` crate. Every step writes into a temporary folder and renames it into place when complete, so an
+//! interrupted run leaves nothing half-made and a second run finds everything and touches no network.
+
+use anyhow::{bail, ensure, Context, Result};
+use sha2::{Digest, Sha256};
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A pinned wheel from the Python package index.
+struct Wheel {
+    requirement: &'static str,
+    file: &'static str,
+    sha256: &'static str,
+}
+
+const TRT_RTX: Wheel = Wheel {
+    requirement: "tensorrt-rtx-cu13-libs==1.7.1.116",
+    file: "tensorrt_rtx_cu13_libs-1.7.1.116-py3-none-manylinux_2_28_x86_64.whl",
+    sha256: "e3fd45fed001240d63304e77a2d4006319b839994237cb294b6e7ad72acaabcd",
+};
+
+const LIBCLANG: Wheel = Wheel {
+    requirement: "libclang==18.1.1",
+    file: "libclang-18.1.1-py2.py3-none-manylinux2010_x86_64.whl",
+    sha256: "c533091d8a3bbf7460a00cb6c1a71da93bffe148f172c7d03b1c31fbf8aa2a0b",
+};
+
+/// nvcc, CUDA headers and libdevice matching the GPU machine's CUDA 13.0 driver (a newer nvcc emits PTX the 580
+/// driver rejects).
+const CUDA: [Wheel; 5] = [
+    Wheel {
+        requirement: "nvidia-cuda-nvcc==13.0.88",
+        file: "nvidia_cuda_nvcc-13.0.88-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl",
+        sha256: "56fe502eb77625a12f25172caa3cdddb4e4c8ba2c8c17dba44b164761b380f03",
+    },
+    Wheel {
+        requirement: "nvidia-cuda-runtime==13.0.96",
+        file: "nvidia_cuda_runtime-13.0.96-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl",
+        sha256: "7f82250d7782aa23b6cfe765ecc7db554bd3c2870c43f3d1821f1d18aebf0548",
+    },
+    Wheel {
+        requirement: "nvidia-cuda-crt==13.0.88",
+        file: "nvidia_cuda_crt-13.0.88-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl",
+        sha256: "2c8043c7c9e02492716426e9919fc78d2c5b3b2a7a768a88e952676b08aa55a4",
+    },
+    Wheel {
+        requirement: "nvidia-nvvm==13.0.88",
+        file: "nvidia_nvvm-13.0.88-py3-none-manylinux2010_x86_64.manylinux_2_12_x86_64.whl",
+        sha256: "c5f41ffeb6466944a026dfa5317d7d85355c119bbec279205d22f1869d1054e0",
+    },
+    Wheel {
+        requirement: "nvidia-cuda-cccl==13.0.85",
+        file: "nvidia_cuda_cccl-13.0.85-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl",
+        sha256: "e0da7ad981f3a8aff08241b5bfc1af868742a63e2762f53a5171c492ef242649",
+    },
+];
+
+/// The crate whose published source carries TensorRT's headers, and the header sets taken from it.
+const HEADERS_CRATE: (&str, &str) = ("trtx-sys", "=0.9.1+rtx1.7");
+const HEADER_SETS: [&str; 2] = ["TRT-RTX-1.7", "TRT-Enterprise-11.4"];
+
+/// Where everything ended up.
+pub struct Provisioned {
+    /// Workspace root.
+    pub root: PathBuf,
+    /// Folder holding the TensorRT library (provisioned, or the user's own).
+    pub trt_lib_dir: Option<PathBuf>,
+    /// Header folder used for the main build (TRT-RTX 1.7 unless the user brings their own).
+    pub include_dir: PathBuf,
+    /// The TensorRT 11.4 headers, for the second-flavor build.
+    pub enterprise_include_dir: PathBuf,
+    /// What was used, one line each, for the report.
+    pub used: Vec<String>,
+    /// CUDA toolkit root (nvcc, headers) when `--cuda` was given.
+    pub cuda_root: Option<PathBuf>,
+    /// Link-time stub libraries for the CUDA libraries cudarc links.
+    pub cuda_stubs: Option<PathBuf>,
+}
+
+impl Provisioned {
+    /// Prints what is used from where.
+    pub fn report(&self) {
+        for u in &self.used {
+            println!("xtask: {u}");
+        }
+    }
+
+    /// Environment for cargo and the programs it runs. Values the user set explicitly are left alone.
+    pub fn apply_env(&self, c: &mut Command) {
+        c.env("CANDLE2TRT_DEPS", self.root.join(".deps"));
+        if std::env::var_os("TENSORRT_INCLUDE_DIR").is_none()
+            && std::env::var_os("TENSORRT_ROOT").is_none()
+        {
+            c.env("TENSORRT_INCLUDE_DIR", &self.include_dir);
+        }
+        if let Some(dir) = &self.trt_lib_dir {
+            if std::env::var_os("TENSORRT_LIB_DIR").is_none()
+                && std::env::var_os("TENSORRT_LIBRARY").is_none()
+            {
+                c.env("TENSORRT_LIB_DIR", dir);
+            }
+        }
+        if let Some(cuda) = &self.cuda_root {
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            let mut paths = vec![cuda.join("bin")];
+            paths.extend(std::env::split_paths(&path));
+            c.env(
+                "PATH",
+                std::env::join_paths(paths).expect("PATH entries without ':'"),
+            );
+            c.env("CUDA_ROOT", cuda)
+                .env("CUDA_HOME", cuda)
+                .env("CUDA_PATH", cuda);
+            if std::env::var_os("CUDA_COMPUTE_CAP").is_none() {
+                c.env("CUDA_COMPUTE_CAP", "90");
+            }
+        }
+        if let Some(stubs) = &self.cuda_stubs {
+            // Only the linker sees the stubs; at run time the GPU machine's real libraries are found by soname.
+            let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
+            flags.push_str(&format!(" -L native={}", stubs.display()));
+            c.env("RUSTFLAGS", flags.trim());
+        }
+    }
+}
+
+/// Provisions everything the build and tests need; with `cuda`, also the CUDA toolchain for candle's CUDA backend.
+pub fn setup(root: &Path, cuda: bool) -> Result<Provisioned> {
+    let deps = root.join(".deps");
+    fs::create_dir_all(&deps).with_context(|| format!("creating {}", deps.display()))?;
+    let mut used = Vec::new();
+
+    // Headers: always fetched (the TensorRT 11.4 set is needed for the second-flavor build in any case).
+    let headers = deps.join("trt-headers");
+    if !headers.join(".complete").exists() {
+        fetch_headers(&deps, &headers)?;
+    }
+    for set in HEADER_SETS {
+        ensure!(
+            headers.join(set).join("NvInfer.h").exists(),
+            "{} lacks {set}/NvInfer.h; delete {} and run `cargo xtask setup` again",
+            headers.display(),
+            headers.display()
+        );
+    }
+
+    let user_root = std::env::var_os("TENSORRT_ROOT").map(PathBuf::from);
+    let user_include = std::env::var_os("TENSORRT_INCLUDE_DIR").map(PathBuf::from);
+    let user_lib = std::env::var_os("TENSORRT_LIB_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("TENSORRT_LIBRARY").map(PathBuf::from));
+
+    let include_dir = match (&user_include, &user_root) {
+        (Some(inc), _) => {
+            used.push(format!(
+                "TensorRT headers: {} (from TENSORRT_INCLUDE_DIR)",
+                inc.display()
+            ));
+            inc.clone()
+        }
+        (None, Some(r)) => {
+            used.push(format!(
+                "TensorRT headers: {}/include (from TENSORRT_ROOT)",
+                r.display()
+            ));
+            r.join("include")
+        }
+        (None, None) => {
+            let inc = headers.join(HEADER_SETS[0]);
+            used.push(format!(
+                "TensorRT headers: {} (provisioned from crates.io {})",
+                inc.display(),
+                HEADERS_CRATE.0
+            ));
+            inc
+        }
+    };
+
+    let trt_lib_dir = match (&user_lib, &user_root) {
+        (Some(l), _) => {
+            used.push(format!(
+                "TensorRT library: {} (from the environment)",
+                l.display()
+            ));
+            None
+        }
+        (None, Some(r)) => {
+            used.push(format!(
+                "TensorRT library: {}/lib (from TENSORRT_ROOT)",
+                r.display()
+            ));
+            Some(r.join("lib"))
+        }
+        (None, None) => {
+            let dir = deps.join("tensorrt-rtx");
+            if !dir.join(".complete").exists() {
+                install_wheels(&deps, &dir, &[&TRT_RTX], |name| {
+                    name.starts_with("tensorrt_rtx_libs/")
+                })?;
+            }
+            let lib_dir = dir.join("tensorrt_rtx_libs");
+            ensure!(
+                lib_dir.join("libtensorrt_rtx.so.1").exists(),
+                "{} lacks libtensorrt_rtx.so.1",
+                lib_dir.display()
+            );
+            used.push(format!(
+                "TensorRT library: {}/libtensorrt_rtx.so.1 (pip {})",
+                lib_dir.display(),
+                TRT_RTX.requirement
+            ));
+            Some(lib_dir)
+        }
+    };
+
+    let (cuda_root, cuda_stubs) = if cuda {
+        let dir = deps.join("cuda");
+        if !dir.join(".complete").exists() {
+            let wheels: Vec<&Wheel> = CUDA.iter().collect();
+            install_wheels(&deps, &dir, &wheels, |name| name.starts_with("nvidia/"))?;
+        }
+        let cuda_root = dir.join("nvidia").join("cu13");
+        ensure!(
+            cuda_root.join("bin").join("nvcc").exists(),
+            "{} lacks bin/nvcc",
+            cuda_root.display()
+        );
+        used.push(format!(
+            "CUDA toolkit (nvcc, headers): {}",
+            cuda_root.display()
+        ));
+        let stubs = deps.join("cuda-stubs");
+        if !stubs.join(".complete").exists() {
+            crate::cuda_stubs::make(&cuda_root, &stubs)?;
+        }
+        used.push(format!("CUDA link stubs: {}", stubs.display()));
+        (Some(cuda_root), Some(stubs))
+    } else {
+        (None, None)
+    };
+
+    Ok(Provisioned {
+        root: root.to_path_buf(),
+        trt_lib_dir,
+        include_dir,
+        enterprise_include_dir: headers.join(HEADER_SETS[1]),
+        used,
+        cuda_root,
+        cuda_stubs,
+    })
+}
+
+/// Ensures libclang (for bindgen) is provisioned; returns the folder holding `libclang.so`.
+pub fn libclang(root: &Path) -> Result<PathBuf> {
+    if let Some(p) = std::env::var_os("LIBCLANG_PATH") {
+        return Ok(PathBuf::from(p));
+    }
+    let deps = root.join(".deps");
+    let dir = deps.join("libclang");
+    if !dir.join(".complete").exists() {
+        let tmp = deps.join("libclang.tmp");
+        install_wheels(&deps, &tmp, &[&LIBCLANG], |n| n.ends_with("/libclang.so"))?;
+        // The wheel keeps the library deep inside its data folder; flatten it.
+        let found = find_file(&tmp, "libclang.so")
+            .context("libclang.so not found in the libclang wheel")?;
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir)?;
+        fs::rename(found, dir.join("libclang.so"))?;
+        fs::remove_dir_all(&tmp)?;
+        fs::write(dir.join(".complete"), LIBCLANG.requirement)?;
+    }
+    Ok(dir)
+}
+
+fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
+    for e in fs::read_dir(dir).ok()?.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            if let Some(f) = find_file(&p, name) {
+                return Some(f);
+            }
+        } else if p.file_name().is_some_and(|n| n == name) {
+            return Some(p);
+        }
+    }
+    None
+}
+
+/// Downloads (unless already there), hash-checks and unpacks wheels into `dest`, keeping members `keep` accepts.
+fn install_wheels(
+    deps: &Path,
+    dest: &Path,
+    wheels: &[&Wheel],
+    keep: impl Fn(&str) -> bool,
+) -> Result<()> {
+    let downloads = deps.join("downloads");
+    fs::create_dir_all(&downloads)?;
+    let tmp = dest.with_extension("partial");
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp)?;
+    for w in wheels {
+        let file = downloads.join(w.file);
+        if !file.exists() || sha256(&file)? != w.sha256 {
+            println!("xtask: downloading {} (pip)", w.requirement);
+            let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+            let st = Command::new(&python)
+                .args([
+                    "-m",
+                    "pip",
+                    "download",
+                    "--no-deps",
+                    "--only-binary=:all:",
+                    "--dest",
+                ])
+                .arg(&downloads)
+                .arg(w.requirement)
+                .status()
+                .with_context(|| {
+                    format!("running `{python} -m pip` (Python 3 with pip is required)")
+                })?;
+            ensure!(st.success(), "pip download {} failed ({st})", w.requirement);
+        }
+        let got =
+            sha256(&file).with_context(|| format!("pip did not produce {}", file.display()))?;
+        if got != w.sha256 {
+            bail!(
+                "{}: sha256 {got}, expected {} — refusing to use it",
+                file.display(),
+                w.sha256
+            );
+        }
+        unzip(&file, &tmp, &keep)?;
+    }
+    fs::write(
+        tmp.join(".complete"),
+        wheels
+            .iter()
+            .map(|w| w.requirement)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )?;
+    let _ = fs::remove_dir_all(dest);
+    fs::rename(&tmp, dest).with_context(|| format!("moving {} into place", dest.display()))?;
+    Ok(())
+}
+
+fn sha256(path: &Path) -> Result<String> {
+    let mut f = fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn unzip(file: &Path, dest: &Path, keep: &impl Fn(&str) -> bool) -> Result<()> {
+    let f = fs::File::open(file)?;
+    let mut z = zip::ZipArchive::new(f).with_context(|| format!("reading {}", file.display()))?;
+    for i in 0..z.len() {
+        let mut entry = z.by_index(i)?;
+        let Some(rel) = entry.enclosed_name() else {
+            continue;
+        };
+        let name = rel.to_string_lossy().replace('\\', "/");
+        if entry.is_dir() || !keep(&name) {
+            continue;
+        }
+        let out = dest.join(&rel);
+        fs::create_dir_all(out.parent().expect("member path has a parent"))?;
+        let mut o = fs::File::create(&out)?;
+        std::io::copy(&mut entry, &mut o).with_context(|| format!("unpacking {name}"))?;
+        #[cfg(unix)]
+        if let Some(mode) = entry.unix_mode() {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&out, fs::Permissions::from_mode(mode & 0o777))?;
+        }
+    }
+    Ok(())
+}
+
+/// Fetches the `trtx-sys` crate source with cargo (no build) and copies its TensorRT header sets.
+fn fetch_headers(deps: &Path, dest: &Path) -> Result<()> {
+    println!(
+        "xtask: fetching TensorRT headers (crates.io {} {})",
+        HEADERS_CRATE.0, HEADERS_CRATE.1
+    );
+    let proj = deps.join("fetch-headers");
+    fs::create_dir_all(proj.join("src"))?;
+    fs::write(
+        proj.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"fetch-headers\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[dependencies]\n{} = \"{}\"\n\n[workspace]\n",
+            HEADERS_CRATE.0, HEADERS_CRATE.1
+        ),
+    )?;
+    fs::write(proj.join("src/lib.rs"), "")?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let manifest = proj.join("Cargo.toml");
+    let st = Command::new(&cargo)
+        .arg("fetch")
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .status()?;
+    ensure!(
+        st.success(),
+        "cargo fetch of {} failed ({st})",
+        HEADERS_CRATE.0
+    );
+    let out = Command::new(&cargo)
+        .args(["metadata", "--format-version", "1", "--manifest-path"])
+        .arg(&manifest)
+        .output()?;
+    ensure!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta = String::from_utf8(out.stdout)?;
+    // Find `"manifest_path":"…/trtx-sys-0.9.1+rtx1.7/Cargo.toml"` without a JSON dependency.
+    let needle = format!(
+        "{}-{}",
+        HEADERS_CRATE.0,
+        HEADERS_CRATE.1.trim_start_matches('=')
+    );
+    let src = meta
+        .split("\"manifest_path\":\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .find(|p| p.contains(&needle))
+        .map(|p| {
+            PathBuf::from(p)
+                .parent()
+                .expect("manifest has a folder")
+                .join("TensorRT-Headers")
+        })
+        .with_context(|| format!("{needle} not found in cargo metadata"))?;
+    let tmp = dest.with_extension("partial");
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp)?;
+    for set in HEADER_SETS {
+        copy_dir(&src.join(set), &tmp.join(set))?;
+    }
+    // The headers include <cuda_runtime_api.h>; the crate ships a minimal stand-in beside the sets.
+    fs::copy(
+        src.join("cuda_runtime_api.h"),
+        tmp.join("cuda_runtime_api.h"),
+    )?;
+    fs::write(
+        tmp.join(".complete"),
+        format!("{} {}", HEADERS_CRATE.0, HEADERS_CRATE.1),
+    )?;
+    let _ = fs::remove_dir_all(dest);
+    fs::rename(&tmp, dest)?;
+    let _ = fs::remove_dir_all(&proj);
+    Ok(())
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to)?;
+    for e in fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let e = e?;
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()))?;
+        } else {
+            fs::copy(&p, to.join(e.file_name()))?;
+        }
+    }
+    Ok(())
+}
