@@ -1,0 +1,417 @@
+//! [`TraceTensor`] for `candle_core::Tensor`: every method is the candle call of the same name.
+
+use std::borrow::Borrow;
+
+use candle_core::op::CmpOp;
+use candle_core::shape::{Dim, Dims, ShapeWithOneHole};
+use candle_core::{DType, Device, Module, ModuleT, Shape, Tensor, D};
+
+use crate::tensor::{ScopeGuard, TraceTensor};
+use crate::Result;
+
+impl TraceTensor for Tensor {
+    fn dims(&self) -> &[usize] {
+        Tensor::dims(self)
+    }
+    fn shape(&self) -> &Shape {
+        Tensor::shape(self)
+    }
+    fn dtype(&self) -> DType {
+        Tensor::dtype(self)
+    }
+    fn device(&self) -> &Device {
+        Tensor::device(self)
+    }
+    fn as_candle(&self) -> &Tensor {
+        self
+    }
+    fn scope(&self, _name: &str) -> ScopeGuard {
+        ScopeGuard::noop()
+    }
+    fn apply_candle_fn<F>(&self, _name: &str, f: F) -> Result<Self>
+    where
+        F: FnOnce(&Tensor) -> candle_core::Result<Tensor>,
+    {
+        Ok(f(self)?)
+    }
+    fn parameter(&self, value: &Tensor) -> Result<Self> {
+        Ok(value.clone())
+    }
+
+    fn relu(&self) -> Result<Self> {
+        Ok(Tensor::relu(self)?)
+    }
+    fn leaky_relu(&self, negative_slope: f64) -> Result<Self> {
+        Ok(candle_nn::ops::leaky_relu(self, negative_slope)?)
+    }
+    fn gelu(&self) -> Result<Self> {
+        Ok(Tensor::gelu(self)?)
+    }
+    fn gelu_erf(&self) -> Result<Self> {
+        Ok(Tensor::gelu_erf(self)?)
+    }
+    fn silu(&self) -> Result<Self> {
+        Ok(Tensor::silu(self)?)
+    }
+    fn sigmoid(&self) -> Result<Self> {
+        Ok(candle_nn::ops::sigmoid(self)?)
+    }
+    fn tanh(&self) -> Result<Self> {
+        Ok(Tensor::tanh(self)?)
+    }
+    fn elu(&self, alpha: f64) -> Result<Self> {
+        Ok(Tensor::elu(self, alpha)?)
+    }
+    fn hard_sigmoid(&self) -> Result<Self> {
+        Ok(candle_nn::ops::hard_sigmoid(self)?)
+    }
+    fn hard_swish(&self) -> Result<Self> {
+        Ok((self * candle_nn::ops::hard_sigmoid(self)?)?)
+    }
+    fn softplus(&self) -> Result<Self> {
+        // relu(x) + log(1 + exp(-|x|)): equal to log(1 + exp(x)) and never overflows.
+        let tail = (Tensor::abs(self)?.neg()?.exp()? + 1.0)?.log()?;
+        Ok((Tensor::relu(self)? + tail)?)
+    }
+    fn clamp(&self, min: f64, max: f64) -> Result<Self> {
+        Ok(Tensor::clamp(self, min, max)?)
+    }
+    fn affine(&self, mul: f64, add: f64) -> Result<Self> {
+        Ok(Tensor::affine(self, mul, add)?)
+    }
+    fn exp(&self) -> Result<Self> {
+        Ok(Tensor::exp(self)?)
+    }
+    fn log(&self) -> Result<Self> {
+        Ok(Tensor::log(self)?)
+    }
+    fn sqrt(&self) -> Result<Self> {
+        Ok(Tensor::sqrt(self)?)
+    }
+    fn rsqrt(&self) -> Result<Self> {
+        Ok(Tensor::sqrt(self)?.recip()?)
+    }
+    fn sqr(&self) -> Result<Self> {
+        Ok(Tensor::sqr(self)?)
+    }
+    fn recip(&self) -> Result<Self> {
+        Ok(Tensor::recip(self)?)
+    }
+    fn abs(&self) -> Result<Self> {
+        Ok(Tensor::abs(self)?)
+    }
+    fn neg(&self) -> Result<Self> {
+        Ok(Tensor::neg(self)?)
+    }
+    fn sin(&self) -> Result<Self> {
+        Ok(Tensor::sin(self)?)
+    }
+    fn cos(&self) -> Result<Self> {
+        Ok(Tensor::cos(self)?)
+    }
+    fn erf(&self) -> Result<Self> {
+        Ok(Tensor::erf(self)?)
+    }
+    fn powf(&self, e: f64) -> Result<Self> {
+        Ok(Tensor::powf(self, e)?)
+    }
+
+    fn add_scalar(&self, v: f64) -> Result<Self> {
+        Ok((self + v)?)
+    }
+    fn sub_scalar(&self, v: f64) -> Result<Self> {
+        Ok((self - v)?)
+    }
+    fn mul_scalar(&self, v: f64) -> Result<Self> {
+        Ok((self * v)?)
+    }
+    fn div_scalar(&self, v: f64) -> Result<Self> {
+        Ok((self / v)?)
+    }
+    fn maximum_scalar(&self, v: f64) -> Result<Self> {
+        Ok(Tensor::maximum(self, v)?)
+    }
+    fn minimum_scalar(&self, v: f64) -> Result<Self> {
+        Ok(Tensor::minimum(self, v)?)
+    }
+
+    fn add(&self, rhs: &Self) -> Result<Self> {
+        Ok(Tensor::add(self, rhs)?)
+    }
+    fn sub(&self, rhs: &Self) -> Result<Self> {
+        Ok(Tensor::sub(self, rhs)?)
+    }
+    fn mul(&self, rhs: &Self) -> Result<Self> {
+        Ok(Tensor::mul(self, rhs)?)
+    }
+    fn div(&self, rhs: &Self) -> Result<Self> {
+        Ok(Tensor::div(self, rhs)?)
+    }
+    fn broadcast_add(&self, rhs: &Self) -> Result<Self> {
+        Ok(Tensor::broadcast_add(self, rhs)?)
+    }
+    fn broadcast_sub(&self, rhs: &Self) -> Result<Self> {
+        Ok(Tensor::broadcast_sub(self, rhs)?)
+    }
+    fn broadcast_mul(&self, rhs: &Self) -> Result<Self> {
+        Ok(Tensor::broadcast_mul(self, rhs)?)
+    }
+    fn broadcast_div(&self, rhs: &Self) -> Result<Self> {
+        Ok(Tensor::broadcast_div(self, rhs)?)
+    }
+    fn broadcast_pow(&self, rhs: &Self) -> Result<Self> {
+        Ok(Tensor::broadcast_pow(self, rhs)?)
+    }
+    fn broadcast_maximum(&self, rhs: &Self) -> Result<Self> {
+        Ok(Tensor::broadcast_maximum(self, rhs)?)
+    }
+    fn broadcast_minimum(&self, rhs: &Self) -> Result<Self> {
+        Ok(Tensor::broadcast_minimum(self, rhs)?)
+    }
+
+    fn broadcast_cmp(&self, rhs: &Self, op: CmpOp) -> Result<Self> {
+        if Tensor::dims(self) == Tensor::dims(rhs) {
+            return Ok(Tensor::cmp(self, rhs, op)?);
+        }
+        let shape = self.shape().broadcast_shape_binary_op(rhs.shape(), "cmp")?;
+        let l = self.broadcast_as(&shape)?;
+        let r = rhs.broadcast_as(&shape)?;
+        Ok(l.cmp(&r, op)?)
+    }
+    fn cmp_scalar(&self, rhs: f64, op: CmpOp) -> Result<Self> {
+        Ok(Tensor::cmp(self, rhs, op)?)
+    }
+    fn where_cond(&self, on_true: &Self, on_false: &Self) -> Result<Self> {
+        Ok(Tensor::where_cond(self, on_true, on_false)?)
+    }
+
+    fn matmul(&self, rhs: &Self) -> Result<Self> {
+        Ok(Tensor::matmul(self, rhs)?)
+    }
+    fn broadcast_matmul(&self, rhs: &Self) -> Result<Self> {
+        Ok(Tensor::broadcast_matmul(self, rhs)?)
+    }
+
+    fn reshape<S: ShapeWithOneHole + Clone>(&self, shape: S) -> Result<Self> {
+        Ok(Tensor::reshape(self, shape)?)
+    }
+    fn flatten_from<Dm: Dim>(&self, start_dim: Dm) -> Result<Self> {
+        Ok(Tensor::flatten_from(self, start_dim)?)
+    }
+    fn flatten_all(&self) -> Result<Self> {
+        Ok(Tensor::flatten_all(self)?)
+    }
+    fn squeeze<Dm: Dim>(&self, dim: Dm) -> Result<Self> {
+        Ok(Tensor::squeeze(self, dim)?)
+    }
+    fn unsqueeze<Dm: Dim>(&self, dim: Dm) -> Result<Self> {
+        Ok(Tensor::unsqueeze(self, dim)?)
+    }
+    fn transpose<D1: Dim, D2: Dim>(&self, dim1: D1, dim2: D2) -> Result<Self> {
+        Ok(Tensor::transpose(self, dim1, dim2)?)
+    }
+    fn permute<Ds: Dims>(&self, dims: Ds) -> Result<Self> {
+        Ok(Tensor::permute(self, dims)?)
+    }
+    fn narrow<Dm: Dim>(&self, dim: Dm, start: usize, len: usize) -> Result<Self> {
+        Ok(Tensor::narrow(self, dim, start, len)?)
+    }
+    fn chunk<Dm: Dim>(&self, chunks: usize, dim: Dm) -> Result<Vec<Self>> {
+        Ok(Tensor::chunk(self, chunks, dim)?)
+    }
+    fn cat<A: Borrow<Self>, Dm: Dim>(tensors: &[A], dim: Dm) -> Result<Self> {
+        let ts: Vec<&Tensor> = tensors.iter().map(|t| t.borrow()).collect();
+        Ok(Tensor::cat(&ts, dim)?)
+    }
+    fn stack<A: Borrow<Self>, Dm: Dim>(tensors: &[A], dim: Dm) -> Result<Self> {
+        let ts: Vec<&Tensor> = tensors.iter().map(|t| t.borrow()).collect();
+        Ok(Tensor::stack(&ts, dim)?)
+    }
+    fn index_select<Dm: Dim>(&self, indexes: &Self, dim: Dm) -> Result<Self> {
+        Ok(Tensor::index_select(self, indexes, dim)?)
+    }
+    fn to_dtype(&self, dtype: DType) -> Result<Self> {
+        Ok(Tensor::to_dtype(self, dtype)?)
+    }
+    fn contiguous(&self) -> Result<Self> {
+        Ok(Tensor::contiguous(self)?)
+    }
+    fn pad_with_zeros<Dm: Dim>(&self, dim: Dm, left: usize, right: usize) -> Result<Self> {
+        Ok(Tensor::pad_with_zeros(self, dim, left, right)?)
+    }
+
+    fn sum_keepdim<Ds: Dims>(&self, dims: Ds) -> Result<Self> {
+        Ok(Tensor::sum_keepdim(self, dims)?)
+    }
+    fn sum<Ds: Dims>(&self, dims: Ds) -> Result<Self> {
+        Ok(Tensor::sum(self, dims)?)
+    }
+    fn mean_keepdim<Ds: Dims>(&self, dims: Ds) -> Result<Self> {
+        Ok(Tensor::mean_keepdim(self, dims)?)
+    }
+    fn mean<Ds: Dims>(&self, dims: Ds) -> Result<Self> {
+        Ok(Tensor::mean(self, dims)?)
+    }
+    fn max_keepdim<Dm: Dim>(&self, dim: Dm) -> Result<Self> {
+        Ok(Tensor::max_keepdim(self, dim)?)
+    }
+    fn max<Dm: Dim>(&self, dim: Dm) -> Result<Self> {
+        Ok(Tensor::max(self, dim)?)
+    }
+    fn min_keepdim<Dm: Dim>(&self, dim: Dm) -> Result<Self> {
+        Ok(Tensor::min_keepdim(self, dim)?)
+    }
+    fn min<Dm: Dim>(&self, dim: Dm) -> Result<Self> {
+        Ok(Tensor::min(self, dim)?)
+    }
+    fn softmax<Dm: Dim>(&self, dim: Dm) -> Result<Self> {
+        Ok(candle_nn::ops::softmax(self, dim)?)
+    }
+    fn softmax_last_dim(&self) -> Result<Self> {
+        Ok(candle_nn::ops::softmax_last_dim(self)?)
+    }
+    fn log_softmax<Dm: Dim>(&self, dim: Dm) -> Result<Self> {
+        Ok(candle_nn::ops::log_softmax(self, dim)?)
+    }
+
+    fn max_pool2d_with_stride<K: candle_core::ToUsize2>(
+        &self,
+        kernel: K,
+        stride: K,
+    ) -> Result<Self> {
+        Ok(Tensor::max_pool2d_with_stride(self, kernel, stride)?)
+    }
+    fn max_pool2d_with_padding(
+        &self,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Result<Self> {
+        let padded = pad_hw(self, padding, f64::NEG_INFINITY)?;
+        Ok(padded.max_pool2d_with_stride(kernel, stride)?)
+    }
+    fn avg_pool2d_with_stride<K: candle_core::ToUsize2>(
+        &self,
+        kernel: K,
+        stride: K,
+    ) -> Result<Self> {
+        Ok(Tensor::avg_pool2d_with_stride(self, kernel, stride)?)
+    }
+    fn avg_pool2d_with_padding(
+        &self,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Result<Self> {
+        let padded = pad_hw(self, padding, 0.0)?;
+        Ok(padded.avg_pool2d_with_stride(kernel, stride)?)
+    }
+    fn adaptive_avg_pool2d(&self, output_size: (usize, usize)) -> Result<Self> {
+        Ok(adaptive_avg_pool2d(self, output_size)?)
+    }
+    fn upsample_nearest2d(&self, target_h: usize, target_w: usize) -> Result<Self> {
+        Ok(Tensor::upsample_nearest2d(self, target_h, target_w)?)
+    }
+    fn upsample_bilinear2d(
+        &self,
+        target_h: usize,
+        target_w: usize,
+        align_corners: bool,
+    ) -> Result<Self> {
+        Ok(Tensor::upsample_bilinear2d(
+            self,
+            target_h,
+            target_w,
+            align_corners,
+        )?)
+    }
+
+    fn conv1d(&self, layer: &candle_nn::Conv1d) -> Result<Self> {
+        Ok(layer.forward(self)?)
+    }
+    fn conv2d(&self, layer: &candle_nn::Conv2d) -> Result<Self> {
+        Ok(layer.forward(self)?)
+    }
+    fn conv_transpose2d(&self, layer: &candle_nn::ConvTranspose2d) -> Result<Self> {
+        Ok(layer.forward(self)?)
+    }
+    fn linear(&self, layer: &candle_nn::Linear) -> Result<Self> {
+        Ok(layer.forward(self)?)
+    }
+    fn batch_norm(&self, layer: &candle_nn::BatchNorm) -> Result<Self> {
+        Ok(layer.forward_t(self, false)?)
+    }
+    fn layer_norm(&self, layer: &candle_nn::LayerNorm) -> Result<Self> {
+        Ok(layer.forward(self)?)
+    }
+    fn rms_norm(&self, layer: &candle_nn::RmsNorm) -> Result<Self> {
+        Ok(layer.forward(self)?)
+    }
+    fn group_norm(
+        &self,
+        num_groups: usize,
+        weight: &Tensor,
+        bias: &Tensor,
+        eps: f64,
+    ) -> Result<Self> {
+        let channels = Tensor::dim(self, 1)?;
+        let gn =
+            candle_nn::GroupNorm::new(weight.clone(), bias.clone(), channels, num_groups, eps)?;
+        Ok(gn.forward(self)?)
+    }
+    fn embedding(&self, layer: &candle_nn::Embedding) -> Result<Self> {
+        Ok(layer.forward(self)?)
+    }
+}
+
+/// Pads the two last dimensions symmetrically with `value`.
+pub(crate) fn pad_hw(
+    x: &Tensor,
+    (ph, pw): (usize, usize),
+    value: f64,
+) -> candle_core::Result<Tensor> {
+    let mut x = x.clone();
+    for (dim, p) in [(2usize, ph), (3usize, pw)] {
+        if p == 0 {
+            continue;
+        }
+        let mut dims = x.dims().to_vec();
+        dims[dim] = p;
+        let pad = Tensor::full(value, dims, x.device())?.to_dtype(x.dtype())?;
+        x = Tensor::cat(&[&pad, &x, &pad], dim)?;
+    }
+    Ok(x)
+}
+
+/// PyTorch's adaptive average pooling: output cell `i` averages input rows
+/// `floor(i·in/out) .. ceil((i+1)·in/out)`.
+pub(crate) fn adaptive_avg_pool2d(
+    x: &Tensor,
+    (out_h, out_w): (usize, usize),
+) -> candle_core::Result<Tensor> {
+    let (_, _, h, w) = x.dims4()?;
+    if out_h == 0 || out_w == 0 {
+        candle_core::bail!(
+            "adaptive_avg_pool2d: output size must be positive, got ({out_h}, {out_w})"
+        )
+    }
+    if h % out_h == 0 && w % out_w == 0 {
+        let k = (h / out_h, w / out_w);
+        return x.avg_pool2d_with_stride(k, k);
+    }
+    let mut rows = Vec::with_capacity(out_h);
+    for i in 0..out_h {
+        let (h0, h1) = (i * h / out_h, ((i + 1) * h).div_ceil(out_h));
+        let mut cols = Vec::with_capacity(out_w);
+        for j in 0..out_w {
+            let (w0, w1) = (j * w / out_w, ((j + 1) * w).div_ceil(out_w));
+            cols.push(
+                x.narrow(2, h0, h1 - h0)?
+                    .narrow(3, w0, w1 - w0)?
+                    .mean_keepdim((2, 3))?,
+            );
+        }
+        rows.push(Tensor::cat(&cols, 3)?);
+    }
+    Tensor::cat(&rows, D::Minus2)
+}

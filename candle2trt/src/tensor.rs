@@ -1,0 +1,497 @@
+//! [`TraceTensor`]: the tensor trait a model's forward is written against, once.
+
+use std::borrow::Borrow;
+
+use candle_core::op::CmpOp;
+use candle_core::shape::{Dim, Dims, ShapeWithOneHole};
+use candle_core::{DType, Device, Shape, Tensor};
+
+use crate::Result;
+
+/// The tensor operations a traceable model may use; the names and arguments mirror candle's.
+///
+/// A model writes its forward once, generic over `T: TraceTensor`:
+///
+/// - with `T = candle_core::Tensor`, every method is a direct call of the candle method of the
+///   same name: plain candle inference, CPU or CUDA, with no extra work;
+/// - with `T = `[`TracedTensor`](crate::TracedTensor), every method computes the same candle
+///   value *and* adds the matching TensorRT layers to a network, then checks that TensorRT's
+///   inferred dimensions equal candle's (dynamic dimensions excepted).
+///
+/// Layers from `candle_nn` are applied with [`TraceTensor::apply`] (they implement
+/// [`TraceModule`](crate::TraceModule)), or through the explicit methods ([`conv2d`],
+/// [`linear`], [`batch_norm`], ...), which read the layer's weights and configuration through
+/// its public accessors.
+///
+/// Shape-reading methods ([`dims`](TraceTensor::dims), [`dim`](TraceTensor::dim)) return the
+/// sample's concrete sizes while tracing. Converters keep dynamic dimensions dynamic where the
+/// op allows it (e.g. [`reshape`](TraceTensor::reshape) copies a dynamic dimension that the
+/// target shape repeats at the same position, [`flatten_from`](TraceTensor::flatten_from)
+/// never touches leading dimensions).
+///
+/// An op without a converter — for instance arbitrary candle code through
+/// [`apply_candle_fn`](TraceTensor::apply_candle_fn) — makes tracing fail with
+/// [`Error::UnsupportedOp`](crate::Error::UnsupportedOp) naming the op, the module path and the
+/// shapes; no value is ever silently baked into the engine as a constant. Parameters enter the
+/// graph only through layer methods or [`parameter`](TraceTensor::parameter).
+///
+/// ```
+/// use candle2trt::{Result, TraceModule, TraceTensor};
+/// use candle_nn::{Conv2d, Linear};
+///
+/// struct SimpleCnn {
+///     conv: Conv2d,
+///     fc: Linear,
+/// }
+///
+/// impl TraceModule for SimpleCnn {
+///     fn forward<T: TraceTensor>(&self, xs: &T) -> Result<T> {
+///         let xs = xs.apply_named("conv", &self.conv)?.relu()?.max_pool2d(2)?;
+///         xs.flatten_from(1)?.apply_named("fc", &self.fc)
+///     }
+/// }
+/// ```
+///
+/// [`conv2d`]: TraceTensor::conv2d
+/// [`linear`]: TraceTensor::linear
+/// [`batch_norm`]: TraceTensor::batch_norm
+pub trait TraceTensor: Sized + Clone {
+    // ----------------------------------------------------------------------------------------
+    // Metadata and plumbing
+    // ----------------------------------------------------------------------------------------
+
+    /// The tensor's dimensions (while tracing: the sample's concrete sizes).
+    fn dims(&self) -> &[usize];
+
+    /// The tensor's shape (while tracing: the sample's concrete shape).
+    fn shape(&self) -> &Shape;
+
+    /// The element type of the candle value.
+    fn dtype(&self) -> DType;
+
+    /// The device of the candle value.
+    fn device(&self) -> &Device;
+
+    /// The candle value: the tensor itself, or the traced tensor's reference value.
+    ///
+    /// Values computed from it are plain candle values, invisible to the tracer: use it for
+    /// inspection and tests, never to compute what the model returns.
+    fn as_candle(&self) -> &Tensor;
+
+    /// Number of dimensions.
+    fn rank(&self) -> usize {
+        self.dims().len()
+    }
+
+    /// The size of one dimension (`D::Minus1` for the last one, as in candle).
+    fn dim<D: Dim>(&self, dim: D) -> Result<usize> {
+        let i = dim.to_index(self.shape(), "dim")?;
+        Ok(self.dims()[i])
+    }
+
+    /// Enters a named scope of the module path, e.g. `layer1.0`; the scope ends when the guard
+    /// is dropped. Error messages name the innermost path. No-op on plain candle tensors.
+    fn scope(&self, name: &str) -> ScopeGuard;
+
+    /// Applies a module: `m.forward(self)`.
+    fn apply<M: crate::TraceModule + ?Sized>(&self, m: &M) -> Result<Self> {
+        m.forward(self)
+    }
+
+    /// Applies a module inside a named scope, so errors and the layer report name it
+    /// (`self.apply_named("conv1", &self.conv1)` → `layer1.0.conv1`).
+    fn apply_named<M: crate::TraceModule + ?Sized>(&self, name: &str, m: &M) -> Result<Self> {
+        let _scope = self.scope(name);
+        m.forward(self)
+    }
+
+    /// Escape hatch: runs arbitrary candle code on the value. Works on plain candle tensors;
+    /// under the tracer it fails with [`Error::UnsupportedOp`](crate::Error::UnsupportedOp)
+    /// naming `name`, because TensorRT cannot see what the closure does.
+    fn apply_candle_fn<F>(&self, name: &str, f: F) -> Result<Self>
+    where
+        F: FnOnce(&Tensor) -> candle_core::Result<Tensor>;
+
+    /// Brings a parameter (a weight that does not depend on the model inputs) into the graph:
+    /// on plain candle a clone of `value`, under the tracer a TensorRT constant. This is the
+    /// only way a tensor other than a model input or a layer weight enters a traced graph.
+    fn parameter(&self, value: &Tensor) -> Result<Self>;
+
+    // ----------------------------------------------------------------------------------------
+    // Activations and unary ops
+    // ----------------------------------------------------------------------------------------
+
+    /// `max(x, 0)`.
+    fn relu(&self) -> Result<Self>;
+    /// `min(max(x, 0), 6)`, as `torch.nn.ReLU6`.
+    fn relu6(&self) -> Result<Self> {
+        self.clamp(0.0, 6.0)
+    }
+    /// `x` for `x ≥ 0`, `negative_slope · x` otherwise.
+    fn leaky_relu(&self, negative_slope: f64) -> Result<Self>;
+    /// GELU, tanh approximation (candle's `gelu`, PyTorch's `approximate="tanh"`).
+    fn gelu(&self) -> Result<Self>;
+    /// GELU, exact erf form (PyTorch's default `nn.GELU()`).
+    fn gelu_erf(&self) -> Result<Self>;
+    /// `x · sigmoid(x)` (SiLU / swish).
+    fn silu(&self) -> Result<Self>;
+    /// `1 / (1 + exp(-x))`.
+    fn sigmoid(&self) -> Result<Self>;
+    /// Hyperbolic tangent.
+    fn tanh(&self) -> Result<Self>;
+    /// ELU with the given `alpha`.
+    fn elu(&self, alpha: f64) -> Result<Self>;
+    /// `clamp((x + 3) / 6, 0, 1)`, as `torch.nn.Hardsigmoid`.
+    fn hard_sigmoid(&self) -> Result<Self>;
+    /// `x · hard_sigmoid(x)`, as `torch.nn.Hardswish`.
+    fn hard_swish(&self) -> Result<Self>;
+    /// `log(1 + exp(x))`, as `torch.nn.Softplus()` (beta 1).
+    fn softplus(&self) -> Result<Self>;
+    /// `min(max(x, min), max)`.
+    fn clamp(&self, min: f64, max: f64) -> Result<Self>;
+    /// `x · mul + add`.
+    fn affine(&self, mul: f64, add: f64) -> Result<Self>;
+    /// `exp(x)`.
+    fn exp(&self) -> Result<Self>;
+    /// Natural logarithm.
+    fn log(&self) -> Result<Self>;
+    /// Square root.
+    fn sqrt(&self) -> Result<Self>;
+    /// `1 / sqrt(x)`.
+    fn rsqrt(&self) -> Result<Self>;
+    /// `x²`.
+    fn sqr(&self) -> Result<Self>;
+    /// `1 / x`.
+    fn recip(&self) -> Result<Self>;
+    /// `|x|`.
+    fn abs(&self) -> Result<Self>;
+    /// `-x`.
+    fn neg(&self) -> Result<Self>;
+    /// Sine.
+    fn sin(&self) -> Result<Self>;
+    /// Cosine.
+    fn cos(&self) -> Result<Self>;
+    /// The error function.
+    fn erf(&self) -> Result<Self>;
+    /// `x^e` for a scalar exponent.
+    fn powf(&self, e: f64) -> Result<Self>;
+    /// Identity: dropout is inactive at inference.
+    fn dropout(&self, _p: f32) -> Result<Self> {
+        Ok(self.clone())
+    }
+
+    // ----------------------------------------------------------------------------------------
+    // Scalar arithmetic
+    // ----------------------------------------------------------------------------------------
+
+    /// `x + v`.
+    fn add_scalar(&self, v: f64) -> Result<Self> {
+        self.affine(1.0, v)
+    }
+    /// `x - v`.
+    fn sub_scalar(&self, v: f64) -> Result<Self> {
+        self.affine(1.0, -v)
+    }
+    /// `x · v`.
+    fn mul_scalar(&self, v: f64) -> Result<Self> {
+        self.affine(v, 0.0)
+    }
+    /// `x / v`.
+    fn div_scalar(&self, v: f64) -> Result<Self> {
+        self.affine(1.0 / v, 0.0)
+    }
+    /// `max(x, v)`.
+    fn maximum_scalar(&self, v: f64) -> Result<Self>;
+    /// `min(x, v)`.
+    fn minimum_scalar(&self, v: f64) -> Result<Self>;
+
+    // ----------------------------------------------------------------------------------------
+    // Binary element-wise ops
+    // ----------------------------------------------------------------------------------------
+
+    /// Element-wise `a + b`, same shapes.
+    fn add(&self, rhs: &Self) -> Result<Self>;
+    /// Element-wise `a - b`, same shapes.
+    fn sub(&self, rhs: &Self) -> Result<Self>;
+    /// Element-wise `a · b`, same shapes.
+    fn mul(&self, rhs: &Self) -> Result<Self>;
+    /// Element-wise `a / b`, same shapes.
+    fn div(&self, rhs: &Self) -> Result<Self>;
+    /// `a + b` with numpy-style broadcasting.
+    fn broadcast_add(&self, rhs: &Self) -> Result<Self>;
+    /// `a - b` with broadcasting.
+    fn broadcast_sub(&self, rhs: &Self) -> Result<Self>;
+    /// `a · b` with broadcasting.
+    fn broadcast_mul(&self, rhs: &Self) -> Result<Self>;
+    /// `a / b` with broadcasting.
+    fn broadcast_div(&self, rhs: &Self) -> Result<Self>;
+    /// `a ^ b` with broadcasting.
+    fn broadcast_pow(&self, rhs: &Self) -> Result<Self>;
+    /// `max(a, b)` with broadcasting.
+    fn broadcast_maximum(&self, rhs: &Self) -> Result<Self>;
+    /// `min(a, b)` with broadcasting.
+    fn broadcast_minimum(&self, rhs: &Self) -> Result<Self>;
+
+    // ----------------------------------------------------------------------------------------
+    // Comparisons and selection (results are `u8` 0/1 tensors, as in candle)
+    // ----------------------------------------------------------------------------------------
+
+    /// Element-wise comparison with broadcasting; candle's result is a `u8` 0/1 tensor.
+    fn broadcast_cmp(&self, rhs: &Self, op: CmpOp) -> Result<Self>;
+    /// Element-wise comparison with a scalar.
+    fn cmp_scalar(&self, rhs: f64, op: CmpOp) -> Result<Self>;
+    /// `a == b` (broadcasting).
+    fn broadcast_eq(&self, rhs: &Self) -> Result<Self> {
+        self.broadcast_cmp(rhs, CmpOp::Eq)
+    }
+    /// `a != b` (broadcasting).
+    fn broadcast_ne(&self, rhs: &Self) -> Result<Self> {
+        self.broadcast_cmp(rhs, CmpOp::Ne)
+    }
+    /// `a < b` (broadcasting).
+    fn broadcast_lt(&self, rhs: &Self) -> Result<Self> {
+        self.broadcast_cmp(rhs, CmpOp::Lt)
+    }
+    /// `a <= b` (broadcasting).
+    fn broadcast_le(&self, rhs: &Self) -> Result<Self> {
+        self.broadcast_cmp(rhs, CmpOp::Le)
+    }
+    /// `a > b` (broadcasting).
+    fn broadcast_gt(&self, rhs: &Self) -> Result<Self> {
+        self.broadcast_cmp(rhs, CmpOp::Gt)
+    }
+    /// `a >= b` (broadcasting).
+    fn broadcast_ge(&self, rhs: &Self) -> Result<Self> {
+        self.broadcast_cmp(rhs, CmpOp::Ge)
+    }
+    /// `a == b`, same shapes.
+    fn eq(&self, rhs: &Self) -> Result<Self> {
+        self.broadcast_cmp(rhs, CmpOp::Eq)
+    }
+    /// `a != b`, same shapes.
+    fn ne(&self, rhs: &Self) -> Result<Self> {
+        self.broadcast_cmp(rhs, CmpOp::Ne)
+    }
+    /// `a < b`, same shapes.
+    fn lt(&self, rhs: &Self) -> Result<Self> {
+        self.broadcast_cmp(rhs, CmpOp::Lt)
+    }
+    /// `a <= b`, same shapes.
+    fn le(&self, rhs: &Self) -> Result<Self> {
+        self.broadcast_cmp(rhs, CmpOp::Le)
+    }
+    /// `a > b`, same shapes.
+    fn gt(&self, rhs: &Self) -> Result<Self> {
+        self.broadcast_cmp(rhs, CmpOp::Gt)
+    }
+    /// `a >= b`, same shapes.
+    fn ge(&self, rhs: &Self) -> Result<Self> {
+        self.broadcast_cmp(rhs, CmpOp::Ge)
+    }
+    /// `self` is the condition (non-zero = true): picks `on_true` or `on_false` per element.
+    /// All three have the same shape, as in candle.
+    fn where_cond(&self, on_true: &Self, on_false: &Self) -> Result<Self>;
+
+    // ----------------------------------------------------------------------------------------
+    // Matrix products
+    // ----------------------------------------------------------------------------------------
+
+    /// Matrix product over the last two dimensions; batch dimensions must be equal.
+    fn matmul(&self, rhs: &Self) -> Result<Self>;
+    /// Matrix product with broadcasting of the batch dimensions.
+    fn broadcast_matmul(&self, rhs: &Self) -> Result<Self>;
+
+    // ----------------------------------------------------------------------------------------
+    // Shape ops
+    // ----------------------------------------------------------------------------------------
+
+    /// Reshapes; `()` marks one inferred dimension, as in candle (`x.reshape((b, ()))`).
+    /// Under a dynamic profile, a target dimension equal to a dynamic input dimension at the
+    /// same position is copied, and the hole absorbs the rest.
+    fn reshape<S: ShapeWithOneHole + Clone>(&self, shape: S) -> Result<Self>;
+    /// Merges the dimensions from `start_dim` to the last into one.
+    fn flatten_from<D: Dim>(&self, start_dim: D) -> Result<Self>;
+    /// Merges all dimensions into one.
+    fn flatten_all(&self) -> Result<Self>;
+    /// Removes a dimension of size 1.
+    fn squeeze<D: Dim>(&self, dim: D) -> Result<Self>;
+    /// Inserts a dimension of size 1.
+    fn unsqueeze<D: Dim>(&self, dim: D) -> Result<Self>;
+    /// Swaps two dimensions.
+    fn transpose<D1: Dim, D2: Dim>(&self, dim1: D1, dim2: D2) -> Result<Self>;
+    /// Swaps the last two dimensions.
+    fn t(&self) -> Result<Self> {
+        let r = self.rank();
+        if r < 2 {
+            return Err(candle_core::Error::Msg(format!(
+                "t() needs a tensor of rank 2 or more, got shape {:?}",
+                self.dims()
+            ))
+            .into());
+        }
+        self.transpose(r - 2, r - 1)
+    }
+    /// Reorders the dimensions.
+    fn permute<D: Dims>(&self, dims: D) -> Result<Self>;
+    /// The sub-tensor `start..start + len` along `dim`.
+    fn narrow<D: Dim>(&self, dim: D, start: usize, len: usize) -> Result<Self>;
+    /// Splits into `chunks` pieces along `dim` (the last may be smaller), as candle.
+    fn chunk<D: Dim>(&self, chunks: usize, dim: D) -> Result<Vec<Self>>;
+    /// Concatenates along `dim`.
+    fn cat<A: Borrow<Self>, D: Dim>(tensors: &[A], dim: D) -> Result<Self>;
+    /// Stacks along a new dimension `dim`.
+    fn stack<A: Borrow<Self>, D: Dim>(tensors: &[A], dim: D) -> Result<Self>;
+    /// Selects entries of `self` along `dim` with the integer `indexes` (1-D).
+    fn index_select<D: Dim>(&self, indexes: &Self, dim: D) -> Result<Self>;
+    /// Converts the element type. Under `fp16_mode` float types map to the network's
+    /// compute precision.
+    fn to_dtype(&self, dtype: DType) -> Result<Self>;
+    /// Makes the layout contiguous (a no-op for TensorRT).
+    fn contiguous(&self) -> Result<Self>;
+    /// Pads `dim` with `left` and `right` zeros.
+    fn pad_with_zeros<D: Dim>(&self, dim: D, left: usize, right: usize) -> Result<Self>;
+
+    // ----------------------------------------------------------------------------------------
+    // Reductions and softmax
+    // ----------------------------------------------------------------------------------------
+
+    /// Sum over `dims`, keeping them as size 1.
+    fn sum_keepdim<D: Dims>(&self, dims: D) -> Result<Self>;
+    /// Sum over `dims`, removing them.
+    fn sum<D: Dims>(&self, dims: D) -> Result<Self>;
+    /// Mean over `dims`, keeping them as size 1.
+    fn mean_keepdim<D: Dims>(&self, dims: D) -> Result<Self>;
+    /// Mean over `dims`, removing them.
+    fn mean<D: Dims>(&self, dims: D) -> Result<Self>;
+    /// Maximum over `dim`, keeping it as size 1.
+    fn max_keepdim<D: Dim>(&self, dim: D) -> Result<Self>;
+    /// Maximum over `dim`, removing it.
+    fn max<D: Dim>(&self, dim: D) -> Result<Self>;
+    /// Minimum over `dim`, keeping it as size 1.
+    fn min_keepdim<D: Dim>(&self, dim: D) -> Result<Self>;
+    /// Minimum over `dim`, removing it.
+    fn min<D: Dim>(&self, dim: D) -> Result<Self>;
+    /// Softmax over `dim`.
+    fn softmax<D: Dim>(&self, dim: D) -> Result<Self>;
+    /// Softmax over the last dimension.
+    fn softmax_last_dim(&self) -> Result<Self> {
+        self.softmax(candle_core::D::Minus1)
+    }
+    /// Log-softmax over `dim`.
+    fn log_softmax<D: Dim>(&self, dim: D) -> Result<Self>;
+
+    // ----------------------------------------------------------------------------------------
+    // Pooling and resampling (NCHW)
+    // ----------------------------------------------------------------------------------------
+
+    /// Max pooling with a square or `(h, w)` kernel, stride = kernel.
+    fn max_pool2d<K: candle_core::ToUsize2>(&self, kernel: K) -> Result<Self> {
+        let k = kernel.to_usize2();
+        self.max_pool2d_with_stride(k, k)
+    }
+    /// Max pooling with an explicit stride.
+    fn max_pool2d_with_stride<K: candle_core::ToUsize2>(
+        &self,
+        kernel: K,
+        stride: K,
+    ) -> Result<Self>;
+    /// Max pooling with stride and symmetric padding (`torch.nn.MaxPool2d(k, s, p)`; padded
+    /// positions never win).
+    fn max_pool2d_with_padding(
+        &self,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Result<Self>;
+    /// Average pooling, stride = kernel.
+    fn avg_pool2d<K: candle_core::ToUsize2>(&self, kernel: K) -> Result<Self> {
+        let k = kernel.to_usize2();
+        self.avg_pool2d_with_stride(k, k)
+    }
+    /// Average pooling with an explicit stride.
+    fn avg_pool2d_with_stride<K: candle_core::ToUsize2>(
+        &self,
+        kernel: K,
+        stride: K,
+    ) -> Result<Self>;
+    /// Average pooling with symmetric zero padding counted in the average
+    /// (`torch.nn.AvgPool2d(k, s, p)`, `count_include_pad=True`).
+    fn avg_pool2d_with_padding(
+        &self,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Result<Self>;
+    /// Adaptive average pooling to `(out_h, out_w)` (`torch.nn.AdaptiveAvgPool2d`). The tracer
+    /// converts it when the input sizes are multiples of the output sizes (always for 1×1).
+    fn adaptive_avg_pool2d(&self, output_size: (usize, usize)) -> Result<Self>;
+    /// Nearest-neighbour upsampling to `(h, w)`.
+    fn upsample_nearest2d(&self, target_h: usize, target_w: usize) -> Result<Self>;
+    /// Bilinear upsampling to `(h, w)`.
+    fn upsample_bilinear2d(
+        &self,
+        target_h: usize,
+        target_w: usize,
+        align_corners: bool,
+    ) -> Result<Self>;
+
+    // ----------------------------------------------------------------------------------------
+    // Layers (weights read through candle_nn's accessors)
+    // ----------------------------------------------------------------------------------------
+
+    /// 1-D convolution (`(N, C, L)`), with stride, padding, dilation, groups and bias.
+    fn conv1d(&self, layer: &candle_nn::Conv1d) -> Result<Self>;
+    /// 2-D convolution (`(N, C, H, W)`), with stride, padding, dilation, groups and bias.
+    fn conv2d(&self, layer: &candle_nn::Conv2d) -> Result<Self>;
+    /// 2-D transposed convolution.
+    fn conv_transpose2d(&self, layer: &candle_nn::ConvTranspose2d) -> Result<Self>;
+    /// `x · Wᵀ + b` over the last dimension.
+    fn linear(&self, layer: &candle_nn::Linear) -> Result<Self>;
+    /// Batch normalization with running statistics (inference). Under the tracer it is folded
+    /// into the preceding convolution when the input comes straight from one.
+    fn batch_norm(&self, layer: &candle_nn::BatchNorm) -> Result<Self>;
+    /// Layer normalization over the last dimension (also RMS-style `LayerNorm`s).
+    fn layer_norm(&self, layer: &candle_nn::LayerNorm) -> Result<Self>;
+    /// RMS normalization over the last dimension.
+    fn rms_norm(&self, layer: &candle_nn::RmsNorm) -> Result<Self>;
+    /// Group normalization (`torch.nn.GroupNorm`): `candle_nn::GroupNorm` hides its weights,
+    /// so they are passed here directly (`weight`, `bias` of shape `(C,)`).
+    fn group_norm(
+        &self,
+        num_groups: usize,
+        weight: &Tensor,
+        bias: &Tensor,
+        eps: f64,
+    ) -> Result<Self>;
+    /// Embedding lookup: `self` holds integer ids.
+    fn embedding(&self, layer: &candle_nn::Embedding) -> Result<Self>;
+}
+
+/// The guard returned by [`TraceTensor::scope`]: the scope ends when it is dropped.
+#[must_use = "the scope ends when the guard is dropped"]
+pub struct ScopeGuard {
+    pub(crate) on_drop: Option<Box<dyn FnOnce()>>,
+}
+
+impl ScopeGuard {
+    /// A guard that does nothing (plain candle tensors).
+    pub fn noop() -> Self {
+        Self { on_drop: None }
+    }
+}
+
+impl Drop for ScopeGuard {
+    fn drop(&mut self) {
+        if let Some(f) = self.on_drop.take() {
+            f();
+        }
+    }
+}
+
+impl std::fmt::Debug for ScopeGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScopeGuard")
+            .field("active", &self.on_drop.is_some())
+            .finish()
+    }
+}
