@@ -1,0 +1,371 @@
+/*
+ * trt_shim.h: the C interface of candle2trt's TensorRT shim.
+ *
+ * Plain C on purpose: bindgen turns this header (and only this header) into
+ * `trt-sys/src/bindings.rs`, and no C++ type or exception ever crosses it.
+ *
+ * Conventions
+ * - Every handle is opaque; a function that creates one returns NULL on
+ *   failure, a function that can fail returns `int32_t` status (0 = success,
+ *   non-zero = failure). After a failure, `trt_last_error()` returns the text
+ *   of the failure on the calling thread, and `trt_logger_copy_errors()` the
+ *   error messages TensorRT itself logged.
+ * - Enumerations are passed as `int32_t` carrying the numeric value of the
+ *   matching TensorRT `enum class` (nvinfer1::DataType, ActivationType, ...);
+ *   the Rust side mirrors those values.
+ * - Tensors (`trt_tensor`) and layers (`trt_layer`) are owned by their network;
+ *   optimization profiles by their builder. Everything else has a destroy call.
+ * - The TensorRT library itself is never linked: the factory functions come in
+ *   through `trt_api`, resolved at run time (dlopen/dlsym) by the caller.
+ */
+#ifndef TRT_SHIM_H
+#define TRT_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Maximum rank of a tensor (nvinfer1::Dims::MAX_DIMS). */
+#define TRT_MAX_DIMS 8
+
+/** A shape (nvinfer1::Dims64). `nb_dims == -1` means "not set / invalid". */
+typedef struct trt_dims {
+    int32_t nb_dims;
+    int64_t d[TRT_MAX_DIMS];
+} trt_dims;
+
+/** A permutation of axes (nvinfer1::Permutation). */
+typedef struct trt_permutation {
+    int32_t order[TRT_MAX_DIMS];
+} trt_permutation;
+
+/** Weights (nvinfer1::Weights): `count` elements of `data_type` at `values`. */
+typedef struct trt_weights {
+    int32_t data_type;
+    const void* values;
+    int64_t count;
+} trt_weights;
+
+/**
+ * TensorRT's exported factory entry points, resolved by the caller with dlsym.
+ * Types are erased to `void*`; the shim casts them to their documented signatures:
+ *   void* createInferBuilder_INTERNAL(void* logger, int32_t version)
+ *   void* createInferRuntime_INTERNAL(void* logger, int32_t version)
+ *   int32_t getInferLibVersion(void)
+ */
+typedef struct trt_api {
+    void* create_infer_builder;
+    void* create_infer_runtime;
+    void* get_infer_lib_version;
+} trt_api;
+
+typedef struct trt_logger trt_logger;
+typedef struct trt_builder trt_builder;
+typedef struct trt_builder_config trt_builder_config;
+typedef struct trt_network trt_network;
+typedef struct trt_tensor trt_tensor;
+typedef struct trt_layer trt_layer;
+typedef struct trt_optimization_profile trt_optimization_profile;
+typedef struct trt_timing_cache trt_timing_cache;
+typedef struct trt_host_memory trt_host_memory;
+typedef struct trt_progress_monitor trt_progress_monitor;
+typedef struct trt_runtime trt_runtime;
+typedef struct trt_engine trt_engine;
+typedef struct trt_context trt_context;
+
+/* ------------------------------------------------------------------ errors */
+
+/** Text of the last failure of a shim call on this thread ("" if none). Valid until the next shim call on this thread. */
+const char* trt_last_error(void);
+/** Forget the last failure on this thread. */
+void trt_clear_last_error(void);
+
+/* ------------------------------------------------------------------ versions */
+
+/** NV_TENSORRT_VERSION of the headers the shim was compiled against (major*10000 + minor*100 + patch for 10+, RTX: 1.7.1 -> 10701). */
+int32_t trt_header_version(void);
+/** 1 when the headers are TensorRT-RTX's, 0 for standard TensorRT. */
+int32_t trt_header_is_rtx(void);
+/** Calls getInferLibVersion() of the loaded library; -1 on failure. */
+int32_t trt_library_version(const trt_api* api);
+
+/* ------------------------------------------------------------------ logger */
+
+/** Called for each TensorRT message at or above the logger's severity filter. */
+typedef void (*trt_log_callback)(void* user_data, int32_t severity, const char* message);
+
+/**
+ * An nvinfer1::ILogger. Messages with severity <= min_severity (0 = internal error ... 4 = verbose)
+ * are passed to `callback`; every error (severity <= 1) is also recorded whatever the filter.
+ */
+trt_logger* trt_logger_create(trt_log_callback callback, void* user_data, int32_t min_severity);
+void trt_logger_destroy(trt_logger* logger);
+void trt_logger_set_min_severity(trt_logger* logger, int32_t min_severity);
+/** Forget the recorded errors. */
+void trt_logger_clear_errors(trt_logger* logger);
+/**
+ * Copy the errors recorded since the last clear, joined by '\n', NUL-terminated, into `buffer`
+ * (at most `capacity` bytes including the NUL). Returns the full length without NUL.
+ */
+size_t trt_logger_copy_errors(trt_logger* logger, char* buffer, size_t capacity);
+
+/* ------------------------------------------------------------------ host memory */
+
+/** nvinfer1::IHostMemory: serialized engines and timing caches. */
+const void* trt_host_memory_data(const trt_host_memory* memory);
+size_t trt_host_memory_size(const trt_host_memory* memory);
+void trt_host_memory_destroy(trt_host_memory* memory);
+
+/* ------------------------------------------------------------------ progress monitor */
+
+typedef void (*trt_phase_start_callback)(void* user_data, const char* phase_name, const char* parent_phase, int32_t nb_steps);
+/** Return non-zero to continue the build, 0 to cancel it. */
+typedef int32_t (*trt_step_complete_callback)(void* user_data, const char* phase_name, int32_t step);
+typedef void (*trt_phase_finish_callback)(void* user_data, const char* phase_name);
+
+/** An nvinfer1::IProgressMonitor forwarding to the callbacks. */
+trt_progress_monitor* trt_progress_monitor_create(trt_phase_start_callback phase_start,
+    trt_step_complete_callback step_complete, trt_phase_finish_callback phase_finish, void* user_data);
+void trt_progress_monitor_destroy(trt_progress_monitor* monitor);
+
+/* ------------------------------------------------------------------ builder */
+
+trt_builder* trt_builder_create(const trt_api* api, trt_logger* logger);
+void trt_builder_destroy(trt_builder* builder);
+/** A strongly typed network (the only kind TensorRT 11 / TensorRT-RTX build). */
+trt_network* trt_builder_create_network(trt_builder* builder);
+trt_builder_config* trt_builder_create_config(trt_builder* builder);
+/** Owned by the builder: no destroy call. */
+trt_optimization_profile* trt_builder_create_optimization_profile(trt_builder* builder);
+/** IBuilder::buildSerializedNetwork; NULL on failure. */
+trt_host_memory* trt_builder_build_serialized_network(trt_builder* builder, trt_network* network, trt_builder_config* config);
+
+/* ------------------------------------------------------------------ builder config */
+
+void trt_builder_config_destroy(trt_builder_config* config);
+/** pool: nvinfer1::MemoryPoolType. */
+int32_t trt_builder_config_set_memory_pool_limit(trt_builder_config* config, int32_t pool, size_t bytes);
+size_t trt_builder_config_memory_pool_limit(trt_builder_config* config, int32_t pool);
+int32_t trt_builder_config_set_builder_optimization_level(trt_builder_config* config, int32_t level);
+int32_t trt_builder_config_builder_optimization_level(trt_builder_config* config);
+/** verbosity: nvinfer1::ProfilingVerbosity. */
+int32_t trt_builder_config_set_profiling_verbosity(trt_builder_config* config, int32_t verbosity);
+int32_t trt_builder_config_profiling_verbosity(trt_builder_config* config);
+/** flag: nvinfer1::BuilderFlag. */
+int32_t trt_builder_config_set_flag(trt_builder_config* config, int32_t flag, int32_t enabled);
+int32_t trt_builder_config_flag(trt_builder_config* config, int32_t flag);
+int32_t trt_builder_config_set_max_aux_streams(trt_builder_config* config, int32_t nb_streams);
+/** Returns the profile index, or -1 on failure (invalid profile). */
+int32_t trt_builder_config_add_optimization_profile(trt_builder_config* config, trt_optimization_profile* profile);
+int32_t trt_builder_config_nb_optimization_profiles(trt_builder_config* config);
+/** The monitor must outlive every build that uses this config; NULL removes it. */
+int32_t trt_builder_config_set_progress_monitor(trt_builder_config* config, trt_progress_monitor* monitor);
+/** IBuilderConfig::createTimingCache from a serialized blob (blob may be NULL / size 0 for an empty cache). */
+trt_timing_cache* trt_builder_config_create_timing_cache(trt_builder_config* config, const void* blob, size_t size);
+/** The cache must outlive every build that uses this config. */
+int32_t trt_builder_config_set_timing_cache(trt_builder_config* config, trt_timing_cache* cache, int32_t ignore_mismatch);
+
+/* ------------------------------------------------------------------ timing cache */
+
+trt_host_memory* trt_timing_cache_serialize(trt_timing_cache* cache);
+/** Merge `input` into `cache`. */
+int32_t trt_timing_cache_combine(trt_timing_cache* cache, const trt_timing_cache* input, int32_t ignore_mismatch);
+void trt_timing_cache_destroy(trt_timing_cache* cache);
+
+/* ------------------------------------------------------------------ optimization profile */
+
+/** selector: nvinfer1::OptProfileSelector (0 = min, 1 = opt, 2 = max). */
+int32_t trt_optimization_profile_set_dimensions(trt_optimization_profile* profile, const char* input_name, int32_t selector, const trt_dims* dims);
+int32_t trt_optimization_profile_dimensions(trt_optimization_profile* profile, const char* input_name, int32_t selector, trt_dims* out);
+int32_t trt_optimization_profile_is_valid(trt_optimization_profile* profile);
+
+/* ------------------------------------------------------------------ tensors */
+
+const char* trt_tensor_name(const trt_tensor* tensor);
+int32_t trt_tensor_set_name(trt_tensor* tensor, const char* name);
+int32_t trt_tensor_dimensions(const trt_tensor* tensor, trt_dims* out);
+int32_t trt_tensor_set_dimensions(trt_tensor* tensor, const trt_dims* dims);
+/** nvinfer1::DataType, or -1 on failure. */
+int32_t trt_tensor_data_type(const trt_tensor* tensor);
+int32_t trt_tensor_is_network_input(const trt_tensor* tensor);
+int32_t trt_tensor_is_network_output(const trt_tensor* tensor);
+int32_t trt_tensor_is_shape_tensor(const trt_tensor* tensor);
+
+/* ------------------------------------------------------------------ layers */
+
+const char* trt_layer_name(const trt_layer* layer);
+int32_t trt_layer_set_name(trt_layer* layer, const char* name);
+/** nvinfer1::LayerType, or -1. */
+int32_t trt_layer_type(const trt_layer* layer);
+int32_t trt_layer_nb_inputs(const trt_layer* layer);
+int32_t trt_layer_nb_outputs(const trt_layer* layer);
+trt_tensor* trt_layer_input(const trt_layer* layer, int32_t index);
+trt_tensor* trt_layer_output(const trt_layer* layer, int32_t index);
+/** ILayer::setInput: replaces or adds input `index` (dynamic shapes, slice start/size/stride, ...). */
+int32_t trt_layer_set_input(trt_layer* layer, int32_t index, trt_tensor* tensor);
+
+/* ------------------------------------------------------------------ network */
+
+void trt_network_destroy(trt_network* network);
+int32_t trt_network_set_name(trt_network* network, const char* name);
+trt_tensor* trt_network_add_input(trt_network* network, const char* name, int32_t data_type, const trt_dims* dims);
+int32_t trt_network_mark_output(trt_network* network, trt_tensor* tensor);
+int32_t trt_network_unmark_output(trt_network* network, trt_tensor* tensor);
+int32_t trt_network_nb_inputs(const trt_network* network);
+int32_t trt_network_nb_outputs(const trt_network* network);
+int32_t trt_network_nb_layers(const trt_network* network);
+trt_tensor* trt_network_input(const trt_network* network, int32_t index);
+trt_tensor* trt_network_output(const trt_network* network, int32_t index);
+trt_layer* trt_network_layer(const trt_network* network, int32_t index);
+
+/** Dims with nb_dims == 0 in these parameter structs mean "keep TensorRT's default". */
+typedef struct trt_convolution_params {
+    int64_t nb_output_maps;
+    trt_dims kernel_size;
+    trt_weights kernel;
+    trt_weights bias; /* count == 0: no bias */
+    trt_dims stride;
+    trt_dims pre_padding;
+    trt_dims post_padding;
+    trt_dims dilation;
+    int64_t nb_groups; /* <= 0: keep default (1) */
+    int32_t padding_mode; /* nvinfer1::PaddingMode, -1: keep default */
+} trt_convolution_params;
+
+trt_layer* trt_network_add_convolution(trt_network* network, trt_tensor* input, const trt_convolution_params* params);
+/** Same parameters; dilation applies to deconvolution too. */
+trt_layer* trt_network_add_deconvolution(trt_network* network, trt_tensor* input, const trt_convolution_params* params);
+
+typedef struct trt_pooling_params {
+    int32_t pooling_type; /* nvinfer1::PoolingType */
+    trt_dims window_size;
+    trt_dims stride;
+    trt_dims pre_padding;
+    trt_dims post_padding;
+    int32_t padding_mode; /* nvinfer1::PaddingMode, -1: keep default */
+    int32_t average_count_excludes_padding; /* -1: keep default */
+    float blend_factor; /* used by max-average blend */
+} trt_pooling_params;
+
+trt_layer* trt_network_add_pooling(trt_network* network, trt_tensor* input, const trt_pooling_params* params);
+trt_layer* trt_network_add_activation(trt_network* network, trt_tensor* input, int32_t activation_type, float alpha, float beta);
+trt_layer* trt_network_add_elementwise(trt_network* network, trt_tensor* a, trt_tensor* b, int32_t op);
+trt_layer* trt_network_add_unary(trt_network* network, trt_tensor* input, int32_t op);
+trt_layer* trt_network_add_matrix_multiply(trt_network* network, trt_tensor* a, int32_t op_a, trt_tensor* b, int32_t op_b);
+trt_layer* trt_network_add_constant(trt_network* network, const trt_dims* dims, trt_weights weights);
+
+typedef struct trt_shuffle_params {
+    int32_t has_first_transpose;
+    trt_permutation first_transpose;
+    int32_t has_reshape; /* static reshape_dims (ignored when reshape_tensor is set) */
+    trt_dims reshape_dims;
+    trt_tensor* reshape_tensor; /* 1-D Int64 shape tensor for a dynamic reshape, or NULL */
+    int32_t has_second_transpose;
+    trt_permutation second_transpose;
+    int32_t zero_is_placeholder; /* -1: keep default (true) */
+} trt_shuffle_params;
+
+trt_layer* trt_network_add_shuffle(trt_network* network, trt_tensor* input, const trt_shuffle_params* params);
+trt_layer* trt_network_add_concatenation(trt_network* network, trt_tensor* const* inputs, int32_t nb_inputs, int32_t axis);
+
+typedef struct trt_slice_params {
+    trt_dims start;
+    trt_dims size;
+    trt_dims stride;
+    trt_tensor* start_tensor; /* dynamic start/size/stride (1-D Int64 shape tensors) or NULL */
+    trt_tensor* size_tensor;
+    trt_tensor* stride_tensor;
+    int32_t mode; /* nvinfer1::SampleMode, -1: keep default */
+    trt_tensor* fill_value; /* for SampleMode::kFILL, or NULL */
+} trt_slice_params;
+
+trt_layer* trt_network_add_slice(trt_network* network, trt_tensor* input, const trt_slice_params* params);
+trt_layer* trt_network_add_reduce(trt_network* network, trt_tensor* input, int32_t op, uint32_t axes, int32_t keep_dims);
+trt_layer* trt_network_add_softmax(trt_network* network, trt_tensor* input, uint32_t axes);
+/** Layer/instance/group normalization; uses addNormalizationV2 where the headers have it. nb_groups <= 0: keep default. */
+trt_layer* trt_network_add_normalization(trt_network* network, trt_tensor* input, trt_tensor* scale, trt_tensor* bias,
+    uint32_t axes, float epsilon, int64_t nb_groups);
+trt_layer* trt_network_add_scale(trt_network* network, trt_tensor* input, int32_t mode, trt_weights shift, trt_weights scale,
+    trt_weights power, int32_t channel_axis);
+trt_layer* trt_network_add_cast(trt_network* network, trt_tensor* input, int32_t to_type);
+/** mode: nvinfer1::GatherMode; nb_elementwise_dims < 0: keep default. */
+trt_layer* trt_network_add_gather(trt_network* network, trt_tensor* data, trt_tensor* indices, int32_t mode, int32_t axis,
+    int32_t nb_elementwise_dims);
+
+typedef struct trt_resize_params {
+    int32_t mode; /* nvinfer1::InterpolationMode */
+    int32_t coordinate_transformation; /* nvinfer1::ResizeCoordinateTransformation, -1: keep default */
+    int32_t selector_for_single_pixel; /* nvinfer1::ResizeSelector, -1: keep default */
+    int32_t nearest_rounding; /* nvinfer1::ResizeRoundMode, -1: keep default */
+    trt_dims output_dims; /* used when nb_dims > 0 */
+    int32_t nb_scales; /* used when > 0 */
+    float scales[TRT_MAX_DIMS];
+    trt_tensor* shape_tensor; /* dynamic output shape (1-D Int64), or NULL */
+    float cubic_coeff; /* used when mode is cubic */
+    int32_t exclude_outside; /* -1: keep default */
+} trt_resize_params;
+
+trt_layer* trt_network_add_resize(trt_network* network, trt_tensor* input, const trt_resize_params* params);
+trt_layer* trt_network_add_select(trt_network* network, trt_tensor* condition, trt_tensor* then_input, trt_tensor* else_input);
+trt_layer* trt_network_add_identity(trt_network* network, trt_tensor* input);
+/** axis < 0 with a scalar scale: per-tensor. zero_point may be NULL. */
+trt_layer* trt_network_add_quantize(trt_network* network, trt_tensor* input, trt_tensor* scale, trt_tensor* zero_point,
+    int32_t output_type, int32_t axis);
+trt_layer* trt_network_add_dequantize(trt_network* network, trt_tensor* input, trt_tensor* scale, trt_tensor* zero_point,
+    int32_t output_type, int32_t axis);
+trt_layer* trt_network_add_shape(trt_network* network, trt_tensor* input);
+trt_layer* trt_network_add_padding(trt_network* network, trt_tensor* input, const trt_dims* pre_padding, const trt_dims* post_padding);
+trt_layer* trt_network_add_topk(trt_network* network, trt_tensor* input, int32_t op, int32_t k, uint32_t axes, int32_t indices_type);
+/** op: nvinfer1::FillOperation. alpha/beta: NULL tensors use the scalar values. */
+trt_layer* trt_network_add_fill(trt_network* network, const trt_dims* dims, int32_t op, int32_t output_type, double alpha,
+    double beta, trt_tensor* alpha_tensor, trt_tensor* beta_tensor);
+trt_layer* trt_network_add_parametric_relu(trt_network* network, trt_tensor* input, trt_tensor* slope);
+trt_layer* trt_network_add_einsum(trt_network* network, trt_tensor* const* inputs, int32_t nb_inputs, const char* equation);
+trt_layer* trt_network_add_squeeze(trt_network* network, trt_tensor* input, trt_tensor* axes);
+trt_layer* trt_network_add_unsqueeze(trt_network* network, trt_tensor* input, trt_tensor* axes);
+/** op: nvinfer1::CumulativeOperation; axis is a 0-D Int32/Int64 tensor. */
+trt_layer* trt_network_add_cumulative(trt_network* network, trt_tensor* input, trt_tensor* axis, int32_t op, int32_t exclusive,
+    int32_t reverse);
+
+/* ------------------------------------------------------------------ runtime */
+
+trt_runtime* trt_runtime_create(const trt_api* api, trt_logger* logger);
+void trt_runtime_destroy(trt_runtime* runtime);
+trt_engine* trt_runtime_deserialize_engine(trt_runtime* runtime, const void* blob, size_t size);
+
+/* ------------------------------------------------------------------ engine */
+
+void trt_engine_destroy(trt_engine* engine);
+int32_t trt_engine_nb_io_tensors(const trt_engine* engine);
+const char* trt_engine_io_tensor_name(const trt_engine* engine, int32_t index);
+/** nvinfer1::TensorIOMode (0 none, 1 input, 2 output), -1 on failure. */
+int32_t trt_engine_tensor_io_mode(const trt_engine* engine, const char* name);
+int32_t trt_engine_tensor_shape(const trt_engine* engine, const char* name, trt_dims* out);
+int32_t trt_engine_tensor_data_type(const trt_engine* engine, const char* name);
+int32_t trt_engine_nb_layers(const trt_engine* engine);
+int32_t trt_engine_nb_optimization_profiles(const trt_engine* engine);
+int32_t trt_engine_profile_shape(const trt_engine* engine, const char* name, int32_t profile_index, int32_t selector, trt_dims* out);
+int64_t trt_engine_device_memory_size(const trt_engine* engine);
+trt_host_memory* trt_engine_serialize(const trt_engine* engine);
+/** strategy: nvinfer1::ExecutionContextAllocationStrategy. */
+trt_context* trt_engine_create_execution_context(trt_engine* engine, int32_t strategy);
+
+/* ------------------------------------------------------------------ execution context */
+
+void trt_context_destroy(trt_context* context);
+int32_t trt_context_set_input_shape(trt_context* context, const char* name, const trt_dims* dims);
+int32_t trt_context_tensor_shape(const trt_context* context, const char* name, trt_dims* out);
+int32_t trt_context_all_input_dimensions_specified(const trt_context* context);
+int32_t trt_context_set_tensor_address(trt_context* context, const char* name, void* address);
+int32_t trt_context_set_optimization_profile_async(trt_context* context, int32_t profile_index, void* cuda_stream);
+/** IExecutionContext::enqueueV3 on a cudaStream_t passed as a raw pointer. */
+int32_t trt_context_enqueue_v3(trt_context* context, void* cuda_stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TRT_SHIM_H */
