@@ -10,13 +10,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// (link name, soname, cudarc module declaring its functions)
-const LIBS: [(&str, &str, &str); 5] = [
-    ("cuda", "libcuda.so.1", "driver"),
-    ("cublas", "libcublas.so.13", "cublas"),
-    ("cublasLt", "libcublasLt.so.13", "cublaslt"),
-    ("curand", "libcurand.so.10", "curand"),
-    ("nvrtc", "libnvrtc.so.13", "nvrtc"),
+/// (link name, soname, cudarc module declaring its functions, prefix of the library's C functions)
+const LIBS: [(&str, &str, &str, &str); 5] = [
+    ("cuda", "libcuda.so.1", "driver", "cu"),
+    ("cublas", "libcublas.so.13", "cublas", "cublas"),
+    ("cublasLt", "libcublasLt.so.13", "cublaslt", "cublasLt"),
+    ("curand", "libcurand.so.10", "curand", "curand"),
+    ("nvrtc", "libnvrtc.so.13", "nvrtc", "nvrtc"),
 ];
 
 /// Writes the stub libraries into `dest`; `cuda_root` supplies `libcudart_static.a` for `-lcudart`.
@@ -25,15 +25,17 @@ pub fn make(cuda_root: &Path, dest: &Path) -> Result<()> {
     let tmp = dest.with_extension("partial");
     let _ = fs::remove_dir_all(&tmp);
     fs::create_dir_all(&tmp)?;
-    for (name, soname, module) in LIBS {
+    for (name, soname, module, prefix) in LIBS {
         let decls = cudarc.join("src").join(module).join("sys").join("mod.rs");
         let text =
             fs::read_to_string(&decls).with_context(|| format!("reading {}", decls.display()))?;
         let mut names: Vec<&str> = text
-            .split("pub fn ")
+            .split("fn ")
             .skip(1)
             .filter_map(|s| s.split('(').next())
-            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|n| {
+                n.starts_with(prefix) && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
             .collect();
         names.sort_unstable();
         names.dedup();

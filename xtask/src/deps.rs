@@ -118,6 +118,11 @@ impl Provisioned {
                 c.env("CUDA_COMPUTE_CAP", "90");
             }
         }
+    }
+
+    /// Adds the CUDA link stubs to `RUSTFLAGS`, for linking CUDA binaries that will run on a GPU machine. Kept out of
+    /// [`Self::apply_env`] because a change of `RUSTFLAGS` rebuilds everything.
+    pub fn apply_link_stubs(&self, c: &mut Command) {
         if let Some(stubs) = &self.cuda_stubs {
             // Only the linker sees the stubs; at run time the GPU machine's real libraries are found by soname.
             let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
@@ -304,7 +309,7 @@ fn install_wheels(
     for w in wheels {
         let file = downloads.join(w.file);
         if !file.exists() || sha256(&file)? != w.sha256 {
-            println!("xtask: downloading {} (pip)", w.requirement);
+            eprintln!("xtask: downloading {} (pip)", w.requirement);
             let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
             let st = Command::new(&python)
                 .args([
@@ -317,6 +322,7 @@ fn install_wheels(
                 ])
                 .arg(&downloads)
                 .arg(w.requirement)
+                .stdout(std::io::stderr())
                 .status()
                 .with_context(|| {
                     format!("running `{python} -m pip` (Python 3 with pip is required)")

@@ -5,6 +5,7 @@
 //! - `demo`            setup, then converts the brief's SimpleCNN into `simple_cnn.engine` and reports.
 //! - `test [--cuda]`   setup, then every test: the workspace with TRT-RTX 1.7 headers, `trt-sys`/`trt` against the
 //!   TensorRT 11.4 (Enterprise) headers, and with `--cuda` the CUDA code path compiled and linted.
+//! - `env [--cuda]`    prints that environment as `export` lines, for `eval "$(cargo xtask env --cuda)"`.
 //! - `bindgen [--check]` regenerates `trt-sys/src/bindings.rs` from the shim's C header (or checks it is current).
 
 mod bindings;
@@ -61,6 +62,18 @@ fn run() -> Result<()> {
             testrun::all(&root, &d, flag("--cuda"))?;
         }
         "bindgen" => bindings::generate(&root, flag("--check"))?,
+        "env" => {
+            // For `eval "$(cargo xtask env --cuda)"`: the same environment the other commands give cargo.
+            let d = deps::setup(&root, flag("--cuda"))?;
+            let mut c = Command::new("true");
+            d.apply_env(&mut c);
+            d.apply_link_stubs(&mut c);
+            for (k, v) in c.get_envs() {
+                if let Some(v) = v {
+                    println!("export {}='{}'", k.to_string_lossy(), v.to_string_lossy());
+                }
+            }
+        }
         "help" | "--help" | "-h" => print_help(),
         other => bail!("unknown command `{other}`; run `cargo xtask help`"),
     }
@@ -69,7 +82,7 @@ fn run() -> Result<()> {
 
 fn print_help() {
     println!(
-        "cargo xtask <command>\n\n  setup [--cuda]     provision TensorRT-RTX, headers (and CUDA tools) into .deps/\n  demo               convert the SimpleCNN into simple_cnn.engine and report\n  test [--cuda]      run every test (with --cuda: also compile the CUDA path)\n  bindgen [--check]  regenerate trt-sys/src/bindings.rs (or check it is current)"
+        "cargo xtask <command>\n\n  setup [--cuda]     provision TensorRT-RTX, headers (and CUDA tools) into .deps/\n  demo               convert the SimpleCNN into simple_cnn.engine and report\n  test [--cuda]      run every test (with --cuda: also compile the CUDA path)\n  bindgen [--check]  regenerate trt-sys/src/bindings.rs (or check it is current)\n  env [--cuda]       print the build environment as export lines"
     );
 }
 
