@@ -167,13 +167,15 @@ impl OpenOptions {
         let pick = match (index.as_slice(), single.as_slice()) {
             ([one], _) => one.clone(),
             ([], [one]) => one.clone(),
-            _ => return Err(Error::UnknownFormat {
-                reason: format!(
+            _ => {
+                return Err(Error::UnknownFormat {
+                    reason: format!(
                     "directory holds {} index files and {} safetensors files; open one explicitly",
                     index.len(),
                     single.len()
                 ),
-            }),
+                })
+            }
         };
         self.open(pick)
     }

@@ -66,7 +66,11 @@ fn simple_cnn_dataparallel_checkpoint() {
         let (x, y) = (st.get(n).unwrap(), ckpt.get(n).unwrap());
         assert_eq!(x.shape(), y.shape(), "{n}");
         assert_eq!(x.dtype(), y.dtype(), "{n}");
-        assert_ne!(x.contiguous_bytes(), y.contiguous_bytes(), "{n}: post-SGD weights must differ");
+        assert_ne!(
+            x.contiguous_bytes(),
+            y.contiguous_bytes(),
+            "{n}: post-SGD weights must differ"
+        );
     }
     // Explicit key path, and prefixes kept on request.
     let explicit = OpenOptions::new()
@@ -81,11 +85,23 @@ fn simple_cnn_dataparallel_checkpoint() {
         .open(&path)
         .unwrap();
     assert_eq!(momentum.names().collect::<Vec<_>>(), ["momentum_buffer"]);
-    assert_eq!(momentum.get("momentum_buffer").unwrap().shape(), [16, 3, 3, 3]);
+    assert_eq!(
+        momentum.get("momentum_buffer").unwrap().shape(),
+        [16, 3, 3, 3]
+    );
     // A key path to something that is not a state dict.
-    let err = OpenOptions::new().state_dict_key("epoch").open(&path).unwrap_err();
-    assert!(matches!(err.root(), torch_weights::Error::KeyPathNotFound { .. }), "{err}");
-    let err = OpenOptions::new().state_dict_key("nope").open(&path).unwrap_err();
+    let err = OpenOptions::new()
+        .state_dict_key("epoch")
+        .open(&path)
+        .unwrap_err();
+    assert!(
+        matches!(err.root(), torch_weights::Error::KeyPathNotFound { .. }),
+        "{err}"
+    );
+    let err = OpenOptions::new()
+        .state_dict_key("nope")
+        .open(&path)
+        .unwrap_err();
     match err.root() {
         torch_weights::Error::KeyPathNotFound { available, .. } => {
             assert!(available.contains(&"model_state_dict".to_string()))
@@ -98,7 +114,12 @@ fn simple_cnn_dataparallel_checkpoint() {
 fn tiny_bert_safetensors() {
     let ckpt = torch_weights::open(small_fixture("tiny_bert/model.safetensors")).unwrap();
     assert_matches_oracle(&ckpt, "tiny_bert/model.safetensors", "");
-    assert_eq!(ckpt.get("embeddings.word_embeddings.weight").unwrap().shape(), [1000, 128]);
+    assert_eq!(
+        ckpt.get("embeddings.word_embeddings.weight")
+            .unwrap()
+            .shape(),
+        [1000, 128]
+    );
 }
 
 #[test]
@@ -125,7 +146,10 @@ fn resnet18_sharded_f16() {
     let one = torch_weights::open(&single).unwrap();
     assert_matches_oracle(&one, "resnet18/model.safetensors.index.json", "");
     let written = one
-        .save_safetensors(tmp.path().join("re.safetensors"), &SaveOptions::new().shard_size(8 << 20))
+        .save_safetensors(
+            tmp.path().join("re.safetensors"),
+            &SaveOptions::new().shard_size(8 << 20),
+        )
         .unwrap();
     assert!(written.len() >= 4, "{written:?}");
     let re = torch_weights::open(tmp.path().join("re.safetensors.index.json")).unwrap();
@@ -141,10 +165,17 @@ fn mobilenet_v2_zip() {
     assert_eq!(ckpt.format(), Format::TorchZip);
     assert_matches_oracle(&ckpt, "mobilenet_v2/model.pt", "");
     // Depthwise convolution weights.
-    assert_eq!(ckpt.get("features.1.conv.0.0.weight").unwrap().shape(), [32, 1, 3, 3]);
+    assert_eq!(
+        ckpt.get("features.1.conv.0.0.weight").unwrap().shape(),
+        [32, 1, 3, 3]
+    );
     // Converted to safetensors, the same bytes.
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("mobilenet_v2.safetensors");
     ckpt.save_safetensors(&out, &SaveOptions::new()).unwrap();
-    assert_matches_oracle(&torch_weights::open(&out).unwrap(), "mobilenet_v2/model.pt", "");
+    assert_matches_oracle(
+        &torch_weights::open(&out).unwrap(),
+        "mobilenet_v2/model.pt",
+        "",
+    );
 }

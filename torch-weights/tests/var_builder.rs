@@ -51,7 +51,13 @@ fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
 /// 6.1e-5: PyTorch's own float32 result is 1.26e-4 away from the exact (float64) value, so a flat
 /// 1e-4 bound cannot hold for any implementation.
 fn tolerance(reference: &Tensor) -> f32 {
-    let m = reference.abs().unwrap().flatten_all().unwrap().max(D::Minus1).unwrap();
+    let m = reference
+        .abs()
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .max(D::Minus1)
+        .unwrap();
     (4.0 * f32::EPSILON * m.to_scalar::<f32>().unwrap()).max(1e-4)
 }
 
@@ -90,7 +96,10 @@ fn simple_cnn_forward_matches_pytorch() {
             assert_eq!(max_abs_diff(&a, &forward(other, &input)), 0.0, "{other}");
         }
         let gap = max_abs_diff(&a, &expected);
-        assert!(gap > 100.0, "model.* now matches the reference ({gap}); the fixtures were fixed");
+        assert!(
+            gap > 100.0,
+            "model.* now matches the reference ({gap}); the fixtures were fixed"
+        );
     }
 }
 
@@ -112,13 +121,20 @@ fn strict_report_lists_every_problem() {
     assert_eq!(report.shape_mismatches[0].found, [10, 4096]);
     let err = tracker.finish().unwrap_err();
     let msg = err.to_string();
-    for needle in ["features.0.weight", "conv1.bias", "size mismatch for fc.weight"] {
+    for needle in [
+        "features.0.weight",
+        "conv1.bias",
+        "size mismatch for fc.weight",
+    ] {
         assert!(msg.contains(needle), "{msg}");
     }
     assert!(matches!(err, Error::StrictLoad(_)));
 
     // The same check without building anything.
-    let report = ckpt.check([("conv1.weight", &[16usize, 3, 3, 3][..]), ("extra", &[1usize][..])]);
+    let report = ckpt.check([
+        ("conv1.weight", &[16usize, 3, 3, 3][..]),
+        ("extra", &[1usize][..]),
+    ]);
     assert_eq!(report.missing, ["extra"]);
     assert_eq!(report.unexpected.len(), 3);
 }
@@ -127,10 +143,15 @@ fn strict_report_lists_every_problem() {
 fn non_strict_builder_errors_name_the_tensor() {
     let ckpt = torch_weights::open(small_fixture("simple_cnn/model.pt")).unwrap();
     let vb = ckpt.var_builder(DType::F32, &Device::Cpu);
-    let err = candle_nn::linear(4096, 10, vb.pp("classifier")).err().unwrap();
+    let err = candle_nn::linear(4096, 10, vb.pp("classifier"))
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("classifier.weight"), "{err}");
     let err = candle_nn::linear(100, 10, vb.pp("fc")).err().unwrap();
-    assert!(err.to_string().contains("shape mismatch for fc.weight"), "{err}");
+    assert!(
+        err.to_string().contains("shape mismatch for fc.weight"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -149,7 +170,11 @@ fn dtype_policies() {
 
     // Integer tensors keep their dtype under Convert; AsRequested converts everything.
     let bert = torch_weights::open(small_fixture("tiny_bert/model.safetensors")).unwrap();
-    let int_names: Vec<&str> = bert.tensors().filter(|(_, t)| !t.dtype().is_float()).map(|(n, _)| n).collect();
+    let int_names: Vec<&str> = bert
+        .tensors()
+        .filter(|(_, t)| !t.dtype().is_float())
+        .map(|(n, _)| n)
+        .collect();
     for n in int_names {
         let vb = bert.var_builder_with_policy(DTypePolicy::Convert(DType::F16), &Device::Cpu);
         assert_eq!(vb.get_unchecked(n).unwrap().dtype(), DType::I64, "{n}");
@@ -181,7 +206,9 @@ fn renaming_and_prefix_selection() {
     assert!(back.contains("fc.weight") && back.len() == 4);
     let renamed = ckpt.replace("fc.", "head.").unwrap();
     assert!(renamed.contains("head.bias"));
-    let only_conv = ckpt.rename(|n| n.strip_prefix("conv1.").map(|r| format!("stem.{r}"))).unwrap();
+    let only_conv = ckpt
+        .rename(|n| n.strip_prefix("conv1.").map(|r| format!("stem.{r}")))
+        .unwrap();
     assert_eq!(only_conv.names().collect::<Vec<_>>().len(), 2);
     assert!(only_conv.contains("stem.weight"));
     let err = ckpt.rename(|_| Some("same".to_string())).unwrap_err();

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 /// Small fixtures copied into the repository.
 pub fn small_fixture(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures")
+        .join(rel)
 }
 
 /// Large fixtures: `$CANDLE2TRT_FIXTURES` or `<workspace>/../shared/fixtures`. `None` (with a
@@ -48,8 +50,11 @@ pub struct Expected {
 
 pub fn expected(key: &str) -> Vec<Expected> {
     let text = include_str!("../data/expected.json");
-    let map: std::collections::HashMap<String, Vec<Expected>> = serde_json::from_str(text).expect("expected.json");
-    map.get(key).cloned().unwrap_or_else(|| panic!("no oracle entry {key}"))
+    let map: std::collections::HashMap<String, Vec<Expected>> =
+        serde_json::from_str(text).expect("expected.json");
+    map.get(key)
+        .cloned()
+        .unwrap_or_else(|| panic!("no oracle entry {key}"))
 }
 
 /// Asserts that a checkpoint has exactly the oracle's tensors: names, dtypes, shapes, bytes.
@@ -58,7 +63,9 @@ pub fn assert_matches_oracle(ckpt: &torch_weights::Checkpoint, key: &str, strip:
     assert_eq!(ckpt.len(), exp.len(), "{key}: tensor count");
     for e in &exp {
         let name = e.name.strip_prefix(strip).unwrap_or(&e.name);
-        let t = ckpt.get(name).unwrap_or_else(|| panic!("{key}: missing {name}"));
+        let t = ckpt
+            .get(name)
+            .unwrap_or_else(|| panic!("{key}: missing {name}"));
         assert_eq!(t.dtype().to_string(), e.dtype, "{key}: dtype of {name}");
         assert_eq!(t.shape(), e.shape.as_slice(), "{key}: shape of {name}");
         assert_eq!(fnv(&t.contiguous_bytes()), e.fnv, "{key}: bytes of {name}");
@@ -116,10 +123,24 @@ impl P {
         self.tuple()
     }
     /// `_rebuild_tensor_v2(persistent storage, offset, size, stride, False, OrderedDict())`.
-    pub fn tensor(&mut self, storage: &str, key: &str, numel: i64, offset: i64, shape: &[i64], stride: &[i64]) -> &mut Self {
+    pub fn tensor(
+        &mut self,
+        storage: &str,
+        key: &str,
+        numel: i64,
+        offset: i64,
+        shape: &[i64],
+        stride: &[i64],
+    ) -> &mut Self {
         self.global("torch._utils", "_rebuild_tensor_v2");
         self.mark();
-        self.mark().s("storage").global("torch", storage).s(key).s("cpu").int(numel).tuple();
+        self.mark()
+            .s("storage")
+            .global("torch", storage)
+            .s(key)
+            .s("cpu")
+            .int(numel)
+            .tuple();
         self.op(b'Q');
         self.int(offset).ints(shape).ints(stride).op(0x89);
         self.global("collections", "OrderedDict").op(b')').op(b'R');
@@ -142,7 +163,12 @@ pub struct Spec<'a> {
     pub stride: Vec<i64>,
 }
 
-pub fn contiguous(name: &'static str, storage: &'static str, key: &'static str, shape: &[i64]) -> Spec<'static> {
+pub fn contiguous(
+    name: &'static str,
+    storage: &'static str,
+    key: &'static str,
+    shape: &[i64],
+) -> Spec<'static> {
     let mut stride = vec![1i64; shape.len()];
     for i in (0..shape.len().saturating_sub(1)).rev() {
         stride[i] = stride[i + 1] * shape[i + 1];
@@ -162,7 +188,8 @@ pub fn contiguous(name: &'static str, storage: &'static str, key: &'static str, 
 pub fn dict_body(p: &mut P, specs: &[Spec<'_>]) {
     p.op(b'}').mark();
     for s in specs {
-        p.s(s.name).tensor(s.storage, s.key, s.numel, s.offset, &s.shape, &s.stride);
+        p.s(s.name)
+            .tensor(s.storage, s.key, s.numel, s.offset, &s.shape, &s.stride);
     }
     p.op(b'u');
 }
@@ -179,7 +206,11 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         c ^= u32::from(b);
         for _ in 0..8 {
-            c = if c & 1 != 0 { 0xedb8_8320 ^ (c >> 1) } else { c >> 1 };
+            c = if c & 1 != 0 {
+                0xedb8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
         }
     }
     !c
@@ -229,8 +260,12 @@ pub fn torch_zip(pickle: &[u8], storages: &[(&str, Vec<u8>)]) -> Vec<u8> {
 }
 
 pub fn torch_zip_with_order(pickle: &[u8], storages: &[(&str, Vec<u8>)], order: &[u8]) -> Vec<u8> {
-    let names: Vec<String> = storages.iter().map(|(k, _)| format!("archive/data/{k}")).collect();
-    let mut files: Vec<(&str, &[u8])> = vec![("archive/data.pkl", pickle), ("archive/byteorder", order)];
+    let names: Vec<String> = storages
+        .iter()
+        .map(|(k, _)| format!("archive/data/{k}"))
+        .collect();
+    let mut files: Vec<(&str, &[u8])> =
+        vec![("archive/data.pkl", pickle), ("archive/byteorder", order)];
     for (n, (_, d)) in names.iter().zip(storages) {
         files.push((n, d));
     }
@@ -241,10 +276,18 @@ pub fn torch_zip_with_order(pickle: &[u8], storages: &[(&str, Vec<u8>)], order: 
 /// A legacy `torch.save` stream: magic, version, sys info, the object pickle, the key list,
 /// then each storage as `u64 numel` + bytes. `storages`: (key, element size, bytes).
 pub fn legacy(main_pickle: &[u8], storages: &[(&str, usize, Vec<u8>)]) -> Vec<u8> {
-    let mut out = vec![0x80, 2, 0x8a, 10, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, b'.'];
+    let mut out = vec![
+        0x80, 2, 0x8a, 10, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, b'.',
+    ];
     out.extend_from_slice(&[0x80, 2, b'M', 0xe9, 0x03, b'.']);
     let mut p = P::new();
-    p.op(b'}').mark().s("protocol_version").int(1001).s("little_endian").op(0x88).op(b'u');
+    p.op(b'}')
+        .mark()
+        .s("protocol_version")
+        .int(1001)
+        .s("little_endian")
+        .op(0x88)
+        .op(b'u');
     out.extend_from_slice(&p.stop());
     out.extend_from_slice(main_pickle);
     let mut p = P::new();
