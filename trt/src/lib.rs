@@ -1,1 +1,76 @@
-//! Safe TensorRT API.
+//! Safe Rust API over TensorRT and TensorRT-RTX: build networks into engines, save them, run them.
+//!
+//! ```text
+//! Library::load()                      the TensorRT library, opened at run time (dlopen)
+//!   ├─ Builder<'lib>                   IBuilder
+//!   │    ├─ Network<'builder>          INetworkDefinition: add_input, add_* layers, mark_output
+//!   │    ├─ BuilderConfig<'builder>    IBuilderConfig: workspace, optimization level, timing cache,
+//!   │    │                             progress monitor, optimization profiles
+//!   │    └─ build_serialized_network → SerializedEngine (bytes; save() is atomic)
+//!   └─ Runtime<'lib>                   IRuntime
+//!        └─ Engine<'runtime>           ICudaEngine: I/O tensor names, modes, shapes, types
+//!             └─ ExecutionContext<'engine>  IExecutionContext: shapes, addresses, enqueue
+//! ```
+//!
+//! Every TensorRT failure is an [`Error::TensorRt`] carrying TensorRT's own logged message; TensorRT's log
+//! goes to [`tracing`] (target `tensorrt`) through the [`Logger`].
+//!
+//! ```no_run
+//! # fn main() -> trt::Result<()> {
+//! use trt::*;
+//! let lib = Library::load()?;
+//! let logger = Logger::new(Severity::Warning)?;
+//! let builder = Builder::new(lib, &logger)?;
+//! let network = builder.create_network()?;
+//! let x = network.add_input("x", DataType::Float, [1, 3, 32, 32])?;
+//! let kernel = Weights::from_f32(&vec![0.1; 16 * 3 * 3 * 3]);
+//! let conv = network.add_convolution(x, Convolution::new(16, [3, 3], kernel).padding([1, 1]))?;
+//! let y = network.add_activation(conv.output(0)?, ActivationType::Relu)?.output(0)?;
+//! network.mark_output_named(y, "y")?;
+//! assert_eq!(y.dims()?, [1, 16, 32, 32]);
+//! let mut config = builder.create_config()?;
+//! config.set_max_workspace(1 << 28)?;
+//! let engine = builder.build_serialized_network(&network, &config)?;
+//! engine.save("conv_relu.engine")?;
+//!
+//! // On a machine with a GPU that TensorRT supports:
+//! let runtime = Runtime::new(lib, &logger)?;
+//! let engine = runtime.deserialize(engine.as_bytes())?;
+//! let mut context = engine.create_execution_context()?;
+//! # Ok(()) }
+//! ```
+
+mod builder;
+mod error;
+mod logger;
+mod network;
+mod runtime;
+mod types;
+mod util;
+mod weights;
+
+pub use builder::{
+    Builder, BuilderConfig, OptimizationProfile, ProgressMonitor, SerializedEngine, TimingCache,
+};
+pub use error::{Error, Result};
+pub use logger::{Logger, Severity};
+pub use network::{
+    Convolution, Layer, Network, Pooling, Resize, ResizeOutput, Shuffle, Slice, Tensor,
+};
+pub use runtime::{Engine, ExecutionContext, IoTensor, Runtime};
+pub use types::*;
+pub use weights::{WeightElement, Weights};
+
+/// The TensorRT library (re-exported from `trt-sys`): see [`Library::load`] for the search order.
+pub use trt_sys::{Candidate, Library, LoadError, SearchConfig, SearchError, Version};
+
+/// The version of the TensorRT headers `trt-sys` was compiled against.
+pub fn header_version() -> Version {
+    trt_sys::header_version()
+}
+
+/// True when built against TensorRT-RTX headers (library `libtensorrt_rtx.so.*`).
+pub const HEADERS_ARE_RTX: bool = trt_sys::HEADERS_ARE_RTX;
+
+/// File name of the TensorRT library these bindings load.
+pub const LIBRARY_NAME: &str = trt_sys::LIBRARY_NAME;

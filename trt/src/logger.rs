@@ -1,0 +1,169 @@
+//! [`Logger`]: TensorRT's `nvinfer1::ILogger`, routed to `tracing`, with error capture.
+
+use std::ffi::{c_char, c_void, CStr};
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+
+/// Severity of a TensorRT message (`nvinfer1::ILogger::Severity`). Lower is more severe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(i32)]
+pub enum Severity {
+    /// An internal error; TensorRT may be in an unrecoverable state.
+    InternalError = 0,
+    /// An application error.
+    Error = 1,
+    /// A warning.
+    Warning = 2,
+    /// Informational.
+    Info = 3,
+    /// Verbose debugging output.
+    Verbose = 4,
+}
+
+/// TensorRT's logger ([`nvinfer1::ILogger`](https://docs.nvidia.com/deeplearning/tensorrt/latest/_static/c-api/classnvinfer1_1_1_i_logger.html)).
+///
+/// Messages at or above the severity filter go to [`tracing`] under the target `tensorrt`
+/// (internal errors and errors at `error!`, warnings at `warn!`, info at `info!`, verbose at `debug!`).
+/// Every error TensorRT logs is also recorded, whatever the filter, so that a failed call returns
+/// TensorRT's own message in [`Error::TensorRt`]. Cheap to clone (shared).
+///
+/// A logger shared between threads that fail at the same time may attribute one thread's message to
+/// the other's error; give each thread its own logger where that matters.
+#[derive(Clone)]
+pub struct Logger {
+    inner: Arc<LoggerInner>,
+}
+
+pub(crate) struct LoggerInner {
+    raw: *mut trt_sys::trt_logger,
+}
+
+// SAFETY: the shim's logger guards its recorded errors with a mutex, its severity is a plain int written
+// atomically enough for a filter, and the callback (`log_to_tracing`) only calls into `tracing`, which is
+// thread-safe. TensorRT itself calls loggers from several threads.
+unsafe impl Send for LoggerInner {}
+// SAFETY: see `Send`.
+unsafe impl Sync for LoggerInner {}
+
+impl Drop for LoggerInner {
+    fn drop(&mut self) {
+        // SAFETY: `raw` came from trt_logger_create; builders and runtimes that use it hold an Arc to this
+        // inner value, so none is alive any more.
+        unsafe { trt_sys::trt_logger_destroy(self.raw) };
+    }
+}
+
+extern "C" fn log_to_tracing(_user: *mut c_void, severity: i32, message: *const c_char) {
+    if message.is_null() {
+        return;
+    }
+    // SAFETY: the shim passes a NUL-terminated string valid for the duration of the call.
+    let text = unsafe { CStr::from_ptr(message) }.to_string_lossy();
+    // tracing does not unwind here unless a subscriber panics; a panic must not cross into C++.
+    let _ = std::panic::catch_unwind(|| match severity {
+        0 => tracing::error!(target: "tensorrt", internal = true, "{text}"),
+        1 => tracing::error!(target: "tensorrt", "{text}"),
+        2 => tracing::warn!(target: "tensorrt", "{text}"),
+        3 => tracing::info!(target: "tensorrt", "{text}"),
+        _ => tracing::debug!(target: "tensorrt", "{text}"),
+    });
+}
+
+impl Logger {
+    /// A logger passing messages of `min_severity` or more severe to `tracing`.
+    pub fn new(min_severity: Severity) -> Result<Self> {
+        // SAFETY: the callback is a plain function valid for the program's life; no user data.
+        let raw = unsafe {
+            trt_sys::trt_logger_create(
+                Some(log_to_tracing),
+                std::ptr::null_mut(),
+                min_severity as i32,
+            )
+        };
+        if raw.is_null() {
+            return Err(Error::TensorRt {
+                op: "create_logger",
+                message: "could not create the logger".into(),
+                detail: trt_sys::take_last_error(),
+            });
+        }
+        Ok(Logger {
+            inner: Arc::new(LoggerInner { raw }),
+        })
+    }
+
+    /// Changes the severity filter.
+    pub fn set_min_severity(&self, min_severity: Severity) {
+        // SAFETY: `raw` is a live logger.
+        unsafe { trt_sys::trt_logger_set_min_severity(self.inner.raw, min_severity as i32) };
+    }
+
+    pub(crate) fn raw(&self) -> *mut trt_sys::trt_logger {
+        self.inner.raw
+    }
+
+    /// Forgets recorded errors; called before each fallible TensorRT call.
+    pub(crate) fn clear_errors(&self) {
+        trt_sys::take_last_error();
+        // SAFETY: `raw` is a live logger.
+        unsafe { trt_sys::trt_logger_clear_errors(self.inner.raw) };
+    }
+
+    /// The errors TensorRT logged since the last [`Logger::clear_errors`], newline-separated.
+    pub fn recorded_errors(&self) -> String {
+        // SAFETY: a null buffer with capacity 0 only asks for the length.
+        let len =
+            unsafe { trt_sys::trt_logger_copy_errors(self.inner.raw, std::ptr::null_mut(), 0) };
+        if len == 0 {
+            return String::new();
+        }
+        let mut buf = vec![0u8; len + 1];
+        // SAFETY: `buf` has `len + 1` writable bytes, as declared.
+        let written = unsafe {
+            trt_sys::trt_logger_copy_errors(self.inner.raw, buf.as_mut_ptr().cast(), buf.len())
+        };
+        buf.truncate(written.min(len));
+        String::from_utf8_lossy(&buf).into_owned()
+    }
+
+    /// An [`Error::TensorRt`] for a failed `op`, with what TensorRT logged and the shim's text.
+    pub(crate) fn failure(&self, op: &'static str) -> Error {
+        let detail = trt_sys::take_last_error();
+        let logged = self.recorded_errors();
+        let message = if logged.is_empty() {
+            if detail.is_empty() {
+                "TensorRT reported failure without a message".to_owned()
+            } else {
+                detail.clone()
+            }
+        } else {
+            logged
+        };
+        Error::TensorRt {
+            op,
+            message,
+            detail,
+        }
+    }
+}
+
+impl std::fmt::Debug for Logger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Logger").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_without_logged_errors_uses_the_shim_text() {
+        let logger = Logger::new(Severity::Warning).unwrap();
+        logger.clear_errors();
+        let err = logger.failure("probe");
+        assert!(matches!(err, Error::TensorRt { op: "probe", .. }));
+        assert!(err.to_string().contains("probe failed"), "{err}");
+    }
+}
