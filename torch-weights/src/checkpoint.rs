@@ -115,7 +115,7 @@ impl OpenOptions {
 
     /// Parses a checkpoint held in memory (any single-file format; not a sharded index).
     pub fn open_bytes(&self, bytes: Vec<u8>) -> Result<Checkpoint> {
-        self.from_source(PathBuf::from("<memory>"), Arc::new(Bytes::Owned(bytes)))
+        self.parse_source(PathBuf::from("<memory>"), Arc::new(Bytes::Owned(bytes)))
     }
 
     fn read(&self, path: &Path) -> Result<Arc<Bytes>> {
@@ -147,7 +147,7 @@ impl OpenOptions {
         if !known && bytes.first() == Some(&b'{') {
             return self.open_index(path, &bytes);
         }
-        self.from_source(path.to_path_buf(), bytes)
+        self.parse_source(path.to_path_buf(), bytes)
     }
 
     fn open_dir(&self, dir: &Path) -> Result<Checkpoint> {
@@ -201,7 +201,7 @@ impl OpenOptions {
         )
     }
 
-    fn from_source(&self, path: PathBuf, bytes: Arc<Bytes>) -> Result<Checkpoint> {
+    fn parse_source(&self, path: PathBuf, bytes: Arc<Bytes>) -> Result<Checkpoint> {
         let topts = torch::TorchOptions {
             key_path: self.state_dict_key.as_deref(),
             max_expanded_bytes: self.max_expanded_bytes,

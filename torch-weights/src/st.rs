@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::dtype::StoredDType;
 use crate::error::{Error, Result};
-use crate::tensor::{Bytes, RawLayout, TensorInfo};
+use crate::tensor::{Bytes, NamedTensors, RawLayout, TensorInfo};
 
 /// Whether `data` starts like a safetensors file (8-byte header length, then a JSON object).
 pub(crate) fn is_safetensors(data: &[u8]) -> bool {
@@ -23,7 +23,7 @@ pub(crate) fn is_safetensors(data: &[u8]) -> bool {
 pub(crate) fn load_safetensors(
     source: Arc<Bytes>,
     max_expanded_bytes: u64,
-) -> Result<(Vec<(String, TensorInfo)>, BTreeMap<String, String>)> {
+) -> Result<(NamedTensors, BTreeMap<String, String>)> {
     let (header_len, meta) =
         safetensors::SafeTensors::read_metadata(&source).map_err(|e| Error::SafeTensors {
             reason: e.to_string(),
@@ -127,7 +127,7 @@ pub(crate) fn load_index(
     json: &[u8],
     max_expanded_bytes: u64,
     open_shard: &dyn Fn(&Path) -> Result<Arc<Bytes>>,
-) -> Result<(Vec<(String, TensorInfo)>, Vec<PathBuf>)> {
+) -> Result<(NamedTensors, Vec<PathBuf>)> {
     let weight_map = parse_index(json)?;
     let mut shards: BTreeMap<&str, BTreeMap<String, TensorInfo>> = BTreeMap::new();
     for shard in weight_map.values() {

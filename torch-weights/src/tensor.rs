@@ -64,6 +64,9 @@ fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
     strides
 }
 
+/// Named tensors in file order.
+pub(crate) type NamedTensors = Vec<(String, TensorInfo)>;
+
 /// Parameters of [`TensorInfo::new`], grouped to keep the call sites readable.
 pub(crate) struct RawLayout {
     pub dtype: StoredDType,

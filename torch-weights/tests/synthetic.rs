@@ -13,71 +13,71 @@ fn open(bytes: Vec<u8>) -> torch_weights::Result<torch_weights::Checkpoint> {
 
 /// (storage class, dtype, element size, bytes of 3 elements)
 fn dtype_cases() -> Vec<(&'static str, StoredDType, usize, Vec<u8>)> {
-    let mut v = Vec::new();
-    v.push((
-        "DoubleStorage",
-        StoredDType::F64,
-        8,
-        [1.5f64, -2.25, 1e300]
-            .iter()
-            .flat_map(|x| x.to_le_bytes())
-            .collect(),
-    ));
-    v.push((
-        "FloatStorage",
-        StoredDType::F32,
-        4,
-        f32_bytes(&[1.5, -2.25, 3.0e38]),
-    ));
-    v.push((
-        "HalfStorage",
-        StoredDType::F16,
-        2,
-        [1.5f32, -2.25, 65504.0]
-            .iter()
-            .flat_map(|&x| half::f16::from_f32(x).to_le_bytes())
-            .collect(),
-    ));
-    v.push((
-        "BFloat16Storage",
-        StoredDType::BF16,
-        2,
-        [1.5f32, -2.25, 1e38]
-            .iter()
-            .flat_map(|&x| half::bf16::from_f32(x).to_le_bytes())
-            .collect(),
-    ));
-    v.push((
-        "LongStorage",
-        StoredDType::I64,
-        8,
-        [-5i64, 1 << 40, i64::MAX]
-            .iter()
-            .flat_map(|x| x.to_le_bytes())
-            .collect(),
-    ));
-    v.push((
-        "IntStorage",
-        StoredDType::I32,
-        4,
-        [-5i32, 1 << 30, i32::MIN]
-            .iter()
-            .flat_map(|x| x.to_le_bytes())
-            .collect(),
-    ));
-    v.push((
-        "ShortStorage",
-        StoredDType::I16,
-        2,
-        [-5i16, 300, i16::MAX]
-            .iter()
-            .flat_map(|x| x.to_le_bytes())
-            .collect(),
-    ));
-    v.push(("CharStorage", StoredDType::I8, 1, vec![0x80, 0x7f, 0xff]));
-    v.push(("ByteStorage", StoredDType::U8, 1, vec![0, 255, 7]));
-    v.push(("BoolStorage", StoredDType::Bool, 1, vec![1, 0, 1]));
-    v
+    vec![
+        (
+            "DoubleStorage",
+            StoredDType::F64,
+            8,
+            [1.5f64, -2.25, 1e300]
+                .iter()
+                .flat_map(|x| x.to_le_bytes())
+                .collect(),
+        ),
+        (
+            "FloatStorage",
+            StoredDType::F32,
+            4,
+            f32_bytes(&[1.5, -2.25, 3.0e38]),
+        ),
+        (
+            "HalfStorage",
+            StoredDType::F16,
+            2,
+            [1.5f32, -2.25, 65504.0]
+                .iter()
+                .flat_map(|&x| half::f16::from_f32(x).to_le_bytes())
+                .collect(),
+        ),
+        (
+            "BFloat16Storage",
+            StoredDType::BF16,
+            2,
+            [1.5f32, -2.25, 1e38]
+                .iter()
+                .flat_map(|&x| half::bf16::from_f32(x).to_le_bytes())
+                .collect(),
+        ),
+        (
+            "LongStorage",
+            StoredDType::I64,
+            8,
+            [-5i64, 1 << 40, i64::MAX]
+                .iter()
+                .flat_map(|x| x.to_le_bytes())
+                .collect(),
+        ),
+        (
+            "IntStorage",
+            StoredDType::I32,
+            4,
+            [-5i32, 1 << 30, i32::MIN]
+                .iter()
+                .flat_map(|x| x.to_le_bytes())
+                .collect(),
+        ),
+        (
+            "ShortStorage",
+            StoredDType::I16,
+            2,
+            [-5i16, 300, i16::MAX]
+                .iter()
+                .flat_map(|x| x.to_le_bytes())
+                .collect(),
+        ),
+        ("CharStorage", StoredDType::I8, 1, vec![0x80, 0x7f, 0xff]),
+        ("ByteStorage", StoredDType::U8, 1, vec![0, 255, 7]),
+        ("BoolStorage", StoredDType::Bool, 1, vec![1, 0, 1]),
+    ]
 }
 
 fn check_values(t: &candle_core::Tensor, dtype: StoredDType) {
