@@ -229,8 +229,19 @@ pub fn zip(files: &[(&str, &[u8])]) -> Vec<u8> {
         out.extend_from_slice(&(data.len() as u32).to_le_bytes());
         out.extend_from_slice(&(data.len() as u32).to_le_bytes());
         out.extend_from_slice(&(name.len() as u16).to_le_bytes());
-        out.extend_from_slice(&0u16.to_le_bytes());
+        // Pad with an extra field so the data is 64-byte aligned, as PyTorch does.
+        let unpadded = out.len() + 2 + name.len();
+        let mut pad = (64 - unpadded % 64) % 64;
+        if pad != 0 && pad < 4 {
+            pad += 64;
+        }
+        out.extend_from_slice(&(pad as u16).to_le_bytes());
         out.extend_from_slice(name.as_bytes());
+        if pad != 0 {
+            out.extend_from_slice(b"FB");
+            out.extend_from_slice(&((pad - 4) as u16).to_le_bytes());
+            out.extend(std::iter::repeat_n(b'Z', pad - 4));
+        }
         out.extend_from_slice(data);
         central.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
         central.extend_from_slice(&[20, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0]);

@@ -1,0 +1,217 @@
+//! Load time and peak memory for resnet18 and mobilenet_v2 from every format, next to the
+//! time to read the same bytes from disk (the I/O floor).
+//!
+//! ```text
+//! cargo run --release -p torch-weights --example load_bench [-- RUNS]
+//! ```
+//!
+//! The large fixtures are read from `$CANDLE2TRT_FIXTURES` or `../shared/fixtures`. The formats
+//! the fixtures lack are made first in a temporary directory: safetensors (single and sharded)
+//! with this crate's converter, zip and legacy `torch.save` files with the test suite's writer.
+//! Every figure is the median of RUNS (default 7) runs with a warm page cache. Peak memory is
+//! the rise of the process's peak resident set (VmHWM, reset through /proc/self/clear_refs
+//! before each run) over the resident set before the run; memory-mapped file pages count.
+
+#[allow(dead_code)]
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use candle_core::{DType, Device};
+use torch_weights::{Checkpoint, SaveOptions, StoredDType};
+
+fn storage_class(d: StoredDType) -> &'static str {
+    match d {
+        StoredDType::F64 => "DoubleStorage",
+        StoredDType::F32 => "FloatStorage",
+        StoredDType::F16 => "HalfStorage",
+        StoredDType::BF16 => "BFloat16Storage",
+        StoredDType::I64 => "LongStorage",
+        StoredDType::I32 => "IntStorage",
+        StoredDType::I16 => "ShortStorage",
+        StoredDType::I8 => "CharStorage",
+        StoredDType::U8 | StoredDType::U32 => "ByteStorage",
+        StoredDType::Bool => "BoolStorage",
+    }
+}
+
+/// Writes `ckpt` as a zip and as a legacy `torch.save` file (contiguous tensors, one storage each).
+fn write_torch_files(ckpt: &Checkpoint, zip_path: &Path, legacy_path: &Path) {
+    let keys: Vec<String> = (0..ckpt.len()).map(|i| i.to_string()).collect();
+    let specs: Vec<common::Spec> = ckpt
+        .tensors()
+        .zip(&keys)
+        .map(|((name, t), key)| {
+            let shape: Vec<i64> = t.shape().iter().map(|&d| d as i64).collect();
+            let mut stride = vec![1i64; shape.len()];
+            for i in (0..shape.len().saturating_sub(1)).rev() {
+                stride[i] = stride[i + 1] * shape[i + 1];
+            }
+            common::Spec {
+                name,
+                storage: storage_class(t.dtype()),
+                key,
+                numel: t.numel() as i64,
+                offset: 0,
+                shape,
+                stride,
+            }
+        })
+        .collect();
+    let pkl = common::state_dict(&specs);
+    let data: Vec<(&str, Vec<u8>)> = ckpt
+        .tensors()
+        .zip(&keys)
+        .map(|((_, t), k)| (k.as_str(), t.contiguous_bytes().into_owned()))
+        .collect();
+    std::fs::write(zip_path, common::torch_zip(&pkl, &data)).unwrap();
+    let legacy: Vec<(&str, usize, Vec<u8>)> = ckpt
+        .tensors()
+        .zip(data)
+        .map(|((_, t), (k, d))| (k, t.dtype().size_in_bytes(), d))
+        .collect();
+    std::fs::write(legacy_path, common::legacy(&pkl, &legacy)).unwrap();
+}
+
+fn status_kib(field: &str) -> u64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Runs `f`, returning its wall time and the rise of peak RSS in KiB.
+fn measure(f: impl FnOnce()) -> (Duration, u64) {
+    // "5" resets the peak resident set size to the current one (Linux ≥ 4.0).
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let before = status_kib("VmRSS:");
+    let t = Instant::now();
+    f();
+    let dt = t.elapsed();
+    (dt, status_kib("VmHWM:").saturating_sub(before))
+}
+
+fn median<T: Copy + PartialOrd>(mut v: Vec<T>) -> T {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    v[v.len() / 2]
+}
+
+struct Row {
+    model: &'static str,
+    format: String,
+    files: Vec<PathBuf>,
+}
+
+fn main() {
+    let runs: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(7);
+    let root = std::env::var_os("CANDLE2TRT_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures"));
+    let resnet = root.join("resnet18/model.safetensors.index.json");
+    let mobilenet = root.join("mobilenet_v2/model.pt");
+    if !resnet.exists() || !mobilenet.exists() {
+        eprintln!("SKIPPED: large fixtures not found under {} (set CANDLE2TRT_FIXTURES)", root.display());
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let mut rows = Vec::new();
+    for (model, orig, orig_format) in [
+        ("resnet18 (f16)", resnet, "sharded safetensors (original)"),
+        ("mobilenet_v2 (f32)", mobilenet, "torch.save zip (original)"),
+    ] {
+        let ckpt = torch_weights::open(&orig).unwrap();
+        let stem = if model.starts_with("resnet") { "resnet18" } else { "mobilenet_v2" };
+        let single = t.join(format!("{stem}.safetensors"));
+        ckpt.save_safetensors(&single, &SaveOptions::new()).unwrap();
+        let sharded = t.join(format!("{stem}_sharded.safetensors"));
+        let shards = ckpt
+            .save_safetensors(&sharded, &SaveOptions::new().shard_size(5 << 20))
+            .unwrap();
+        let zip = t.join(format!("{stem}.pt"));
+        let legacy = t.join(format!("{stem}_legacy.pt"));
+        write_torch_files(&ckpt, &zip, &legacy);
+        let mut formats = vec![(orig_format.to_string(), ckpt.files().to_vec(), orig.clone())];
+        formats.push(("safetensors".into(), vec![single.clone()], single));
+        if model.starts_with("mobilenet") {
+            let index = shards.last().unwrap().clone();
+            formats.push(("sharded safetensors".into(), shards[..shards.len() - 1].to_vec(), index));
+        } else {
+            formats.push(("torch.save zip".into(), vec![zip.clone()], zip));
+        }
+        formats.push(("torch.save legacy".into(), vec![legacy.clone()], legacy));
+        for (format, files, path) in formats {
+            rows.push((Row { model, format, files }, path));
+        }
+    }
+
+    println!(
+        "machine: {} cores, {}",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        std::fs::read_to_string("/proc/cpuinfo")
+            .unwrap_or_default()
+            .lines()
+            .find(|l| l.starts_with("model name"))
+            .and_then(|l| l.split(':').nth(1))
+            .unwrap_or("?")
+            .trim()
+    );
+    println!("median of {runs} runs, warm page cache; times in ms, peak = rise of VmHWM in MiB\n");
+    println!(
+        "| model | format | MiB on disk | read bytes (I/O floor) | open | open + tensors (stored dtype) | peak | open + tensors as f32 | peak |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (row, path) in &rows {
+        let size: u64 = row.files.iter().map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0)).sum();
+        let mut io = Vec::new();
+        let mut open = Vec::new();
+        let mut keep = (Vec::new(), Vec::new());
+        let mut f32s = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            let (d, _) = measure(|| {
+                for f in &row.files {
+                    std::hint::black_box(std::fs::read(f).unwrap());
+                }
+            });
+            io.push(d);
+            let (d, _) = measure(|| {
+                std::hint::black_box(torch_weights::open(path).unwrap());
+            });
+            open.push(d);
+            let (d, m) = measure(|| {
+                let c = torch_weights::open(path).unwrap();
+                std::hint::black_box(c.to_tensors(&Device::Cpu).unwrap());
+            });
+            keep.0.push(d);
+            keep.1.push(m);
+            let (d, m) = measure(|| {
+                let c = torch_weights::open(path).unwrap();
+                let all: Vec<_> = c
+                    .names()
+                    .map(|n| c.tensor_as(n, DType::F32, &Device::Cpu).unwrap())
+                    .collect();
+                std::hint::black_box(all);
+            });
+            f32s.0.push(d);
+            f32s.1.push(m);
+        }
+        let ms = |v: Vec<Duration>| median(v).as_secs_f64() * 1e3;
+        let mib = |v: Vec<u64>| median(v) as f64 / 1024.0;
+        println!(
+            "| {} | {} | {:.1} | {:.2} | {:.2} | {:.2} | {:.1} | {:.2} | {:.1} |",
+            row.model,
+            row.format,
+            size as f64 / (1 << 20) as f64,
+            ms(io),
+            ms(open),
+            ms(keep.0),
+            mib(keep.1),
+            ms(f32s.0),
+            mib(f32s.1),
+        );
+    }
+}
