@@ -1,0 +1,99 @@
+//! The PyTorch fixtures (see `fixtures/README.md`): where they are, how to read their
+//! input/output files, how to compare.
+//!
+//! The small fixtures (`simple_cnn`, `tiny_bert`) live in the repository under `fixtures/`;
+//! the large ones (`resnet18`, `mobilenet_v2`) are read from the folder named by
+//! `CANDLE2TRT_FIXTURES`, else from `../shared/fixtures` next to the workspace.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use candle_core::{DType, Device, Tensor};
+
+/// The environment variable naming a folder that holds the fixture folders.
+pub const FIXTURES_ENV: &str = "CANDLE2TRT_FIXTURES";
+
+/// `<workspace>/fixtures`: the fixtures committed with the repository.
+pub fn repo_fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("fixtures")
+}
+
+/// `$CANDLE2TRT_FIXTURES` when set, else `<workspace>/../shared/fixtures`.
+pub fn shared_fixtures_dir() -> PathBuf {
+    match std::env::var_os(FIXTURES_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join("..")
+            .join("shared")
+            .join("fixtures"),
+    }
+}
+
+/// The folder of fixture `name` (`resnet18`, …): under `$CANDLE2TRT_FIXTURES` when set, else
+/// the repository's copy, else `../shared/fixtures`. `Err` lists the places looked at.
+pub fn fixture_dir(name: &str) -> anyhow::Result<PathBuf> {
+    let mut candidates = Vec::new();
+    if std::env::var_os(FIXTURES_ENV).is_some_and(|d| !d.is_empty()) {
+        candidates.push(shared_fixtures_dir().join(name));
+    } else {
+        candidates.push(repo_fixtures_dir().join(name));
+        candidates.push(shared_fixtures_dir().join(name));
+    }
+    candidates
+        .iter()
+        .find(|dir| dir.is_dir())
+        .cloned()
+        .ok_or_else(|| {
+            let looked: Vec<_> = candidates.iter().map(|d| d.display().to_string()).collect();
+            anyhow::anyhow!(
+                "fixture {name:?} not found (looked in {}; set {FIXTURES_ENV} to the folder holding it)",
+                looked.join(", ")
+            )
+        })
+}
+
+/// Reads every tensor of a safetensors file (an `io.safetensors`: inputs and PyTorch's
+/// outputs) onto the CPU.
+pub fn load_io(path: impl AsRef<Path>) -> anyhow::Result<HashMap<String, Tensor>> {
+    let path = path.as_ref();
+    candle_core::safetensors::load(path, &Device::Cpu)
+        .with_context(|| format!("cannot read tensors from {}", path.display()))
+}
+
+/// Takes tensor `name` out of an io map, with an error naming what is there instead.
+pub fn take(io: &mut HashMap<String, Tensor>, name: &str) -> anyhow::Result<Tensor> {
+    io.remove(name).ok_or_else(|| {
+        let mut names: Vec<_> = io.keys().cloned().collect();
+        names.sort();
+        anyhow::anyhow!(
+            "no tensor {name:?} in the io file (it has: {})",
+            names.join(", ")
+        )
+    })
+}
+
+/// `max |a − b|` over all elements, computed in f32; the shapes must be equal.
+pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> candle_core::Result<f32> {
+    if a.dims() != b.dims() {
+        candle_core::bail!("shapes differ: {:?} vs {:?}", a.dims(), b.dims())
+    }
+    let (a, b) = (a.to_dtype(DType::F32)?, b.to_dtype(DType::F32)?);
+    let diff = (a - b)?.abs()?.flatten_all()?;
+    // NaN ≠ NaN: count them, since `max` need not propagate them.
+    let nans = diff
+        .ne(&diff)?
+        .to_dtype(DType::U32)?
+        .sum_all()?
+        .to_scalar::<u32>()?;
+    if nans > 0 {
+        candle_core::bail!("{nans} element(s) differ by NaN")
+    }
+    if diff.elem_count() == 0 {
+        return Ok(0.0);
+    }
+    diff.max(0)?.to_scalar::<f32>()
+}

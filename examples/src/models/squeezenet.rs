@@ -1,0 +1,223 @@
+//! torchvision's SqueezeNet (`torchvision.models.squeezenet`): versions 1.0 and 1.1.
+//!
+//! Keys: `features.{i}` (the stem convolution at 0, `Fire` modules with
+//! `squeeze`/`expand1x1`/`expand3x3`), `classifier.1` (the final 1×1 convolution).
+
+use candle2trt::{Result, TraceModule, TraceTensor};
+use candle_nn::{Conv2d, VarBuilder};
+
+use super::common::conv2d;
+
+/// The SqueezeNet version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqueezeNetVersion {
+    /// `squeezenet1_0`: 7×7 stem with 96 channels.
+    V1_0,
+    /// `squeezenet1_1`: 3×3 stem with 64 channels, pooling earlier (2.4× less computation).
+    V1_1,
+}
+
+/// A SqueezeNet's architecture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SqueezeNetConfig {
+    /// 1.0 or 1.1.
+    pub version: SqueezeNetVersion,
+    /// Classifier outputs.
+    pub num_classes: usize,
+}
+
+impl SqueezeNetConfig {
+    /// The given version with 1000 classes.
+    pub fn new(version: SqueezeNetVersion) -> Self {
+        Self {
+            version,
+            num_classes: 1000,
+        }
+    }
+}
+
+/// `torchvision.models.squeezenet.Fire`: a 1×1 squeeze, then 1×1 and 3×3 expands concatenated
+/// along the channels.
+#[derive(Debug, Clone)]
+pub struct Fire {
+    squeeze: Conv2d,
+    expand1x1: Conv2d,
+    expand3x3: Conv2d,
+}
+
+impl Fire {
+    /// `Fire(inplanes, squeeze_planes, expand1x1_planes, expand3x3_planes)`.
+    pub fn new(
+        in_planes: usize,
+        squeeze_planes: usize,
+        expand1x1_planes: usize,
+        expand3x3_planes: usize,
+        vb: VarBuilder,
+    ) -> candle_core::Result<Self> {
+        Ok(Self {
+            squeeze: conv2d(
+                in_planes,
+                squeeze_planes,
+                1,
+                1,
+                0,
+                1,
+                true,
+                vb.pp("squeeze"),
+            )?,
+            expand1x1: conv2d(
+                squeeze_planes,
+                expand1x1_planes,
+                1,
+                1,
+                0,
+                1,
+                true,
+                vb.pp("expand1x1"),
+            )?,
+            expand3x3: conv2d(
+                squeeze_planes,
+                expand3x3_planes,
+                3,
+                1,
+                1,
+                1,
+                true,
+                vb.pp("expand3x3"),
+            )?,
+        })
+    }
+}
+
+impl TraceModule for Fire {
+    fn forward<T: TraceTensor>(&self, x: &T) -> Result<T> {
+        let x = x.apply_named("squeeze", &self.squeeze)?.relu()?;
+        let e1 = x.apply_named("expand1x1", &self.expand1x1)?.relu()?;
+        let e3 = x.apply_named("expand3x3", &self.expand3x3)?.relu()?;
+        T::cat(&[e1, e3], 1)
+    }
+}
+
+/// An entry of `features` with its torchvision index.
+#[derive(Debug, Clone)]
+enum Feature {
+    /// The stem convolution + ReLU.
+    Conv(Conv2d),
+    /// `MaxPool2d(kernel_size=3, stride=2, ceil_mode=True)`.
+    MaxPool,
+    Fire(Fire),
+}
+
+/// `nn.MaxPool2d(kernel, stride, ceil_mode=True)` on a **non-negative** input.
+///
+/// `ceil_mode` lets the last window hang over the bottom/right edge (it always starts inside
+/// the input); PyTorch ignores the positions outside. The trait's max pools have no ceil mode,
+/// so the input is padded at the bottom and right with zeros, which is exact here: every
+/// pooling layer of SqueezeNet follows a ReLU, so a window's maximum is at least 0 and a
+/// padded zero never changes it.
+pub fn max_pool2d_ceil_nonnegative<T: TraceTensor>(
+    x: &T,
+    kernel: usize,
+    stride: usize,
+) -> Result<T> {
+    let pad = |size: usize| {
+        let out = size.saturating_sub(kernel).div_ceil(stride) + 1;
+        ((out - 1) * stride + kernel).saturating_sub(size)
+    };
+    let (pad_h, pad_w) = (pad(x.dim(2)?), pad(x.dim(3)?));
+    let mut x = x.clone();
+    if pad_h > 0 {
+        x = x.pad_with_zeros(2, 0, pad_h)?;
+    }
+    if pad_w > 0 {
+        x = x.pad_with_zeros(3, 0, pad_w)?;
+    }
+    x.max_pool2d_with_stride(kernel, stride)
+}
+
+/// `torchvision.models.SqueezeNet`.
+#[derive(Debug, Clone)]
+pub struct SqueezeNet {
+    features: Vec<Feature>,
+    final_conv: Conv2d,
+}
+
+impl SqueezeNet {
+    /// Builds the model from a checkpoint with torchvision's key names.
+    pub fn new(cfg: &SqueezeNetConfig, vb: VarBuilder) -> candle_core::Result<Self> {
+        let f = vb.pp("features");
+        let fire = |i: usize, inp, s, e1, e3| {
+            Ok::<_, candle_core::Error>(Feature::Fire(Fire::new(inp, s, e1, e3, f.pp(i))?))
+        };
+        let features = match cfg.version {
+            SqueezeNetVersion::V1_0 => vec![
+                Feature::Conv(conv2d(3, 96, 7, 2, 0, 1, true, f.pp("0"))?), // 0, ReLU at 1
+                Feature::MaxPool,                                           // 2
+                fire(3, 96, 16, 64, 64)?,
+                fire(4, 128, 16, 64, 64)?,
+                fire(5, 128, 32, 128, 128)?,
+                Feature::MaxPool, // 6
+                fire(7, 256, 32, 128, 128)?,
+                fire(8, 256, 48, 192, 192)?,
+                fire(9, 384, 48, 192, 192)?,
+                fire(10, 384, 64, 256, 256)?,
+                Feature::MaxPool, // 11
+                fire(12, 512, 64, 256, 256)?,
+            ],
+            SqueezeNetVersion::V1_1 => vec![
+                Feature::Conv(conv2d(3, 64, 3, 2, 0, 1, true, f.pp("0"))?), // 0, ReLU at 1
+                Feature::MaxPool,                                           // 2
+                fire(3, 64, 16, 64, 64)?,
+                fire(4, 128, 16, 64, 64)?,
+                Feature::MaxPool, // 5
+                fire(6, 128, 32, 128, 128)?,
+                fire(7, 256, 32, 128, 128)?,
+                Feature::MaxPool, // 8
+                fire(9, 256, 48, 192, 192)?,
+                fire(10, 384, 48, 192, 192)?,
+                fire(11, 384, 64, 256, 256)?,
+                fire(12, 512, 64, 256, 256)?,
+            ],
+        };
+        let final_conv = conv2d(
+            512,
+            cfg.num_classes,
+            1,
+            1,
+            0,
+            1,
+            true,
+            vb.pp("classifier.1"),
+        )?;
+        Ok(Self {
+            features,
+            final_conv,
+        })
+    }
+}
+
+impl TraceModule for SqueezeNet {
+    fn forward<T: TraceTensor>(&self, x: &T) -> Result<T> {
+        let mut x = x.clone();
+        {
+            let _scope = x.scope("features");
+            // torchvision's indices: the stem's ReLU takes index 1.
+            let mut index = 0;
+            for feature in &self.features {
+                let _scope = x.scope(&index.to_string());
+                x = match feature {
+                    Feature::Conv(conv) => {
+                        index += 1;
+                        x.apply(conv)?.relu()?
+                    }
+                    Feature::MaxPool => max_pool2d_ceil_nonnegative(&x, 3, 2)?,
+                    Feature::Fire(fire) => x.apply(fire)?,
+                };
+                index += 1;
+            }
+        }
+        let _scope = x.scope("classifier");
+        let x = x.dropout(0.5)?.apply_named("1", &self.final_conv)?.relu()?;
+        x.adaptive_avg_pool2d((1, 1))?.flatten_from(1)
+    }
+}
