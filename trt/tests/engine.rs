@@ -94,3 +94,354 @@ fn deserialize_is_a_clean_result() {
         .expect("garbage must not deserialize");
     assert!(matches!(err, Error::TensorRt { .. }), "{err:?}");
 }
+
+#[test]
+fn missing_output_is_an_error_with_tensorrt_message() {
+    setup!(lib, logger, builder);
+    let network = builder.create_network().unwrap();
+    let x = network.add_input("x", DataType::Float, [2, 3]).unwrap();
+    network.add_activation(x, ActivationType::Relu).unwrap();
+    let config = builder.create_config().unwrap();
+    let err = builder
+        .build_serialized_network(&network, &config)
+        .unwrap_err();
+    let message = err.tensorrt_message().expect("a TensorRT error").to_owned();
+    eprintln!("missing output: {err}");
+    assert!(message.to_lowercase().contains("output"), "{message}");
+}
+
+#[test]
+fn rank_mismatch_is_an_error_with_tensorrt_message() {
+    setup!(lib, logger, builder);
+    let network = builder.create_network().unwrap();
+    let a = network.add_input("a", DataType::Float, [2, 3]).unwrap();
+    let b = network.add_input("b", DataType::Float, [2, 3, 4]).unwrap();
+    // TensorRT accepts the layer and reports the problem when shapes are inferred.
+    let result = network
+        .add_elementwise(a, b, ElementWiseOperation::Sum)
+        .and_then(|l| l.output(0))
+        .and_then(|y| {
+            let dims = y.dims();
+            network.mark_output(y)?;
+            dims
+        });
+    let err = match result {
+        Err(e) => e,
+        Ok(dims) => {
+            let config = builder.create_config().unwrap();
+            builder
+                .build_serialized_network(&network, &config)
+                .expect_err(&format!("rank mismatch built with dims {dims}"))
+        }
+    };
+    eprintln!("rank mismatch: {err}");
+    let message = err.tensorrt_message().expect("a TensorRT error");
+    assert!(message.contains("Error Code"), "{message}");
+}
+
+#[test]
+fn bad_axes_are_errors_with_tensorrt_message() {
+    setup!(lib, logger, builder);
+    let network = builder.create_network().unwrap();
+    let x = network.add_input("x", DataType::Float, [2, 3]).unwrap();
+    let err = network
+        .add_reduce(x, ReduceOperation::Sum, axes_mask(&[5]), true)
+        .and_then(|l| l.output(0))
+        .and_then(|y| y.dims())
+        .expect_err("reducing axis 5 of a rank-2 tensor");
+    eprintln!("bad reduce axes: {err}");
+    assert!(
+        err.tensorrt_message().is_some_and(|m| !m.is_empty()),
+        "{err:?}"
+    );
+
+    let err = network
+        .add_concatenation(&[x, x], 4)
+        .and_then(|l| l.output(0))
+        .and_then(|y| y.dims())
+        .expect_err("concatenating on axis 4 of rank-2 tensors");
+    eprintln!("bad concat axis: {err}");
+    assert!(err.tensorrt_message().is_some(), "{err:?}");
+
+    let err = network
+        .add_shuffle(x, Shuffle::transpose([0, 0]))
+        .and_then(|l| l.output(0))
+        .and_then(|y| y.dims());
+    let err = err.expect_err("a permutation repeating an axis");
+    eprintln!("bad permutation: {err}");
+    assert!(err.tensorrt_message().is_some(), "{err:?}");
+}
+
+#[test]
+fn arguments_checked_before_tensorrt() {
+    setup!(lib, logger, builder);
+    let network = builder.create_network().unwrap();
+    let err = network
+        .add_input("x", DataType::Float, Dims::new(vec![1; 9]))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::InvalidArgument {
+                op: "add_input",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = network
+        .add_input("bad\0name", DataType::Float, [1])
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument { .. }), "{err}");
+    // A tensor from another network is refused.
+    let other = builder.create_network().unwrap();
+    let y = other.add_input("y", DataType::Float, [1]).unwrap();
+    let err = network.mark_output(y).unwrap_err();
+    assert!(err.to_string().contains("another network"), "{err}");
+    let mut config = builder.create_config().unwrap();
+    assert!(config.set_builder_optimization_level(9).is_err());
+}
+
+#[test]
+fn progress_monitor_fires_during_build() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Counter {
+        starts: Arc<AtomicUsize>,
+        steps: Arc<AtomicUsize>,
+        finishes: Arc<AtomicUsize>,
+        phases: Arc<Mutex<Vec<String>>>,
+    }
+    impl ProgressMonitor for Counter {
+        fn phase_start(&mut self, phase: &str, _parent: Option<&str>, _nb_steps: i32) {
+            self.starts.fetch_add(1, Ordering::SeqCst);
+            self.phases.lock().unwrap().push(phase.to_owned());
+        }
+        fn step_complete(&mut self, _phase: &str, _step: i32) -> bool {
+            self.steps.fetch_add(1, Ordering::SeqCst);
+            true
+        }
+        fn phase_finish(&mut self, _phase: &str) {
+            self.finishes.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    setup!(lib, logger, builder);
+    let network = builder.create_network().unwrap();
+    conv_relu(&network);
+    let mut config = builder.create_config().unwrap();
+    let counter = Counter::default();
+    config.set_progress_monitor(counter.clone()).unwrap();
+    common::build_with(
+        &builder,
+        &network,
+        &config,
+        "convolution+relu (progress monitor)",
+    );
+    let phases = counter.phases.lock().unwrap().clone();
+    eprintln!(
+        "progress: {} phase starts, {} steps, {} finishes; phases {phases:?}",
+        counter.starts.load(Ordering::SeqCst),
+        counter.steps.load(Ordering::SeqCst),
+        counter.finishes.load(Ordering::SeqCst)
+    );
+    assert!(
+        counter.starts.load(Ordering::SeqCst) > 0,
+        "no phase started"
+    );
+    assert_eq!(
+        counter.starts.load(Ordering::SeqCst),
+        counter.finishes.load(Ordering::SeqCst)
+    );
+}
+
+#[test]
+fn progress_monitor_can_cancel_a_build() {
+    struct Cancel;
+    impl ProgressMonitor for Cancel {
+        fn step_complete(&mut self, _phase: &str, _step: i32) -> bool {
+            false
+        }
+    }
+    setup!(lib, logger, builder);
+    let network = builder.create_network().unwrap();
+    conv_relu(&network);
+    let mut config = builder.create_config().unwrap();
+    config.set_progress_monitor(Cancel).unwrap();
+    match builder.build_serialized_network(&network, &config) {
+        Err(e) => eprintln!("cancelled build: {e}"),
+        // A build with no steps to cancel is also legitimate.
+        Ok(engine) => eprintln!("build had no cancellable step ({} bytes)", engine.len()),
+    }
+}
+
+#[test]
+fn dynamic_batch_engine_with_optimization_profile() {
+    setup!(lib, logger, builder);
+    let network = builder.create_network().unwrap();
+    let x = network
+        .add_input("x", DataType::Float, [-1, 3, 16, 16])
+        .unwrap();
+    let conv = network
+        .add_convolution(
+            x,
+            Convolution::new(8, [3, 3], Weights::from_f32(&[0.1; 8 * 27])).padding([1, 1]),
+        )
+        .unwrap();
+    let pooled = network
+        .add_pooling(
+            conv.output(0).unwrap(),
+            Pooling::new(PoolingType::Average, [16, 16]),
+        )
+        .unwrap()
+        .output(0)
+        .unwrap();
+    let y = network
+        .add_shuffle(pooled, Shuffle::reshape([0, 8]))
+        .unwrap()
+        .output(0)
+        .unwrap();
+    network.mark_output_named(y, "logits").unwrap();
+    common::check(y, &[-1, 8], DataType::Float);
+
+    let mut config = builder.create_config().unwrap();
+    // No profile: a dynamic input cannot build.
+    let err = builder
+        .build_serialized_network(&network, &config)
+        .unwrap_err();
+    eprintln!("dynamic input without a profile: {err}");
+
+    let mut bad = builder.create_optimization_profile().unwrap();
+    let bad_result = bad.set_dimensions("x", [8, 3, 16, 16], [4, 3, 16, 16], [1, 3, 16, 16]);
+    assert!(
+        bad_result.is_err() || config.add_optimization_profile(&bad).is_err(),
+        "min > max accepted"
+    );
+
+    let mut profile = builder.create_optimization_profile().unwrap();
+    profile
+        .set_dimensions("x", [1, 3, 16, 16], [8, 3, 16, 16], [32, 3, 16, 16])
+        .unwrap();
+    assert!(profile.is_valid());
+    assert_eq!(
+        profile.shape("x", OptProfileSelector::Max).unwrap(),
+        [32, 3, 16, 16]
+    );
+    let mut config = builder.create_config().unwrap();
+    assert_eq!(config.add_optimization_profile(&profile).unwrap(), 0);
+    assert_eq!(config.nb_optimization_profiles(), 1);
+    common::build_with(
+        &builder,
+        &network,
+        &config,
+        "dynamic batch (optimization profile 1..32)",
+    );
+}
+
+#[test]
+fn config_settings_and_timing_cache_round_trip() {
+    setup!(lib, logger, builder);
+    let network = builder.create_network().unwrap();
+    conv_relu(&network);
+    let mut config = builder.create_config().unwrap();
+    config.set_max_workspace(64 << 20).unwrap();
+    assert_eq!(
+        config.memory_pool_limit(MemoryPoolType::Workspace),
+        64 << 20
+    );
+    config.set_builder_optimization_level(1).unwrap();
+    assert_eq!(config.builder_optimization_level(), 1);
+    config
+        .set_profiling_verbosity(ProfilingVerbosity::Detailed)
+        .unwrap();
+    assert_eq!(
+        config.profiling_verbosity(),
+        Some(ProfilingVerbosity::Detailed)
+    );
+
+    let cache = config.create_timing_cache(&[]).unwrap();
+    config.set_timing_cache(cache, false).unwrap();
+    common::build_with(
+        &builder,
+        &network,
+        &config,
+        "convolution+relu (timing cache, level 1, detailed)",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("timing.cache");
+    let cache = config.timing_cache().expect("cache kept by the config");
+    let bytes = cache.serialize().unwrap();
+    assert!(!bytes.is_empty());
+    cache.save(&path).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+
+    // Load it into a fresh config and build again.
+    let mut config2 = builder.create_config().unwrap();
+    let loaded = config2.load_timing_cache(&path).unwrap();
+    assert_eq!(loaded.serialize().unwrap().len(), bytes.len());
+    config2.set_timing_cache(loaded, false).unwrap();
+    common::build_with(
+        &builder,
+        &network,
+        &config2,
+        "convolution+relu (loaded timing cache)",
+    );
+    eprintln!("timing cache: {} bytes", bytes.len());
+
+    // Garbage cache data is a clean error (or, if TensorRT ignores it, an empty cache).
+    match config2.create_timing_cache(b"not a timing cache") {
+        Err(e) => eprintln!("corrupt timing cache: {e}"),
+        Ok(c) => eprintln!(
+            "corrupt timing cache accepted as {} bytes",
+            c.serialize().unwrap().len()
+        ),
+    }
+    let missing = config2
+        .load_timing_cache(dir.path().join("nope.cache"))
+        .unwrap_err();
+    assert!(matches!(missing, Error::Io { .. }), "{missing}");
+}
+
+#[test]
+fn atomic_save_leaves_no_file_on_failure() {
+    setup!(lib, logger, builder);
+    let network = builder.create_network().unwrap();
+    conv_relu(&network);
+    let engine = common::build(&builder, &network, "convolution+relu (atomic save)");
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("no-such-dir").join("model.engine");
+    let err = engine.save(&target).unwrap_err();
+    assert!(matches!(err, Error::Io { .. }), "{err}");
+    assert!(!target.exists());
+    // Saving over a directory fails too and leaves the directory and no temporary file behind.
+    let as_dir = dir.path().join("taken");
+    std::fs::create_dir(&as_dir).unwrap();
+    assert!(engine.save(&as_dir).is_err());
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        names,
+        vec![std::ffi::OsString::from("taken")],
+        "leftovers: {names:?}"
+    );
+    // And a successful save replaces an existing file.
+    let ok = dir.path().join("model.engine");
+    std::fs::write(&ok, b"old").unwrap();
+    engine.save(&ok).unwrap();
+    assert_eq!(std::fs::read(&ok).unwrap().len(), engine.len());
+}
+
+#[test]
+fn library_is_loaded_once_and_load_from_checks_the_path() {
+    setup!(lib, logger, builder);
+    let again = Library::load().unwrap();
+    assert!(std::ptr::eq(lib, again));
+    assert!(std::ptr::eq(Library::load_from(lib.path()).unwrap(), lib));
+    let err = Library::load_from("/nonexistent/libother.so").unwrap_err();
+    assert!(matches!(err, LoadError::AlreadyLoaded { .. }), "{err}");
+    assert!(lib.version().abi_compatible(&header_version()));
+}
