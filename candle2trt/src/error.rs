@@ -21,7 +21,7 @@ impl fmt::Display for Shapes {
 
 /// A module path such as `layer1.0.conv1`; the empty path prints as `<root>`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ModulePath(pub String);
+pub struct ModulePath(pub Box<str>);
 
 impl fmt::Display for ModulePath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -86,6 +86,32 @@ pub enum Error {
         inputs: Shapes,
     },
 
+    /// TensorRT's element type for a result differs from the one candle's dtype maps to.
+    #[error("dtype mismatch in `{op}` at `{module_path}`: candle computed {candle:?}, TensorRT produced {tensorrt}")]
+    DTypeMismatch {
+        /// The op's name.
+        op: String,
+        /// Where in the model the op was called.
+        module_path: ModulePath,
+        /// candle's dtype.
+        candle: candle_core::DType,
+        /// TensorRT's data type.
+        tensorrt: String,
+    },
+
+    /// The inputs have a dynamic dimension but no output has one: some op fixed it to the
+    /// sample's size, and the engine would only work for that size.
+    #[error(
+        "the dynamic dimension of the inputs does not reach the outputs: it was first lost in \
+         `{op}` at `{module_path}` (use a shape hole `()` in reshapes, or flatten_from)"
+    )]
+    DynamicShapeLost {
+        /// The first op whose inputs were dynamic and whose output was not.
+        op: String,
+        /// Where it was called.
+        module_path: String,
+    },
+
     /// candle itself refused an op while the model was being traced.
     #[error("candle error in `{op}` at `{module_path}` (operand shapes: {shapes}): {source}")]
     CandleOp {
@@ -97,7 +123,7 @@ pub enum Error {
         shapes: Shapes,
         /// candle's error.
         #[source]
-        source: candle_core::Error,
+        source: Box<candle_core::Error>,
     },
 
     /// TensorRT refused to add a layer or build the network; the message is TensorRT's own.
@@ -183,6 +209,12 @@ pub enum Error {
     /// Running an engine needs the `cuda` feature and a CUDA device.
     #[error("cannot run the TensorRT engine: {0}")]
     RuntimeUnavailable(String),
+}
+
+impl From<trt::Error> for Error {
+    fn from(e: trt::Error) -> Self {
+        Error::TensorRt(e.to_string())
+    }
 }
 
 /// The crate's result type.

@@ -11,16 +11,23 @@
 //!   layers with converters implement [`TraceModule`]);
 //! - [`Error`] / [`Result`]: every failure, typed, with op, module path and shapes where known.
 
-// Errors carry op, module path and operand shapes by design; they are rare and the tensors the
-// `Ok` side carries are handles, so the size of `Result` does not matter here.
-#![allow(clippy::result_large_err)]
-
 mod candle_impl;
+mod convert;
+mod engine;
 mod error;
 mod module;
+mod ops;
+mod options;
+#[cfg(feature = "cuda")]
+mod runtime;
 mod tensor;
+mod trace;
 
 pub use candle_core::op::CmpOp;
+pub use convert::convert;
+pub use engine::{IoSpec, TrtModule};
 pub use error::{Error, ModulePath, Result, Shapes};
 pub use module::{TraceModel, TraceModule};
+pub use options::{ConversionOptions, Fp32Policy, ShapeRange};
 pub use tensor::{ScopeGuard, TraceTensor};
+pub use trace::{LayerInfo, TracedTensor};

@@ -1,6 +1,8 @@
 //! [`TraceTensor`]: the tensor trait a model's forward is written against, once.
 
 use std::borrow::Borrow;
+use std::cell::RefCell;
+use std::rc::Rc;
 
 use candle_core::op::CmpOp;
 use candle_core::shape::{Dim, Dims, ShapeWithOneHole};
@@ -470,20 +472,28 @@ pub trait TraceTensor: Sized + Clone {
 /// The guard returned by [`TraceTensor::scope`]: the scope ends when it is dropped.
 #[must_use = "the scope ends when the guard is dropped"]
 pub struct ScopeGuard {
-    pub(crate) on_drop: Option<Box<dyn FnOnce()>>,
+    pub(crate) stack: Option<Rc<RefCell<Vec<String>>>>,
 }
 
 impl ScopeGuard {
     /// A guard that does nothing (plain candle tensors).
     pub fn noop() -> Self {
-        Self { on_drop: None }
+        Self { stack: None }
+    }
+
+    /// Pushes `name` on `stack`; the guard pops it.
+    pub(crate) fn push(stack: &Rc<RefCell<Vec<String>>>, name: &str) -> Self {
+        stack.borrow_mut().push(name.to_string());
+        Self {
+            stack: Some(stack.clone()),
+        }
     }
 }
 
 impl Drop for ScopeGuard {
     fn drop(&mut self) {
-        if let Some(f) = self.on_drop.take() {
-            f();
+        if let Some(stack) = self.stack.take() {
+            stack.borrow_mut().pop();
         }
     }
 }
@@ -491,7 +501,7 @@ impl Drop for ScopeGuard {
 impl std::fmt::Debug for ScopeGuard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ScopeGuard")
-            .field("active", &self.on_drop.is_some())
+            .field("active", &self.stack.is_some())
             .finish()
     }
 }

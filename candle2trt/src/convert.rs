@@ -1,0 +1,270 @@
+//! [`convert`]: trace a model on sample inputs, build the TensorRT engine.
+
+use std::time::Instant;
+
+use candle_core::Tensor;
+use trt::DataType;
+
+use crate::engine::{IoSpec, TrtModule};
+use crate::options::{ConversionOptions, ShapeRange};
+use crate::trace::{Net, Tracer};
+use crate::{Error, Result, TraceModel};
+
+/// Converts `model` into a TensorRT engine, torch2trt style: `candle2trt(model, [x], fp16_mode=True)`.
+///
+/// The model's forward runs once on `inputs` under the tracer: every op computes its candle
+/// value and adds its TensorRT layers, and TensorRT's inferred dimensions are checked against
+/// candle's at each op. The network is then built into a serialized engine. The inputs only
+/// provide shapes, dtypes and reference values: they never become constants.
+///
+/// Building works on any machine where the TensorRT library loads (no GPU needed with
+/// TensorRT-RTX); running the engine ([`TrtModule::forward`]) needs a GPU TensorRT supports.
+///
+/// ```no_run
+/// use candle2trt::{convert, ConversionOptions, TraceModule, TraceTensor};
+/// # fn demo<M: TraceModule>(model: &M, x: &candle_core::Tensor) -> candle2trt::Result<()> {
+/// let options = ConversionOptions {
+///     fp16_mode: true,
+///     input_names: vec!["input_tensor".into()],
+///     output_names: vec!["output_tensor".into()],
+///     ..Default::default()
+/// };
+/// let engine = convert(model, &[x.clone()], &options)?;
+/// engine.save("model.engine")?;
+/// # Ok(()) }
+/// ```
+pub fn convert<M: TraceModel + ?Sized>(
+    model: &M,
+    inputs: &[Tensor],
+    options: &ConversionOptions,
+) -> Result<TrtModule> {
+    let started = Instant::now();
+    validate(inputs, options)?;
+    let profiles = profiles(inputs, options)?;
+
+    let library = trt::Library::load().map_err(trt::Error::from)?;
+    let logger = trt::Logger::new(trt::Severity::Warning)?;
+    let builder = trt::Builder::new(library, &logger)?;
+    let network = builder.create_network()?;
+    let float = if options.fp16_mode {
+        DataType::Half
+    } else {
+        DataType::Float
+    };
+    let tracer = Tracer::new(Net::new(&network), float, options.fp32_policy);
+
+    let mut traced = Vec::with_capacity(inputs.len());
+    let mut input_specs = Vec::with_capacity(inputs.len());
+    for (i, (x, profile)) in inputs.iter().zip(&profiles).enumerate() {
+        let name = name_at(&options.input_names, i, "input");
+        let dims: Vec<i64> = match profile {
+            Some(p) => (0..x.rank())
+                .map(|d| {
+                    if p.min[d] == p.max[d] {
+                        p.min[d] as i64
+                    } else {
+                        -1
+                    }
+                })
+                .collect(),
+            None => x.dims().iter().map(|&d| d as i64).collect(),
+        };
+        traced.push(tracer.add_input(&name, x, &dims)?);
+        input_specs.push(IoSpec {
+            name,
+            dtype: x.dtype(),
+            dims,
+            profile: profile.clone(),
+        });
+    }
+
+    let outputs = model.forward_inputs(&traced)?;
+    if outputs.is_empty() {
+        return Err(Error::ModelInterface(
+            "the model returned no outputs".into(),
+        ));
+    }
+    if !options.output_names.is_empty() && options.output_names.len() != outputs.len() {
+        return Err(Error::InvalidOptions(format!(
+            "{} output names for {} model outputs",
+            options.output_names.len(),
+            outputs.len()
+        )));
+    }
+    let mut output_specs = Vec::with_capacity(outputs.len());
+    let mut reference_outputs = Vec::with_capacity(outputs.len());
+    for (i, y) in outputs.iter().enumerate() {
+        let name = name_at(&options.output_names, i, "output");
+        let dims = tracer.mark_output(y, &name)?;
+        output_specs.push(IoSpec {
+            name,
+            dtype: y.value.dtype(),
+            dims,
+            profile: None,
+        });
+        reference_outputs.push(y.value.clone());
+    }
+    let any_dynamic_input = input_specs.iter().any(|s| s.dims.contains(&-1));
+    let any_dynamic_output = output_specs.iter().any(|s| s.dims.contains(&-1));
+    if any_dynamic_input && !any_dynamic_output {
+        let (op, module_path) = tracer
+            .dynamic_lost_at()
+            .unwrap_or_else(|| ("?".into(), "?".into()));
+        return Err(Error::DynamicShapeLost { op, module_path });
+    }
+    let layers = tracer.take_layers();
+    drop(traced);
+    drop(outputs);
+    drop(tracer);
+    let trace_time = started.elapsed();
+
+    let mut config = builder.create_config()?;
+    if let Some(bytes) = options.max_workspace {
+        config.set_max_workspace(bytes)?;
+    }
+    if let Some(level) = options.builder_optimization_level {
+        config.set_builder_optimization_level(level)?;
+    }
+    if any_dynamic_input {
+        let mut profile = builder.create_optimization_profile()?;
+        for spec in &input_specs {
+            if let Some(p) = &spec.profile {
+                let to_i64 = |v: &[usize]| v.iter().map(|&d| d as i64).collect::<Vec<_>>();
+                profile.set_dimensions(
+                    &spec.name,
+                    to_i64(&p.min),
+                    to_i64(&p.opt),
+                    to_i64(&p.max),
+                )?;
+            }
+        }
+        config.add_optimization_profile(&profile)?;
+    }
+    let build_started = Instant::now();
+    let engine = builder.build_serialized_network(&network, &config)?;
+    let build_time = build_started.elapsed();
+
+    Ok(TrtModule::new(
+        engine.into_bytes(),
+        input_specs,
+        output_specs,
+        layers,
+        library.version().to_string(),
+        options.fp16_mode,
+        reference_outputs,
+        Some((trace_time, build_time)),
+    ))
+}
+
+fn name_at(names: &[String], i: usize, prefix: &str) -> String {
+    names
+        .get(i)
+        .cloned()
+        .unwrap_or_else(|| format!("{prefix}_{i}"))
+}
+
+fn validate(inputs: &[Tensor], options: &ConversionOptions) -> Result<()> {
+    if inputs.is_empty() {
+        return Err(Error::InvalidOptions(
+            "at least one sample input is needed".into(),
+        ));
+    }
+    if !options.input_names.is_empty() && options.input_names.len() != inputs.len() {
+        return Err(Error::InvalidOptions(format!(
+            "{} input names for {} inputs",
+            options.input_names.len(),
+            inputs.len()
+        )));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for name in options.input_names.iter().chain(&options.output_names) {
+        if name.is_empty() || name.contains(['\n', '\t', '\0']) {
+            return Err(Error::InvalidOptions(format!(
+                "tensor name {name:?} is empty or has tabs, newlines or NULs"
+            )));
+        }
+        if !seen.insert(name.as_str()) {
+            return Err(Error::InvalidOptions(format!(
+                "tensor name {name:?} used twice"
+            )));
+        }
+    }
+    if options.int8_mode {
+        if options.int8_calibration_batches.is_empty() {
+            return Err(Error::MissingCalibrationData);
+        }
+        for (b, batch) in options.int8_calibration_batches.iter().enumerate() {
+            if batch.len() != inputs.len() {
+                return Err(Error::InvalidOptions(format!(
+                    "calibration batch {b} has {} tensors; the model takes {}",
+                    batch.len(),
+                    inputs.len()
+                )));
+            }
+        }
+        return Err(Error::NotImplemented(
+            "int8_mode calibration (explicit Q/DQ quantization)".into(),
+        ));
+    }
+    for (i, x) in inputs.iter().enumerate() {
+        if crate::trace::io_dtype(x.dtype()).is_none() {
+            return Err(Error::InvalidOptions(format!(
+                "input {i} has dtype {:?}, which TensorRT cannot take",
+                x.dtype()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Each input's shape range, from `input_shapes` or `dynamic_batch`; `None` for static inputs.
+fn profiles(inputs: &[Tensor], options: &ConversionOptions) -> Result<Vec<Option<ShapeRange>>> {
+    let mut out = Vec::with_capacity(inputs.len());
+    for (i, x) in inputs.iter().enumerate() {
+        let explicit = options.input_shapes.get(i).cloned().flatten();
+        let range = match (explicit, options.dynamic_batch) {
+            (Some(r), _) => Some(r),
+            (None, Some((min, opt, max))) => {
+                if x.rank() == 0 {
+                    return Err(Error::InvalidOptions(format!(
+                        "input {i} is a scalar: it has no batch dimension"
+                    )));
+                }
+                let with_batch = |b: usize| {
+                    let mut d = x.dims().to_vec();
+                    d[0] = b;
+                    d
+                };
+                Some(ShapeRange {
+                    min: with_batch(min),
+                    opt: with_batch(opt),
+                    max: with_batch(max),
+                })
+            }
+            (None, None) => None,
+        };
+        if let Some(r) = &range {
+            let rank = x.rank();
+            if r.min.len() != rank || r.opt.len() != rank || r.max.len() != rank {
+                return Err(Error::InvalidOptions(format!(
+                    "input {i}: shape range {r:?} does not have the input's rank {rank}"
+                )));
+            }
+            for d in 0..rank {
+                let (lo, opt, hi, s) = (r.min[d], r.opt[d], r.max[d], x.dims()[d]);
+                if !(lo <= opt && opt <= hi) || lo == 0 {
+                    return Err(Error::InvalidOptions(format!(
+                        "input {i}: dimension {d} needs 1 <= min <= opt <= max, got {lo}, {opt}, {hi}"
+                    )));
+                }
+                if s < lo || s > hi {
+                    return Err(Error::InvalidOptions(format!(
+                        "input {i}: the sample's dimension {d} is {s}, outside the profile's {lo}..={hi}"
+                    )));
+                }
+            }
+        }
+        out.push(range);
+    }
+    Ok(out)
+}

@@ -1,0 +1,65 @@
+//! Matrix products: `matmul`, `broadcast_matmul` and `candle_nn::Linear`.
+
+use trt::{ElementWiseOperation as Ew, MatrixOperation};
+
+use crate::trace::{Op, TracedTensor, H};
+use crate::{Result, TraceTensor};
+
+impl Op<'_, '_> {
+    pub(crate) fn matmul_h(
+        &self,
+        a: H,
+        op_a: MatrixOperation,
+        b: H,
+        op_b: MatrixOperation,
+    ) -> Result<H> {
+        let r = self.net().matmul(a, op_a, b, op_b);
+        self.trt(r)
+    }
+}
+
+pub(crate) fn matmul<'n>(a: &TracedTensor<'n>, b: &TracedTensor<'n>) -> Result<TracedTensor<'n>> {
+    let op = a.begin("matmul", &[b])?;
+    let value = op.value(TraceTensor::matmul(&a.value, &b.value))?;
+    let h = op.matmul_h(a.h, MatrixOperation::None, b.h, MatrixOperation::None)?;
+    op.finish(value, h)
+}
+
+pub(crate) fn broadcast_matmul<'n>(
+    a: &TracedTensor<'n>,
+    b: &TracedTensor<'n>,
+) -> Result<TracedTensor<'n>> {
+    let op = a.begin("broadcast_matmul", &[b])?;
+    let value = op.value(TraceTensor::broadcast_matmul(&a.value, &b.value))?;
+    // TensorRT broadcasts batch dimensions of size 1 between operands of equal rank.
+    let rank = a.value.rank().max(b.value.rank());
+    let x = op.to_rank(a.h, rank)?;
+    let y = op.to_rank(b.h, rank)?;
+    let h = op.matmul_h(x, MatrixOperation::None, y, MatrixOperation::None)?;
+    op.finish(value, h)
+}
+
+pub(crate) fn linear<'n>(
+    x: &TracedTensor<'n>,
+    layer: &candle_nn::Linear,
+) -> Result<TracedTensor<'n>> {
+    let op = x.begin("linear", &[])?;
+    let value = op.value(TraceTensor::linear(&x.value, layer))?;
+    let rank = x.value.rank();
+    if rank < 2 {
+        return Err(op.unsupported("linear needs an input of rank 2 or more"));
+    }
+    let dt = op.net().dtype(x.h);
+    let (n, k) = op.candle(layer.weight().dims2())?;
+    let mut w_dims = vec![1i64; rank - 2];
+    w_dims.extend([n as i64, k as i64]);
+    let w = op.constant(layer.weight(), dt, Some(&w_dims))?;
+    let mut h = op.matmul_h(x.h, MatrixOperation::None, w, MatrixOperation::Transpose)?;
+    if let Some(bias) = layer.bias() {
+        let mut b_dims = vec![1i64; rank - 1];
+        b_dims.push(n as i64);
+        let b = op.constant(bias, dt, Some(&b_dims))?;
+        h = op.ew(h, b, Ew::Sum)?;
+    }
+    op.finish(value, h)
+}

@@ -1,0 +1,448 @@
+//! Shape ops (reshape, flatten, squeeze, transpose, narrow, cat, ...), gathers (index_select,
+//! embedding), casts and parameters.
+//!
+//! Reshapes stay valid under a dynamic profile: a dynamic input dimension that the target
+//! repeats at the same position is copied (TensorRT's `0` placeholder), a dynamic dimension
+//! that moves goes into the target's hole (`-1`), and slices of dynamic tensors get their
+//! sizes from shape tensors.
+
+use std::borrow::Borrow;
+
+use candle_core::shape::{Dim, Dims, ShapeWithOneHole};
+use candle_core::{DType, Tensor};
+use trt::{DataType, SampleMode};
+
+use crate::trace::net::{ShuffleSpec, SliceSpec};
+use crate::trace::{Op, TracedTensor, H};
+use crate::{Error, Result, TraceTensor};
+
+impl Op<'_, '_> {
+    fn permute_h(&self, h: H, perm: &[usize]) -> Result<H> {
+        let spec = ShuffleSpec {
+            first_transpose: Some(perm.to_vec()),
+            ..Default::default()
+        };
+        let r = self.net().shuffle(h, &spec);
+        self.trt(r)
+    }
+
+    /// `h` with a size-1 dimension inserted at `axis`.
+    pub(crate) fn unsqueeze_h(&self, h: H, axis: usize) -> Result<H> {
+        let dims = self.net().dims(h);
+        if dims.contains(&-1) {
+            let r = self.net().unsqueeze(h, &[axis as i64]);
+            self.trt(r)
+        } else {
+            let mut new = dims;
+            new.insert(axis, 1);
+            self.reshape_static(h, &new)
+        }
+    }
+
+    /// `h` with the size-1 dimension `axis` removed.
+    pub(crate) fn squeeze_h(&self, h: H, axis: usize) -> Result<H> {
+        let dims = self.net().dims(h);
+        if dims.contains(&-1) {
+            let r = self.net().squeeze(h, &[axis as i64]);
+            self.trt(r)
+        } else {
+            let mut new = dims;
+            new.remove(axis);
+            self.reshape_static(h, &new)
+        }
+    }
+
+    /// The slice `start..start+len` of `h` along `axis`.
+    pub(crate) fn narrow_h(
+        &self,
+        h: H,
+        static_dims: &[usize],
+        axis: usize,
+        start: i64,
+        len: usize,
+        mode: Option<SampleMode>,
+    ) -> Result<H> {
+        let rank = static_dims.len();
+        let mut starts = vec![0i64; rank];
+        starts[axis] = start;
+        let mut size: Vec<i64> = static_dims.iter().map(|&d| d as i64).collect();
+        size[axis] = len as i64;
+        let size_tensor = self.shape_with(h, &[(axis, len as i64)])?;
+        let spec = SliceSpec {
+            start: starts,
+            size,
+            stride: vec![1; rank],
+            size_tensor,
+            mode,
+        };
+        let r = self.net().slice(h, &spec);
+        self.trt(r)
+    }
+
+    /// Concatenation along `axis` (no layer for a single input).
+    pub(crate) fn concat_h(&self, hs: &[H], axis: usize) -> Result<H> {
+        if let [h] = hs {
+            return Ok(*h);
+        }
+        let r = self.net().concat(hs, axis as i32);
+        self.trt(r)
+    }
+}
+
+/// TensorRT reshape dimensions for reshaping `x` to `target`: dynamic dimensions are copied
+/// when they stay in place, else absorbed by `hole`.
+fn reshape_dims(
+    op: &Op<'_, '_>,
+    x: &TracedTensor<'_>,
+    target: &[usize],
+    hole: Option<usize>,
+) -> Result<Vec<i64>> {
+    let in_trt = op.net().dims(x.h);
+    let in_val = x.value.dims();
+    let mut out: Vec<i64> = target.iter().map(|&d| d as i64).collect();
+    if !in_trt.contains(&-1) {
+        return Ok(out);
+    }
+    let mut all_copied = true;
+    for (i, &d) in in_trt.iter().enumerate() {
+        if d == -1 {
+            if i < out.len() && target[i] == in_val[i] {
+                out[i] = 0;
+            } else {
+                all_copied = false;
+            }
+        }
+    }
+    if !all_copied {
+        match hole {
+            Some(p) if out[p] != 0 => out[p] = -1,
+            _ => {
+                return Err(op.unsupported(format!(
+                "reshape to {target:?} would fix a dynamic dimension (TensorRT dims {in_trt:?}) \
+                     to the sample's size; keep dynamic dimensions in place or leave a hole `()` \
+                     where they go"
+            )))
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn reshape<'n, S: ShapeWithOneHole + Clone>(
+    x: &TracedTensor<'n>,
+    shape: S,
+) -> Result<TracedTensor<'n>> {
+    let op = x.begin("reshape", &[])?;
+    let el = x.value.elem_count();
+    let target = op.candle(shape.clone().into_shape(el))?;
+    // A hole is the one dimension that grows when the element count doubles.
+    let hole = if el > 0 {
+        shape.into_shape(el * 2).ok().and_then(|doubled| {
+            doubled
+                .dims()
+                .iter()
+                .zip(target.dims())
+                .position(|(a, b)| a != b)
+        })
+    } else {
+        None
+    };
+    let value = op.value(TraceTensor::reshape(&x.value, target.clone()))?;
+    let dims = reshape_dims(&op, x, target.dims(), hole)?;
+    let h = op.reshape_static(x.h, &dims)?;
+    op.finish(value, h)
+}
+
+pub(crate) fn flatten_from<'n, D: Dim>(x: &TracedTensor<'n>, start: D) -> Result<TracedTensor<'n>> {
+    let op = x.begin("flatten_from", &[])?;
+    let value = op.value(TraceTensor::flatten_from(&x.value, start))?;
+    let in_trt = op.net().dims(x.h);
+    let d = value.rank() - 1;
+    let mut dims: Vec<i64> = vec![0; d];
+    let tail = &in_trt[d.min(in_trt.len())..];
+    dims.push(if tail.contains(&-1) {
+        -1
+    } else {
+        tail.iter().product()
+    });
+    let h = op.reshape_static(x.h, &dims)?;
+    op.finish(value, h)
+}
+
+pub(crate) fn flatten_all<'n>(x: &TracedTensor<'n>) -> Result<TracedTensor<'n>> {
+    let op = x.begin("flatten_all", &[])?;
+    let value = op.value(TraceTensor::flatten_all(&x.value))?;
+    let in_trt = op.net().dims(x.h);
+    let dims = if in_trt.contains(&-1) {
+        vec![-1]
+    } else {
+        vec![in_trt.iter().product()]
+    };
+    let h = op.reshape_static(x.h, &dims)?;
+    op.finish(value, h)
+}
+
+pub(crate) fn squeeze<'n, D: Dim>(x: &TracedTensor<'n>, dim: D) -> Result<TracedTensor<'n>> {
+    let op = x.begin("squeeze", &[])?;
+    let axis = op.candle(dim.to_index(x.value.shape(), "squeeze"))?;
+    let value = op.value(TraceTensor::squeeze(&x.value, axis))?;
+    // candle (like PyTorch) leaves dimensions other than 1 alone.
+    let h = if value.rank() == x.value.rank() {
+        x.h
+    } else {
+        op.squeeze_h(x.h, axis)?
+    };
+    op.finish(value, h)
+}
+
+pub(crate) fn unsqueeze<'n, D: Dim>(x: &TracedTensor<'n>, dim: D) -> Result<TracedTensor<'n>> {
+    let op = x.begin("unsqueeze", &[])?;
+    let axis = op.candle(dim.to_index_plus_one(x.value.shape(), "unsqueeze"))?;
+    let value = op.value(TraceTensor::unsqueeze(&x.value, axis))?;
+    let h = op.unsqueeze_h(x.h, axis)?;
+    op.finish(value, h)
+}
+
+pub(crate) fn transpose<'n, D1: Dim, D2: Dim>(
+    x: &TracedTensor<'n>,
+    d1: D1,
+    d2: D2,
+) -> Result<TracedTensor<'n>> {
+    let op = x.begin("transpose", &[])?;
+    let a = op.candle(d1.to_index(x.value.shape(), "transpose"))?;
+    let b = op.candle(d2.to_index(x.value.shape(), "transpose"))?;
+    let value = op.value(TraceTensor::transpose(&x.value, a, b))?;
+    let mut perm: Vec<usize> = (0..x.value.rank()).collect();
+    perm.swap(a, b);
+    let h = if a == b {
+        x.h
+    } else {
+        op.permute_h(x.h, &perm)?
+    };
+    op.finish(value, h)
+}
+
+pub(crate) fn permute<'n, D: Dims>(x: &TracedTensor<'n>, dims: D) -> Result<TracedTensor<'n>> {
+    let op = x.begin("permute", &[])?;
+    let perm = op.candle(dims.to_indexes(x.value.shape(), "permute"))?;
+    let value = op.value(TraceTensor::permute(&x.value, perm.clone()))?;
+    let h = op.permute_h(x.h, &perm)?;
+    op.finish(value, h)
+}
+
+fn narrow_named<'n>(
+    x: &TracedTensor<'n>,
+    name: &'static str,
+    axis: usize,
+    start: usize,
+    len: usize,
+) -> Result<TracedTensor<'n>> {
+    let op = x.begin(name, &[])?;
+    let value = op.value(TraceTensor::narrow(&x.value, axis, start, len))?;
+    let h = if len == x.value.dims()[axis] {
+        x.h
+    } else {
+        op.narrow_h(x.h, x.value.dims(), axis, start as i64, len, None)?
+    };
+    op.finish(value, h)
+}
+
+pub(crate) fn narrow<'n, D: Dim>(
+    x: &TracedTensor<'n>,
+    dim: D,
+    start: usize,
+    len: usize,
+) -> Result<TracedTensor<'n>> {
+    let axis = dim
+        .to_index(x.value.shape(), "narrow")
+        .map_err(|e| candle_error(x, "narrow", e))?;
+    narrow_named(x, "narrow", axis, start, len)
+}
+
+fn candle_error(x: &TracedTensor<'_>, op: &str, source: candle_core::Error) -> Error {
+    Error::CandleOp {
+        op: op.to_string(),
+        module_path: x.tracer.module_path(),
+        shapes: crate::Shapes(vec![x.value.dims().to_vec()]),
+        source: Box::new(source),
+    }
+}
+
+pub(crate) fn chunk<'n, D: Dim>(
+    x: &TracedTensor<'n>,
+    chunks: usize,
+    dim: D,
+) -> Result<Vec<TracedTensor<'n>>> {
+    let axis = dim
+        .to_index(x.value.shape(), "chunk")
+        .map_err(|e| candle_error(x, "chunk", e))?;
+    let size = x.value.dims()[axis];
+    if chunks == 0 {
+        return Err(candle_error(
+            x,
+            "chunk",
+            candle_core::Error::Msg("chunk: zero chunks".into()),
+        ));
+    }
+    // The same split as candle's `chunk`.
+    let pieces: Vec<(usize, usize)> = if size < chunks {
+        (0..size).map(|i| (i, 1)).collect()
+    } else {
+        let (base, extra) = (size / chunks, size % chunks);
+        let mut start = 0;
+        (0..chunks)
+            .map(|i| {
+                let len = base + usize::from(i < extra);
+                let p = (start, len);
+                start += len;
+                p
+            })
+            .collect()
+    };
+    pieces
+        .into_iter()
+        .map(|(start, len)| narrow_named(x, "chunk", axis, start, len))
+        .collect()
+}
+
+fn same_trace<'a, 'n, A: Borrow<TracedTensor<'n>>>(
+    tensors: &'a [A],
+    op: &str,
+) -> Result<(&'a TracedTensor<'n>, Vec<&'a TracedTensor<'n>>)>
+where
+    'n: 'a,
+{
+    let all: Vec<&TracedTensor<'n>> = tensors.iter().map(|t| t.borrow()).collect();
+    match all.split_first() {
+        Some((first, rest)) => Ok((first, rest.to_vec())),
+        None => Err(Error::Candle(candle_core::Error::Msg(format!(
+            "{op} needs at least one tensor"
+        )))),
+    }
+}
+
+pub(crate) fn cat<'n, A: Borrow<TracedTensor<'n>>, D: Dim>(
+    tensors: &[A],
+    dim: D,
+) -> Result<TracedTensor<'n>> {
+    let (first, rest) = same_trace(tensors, "cat")?;
+    let op = first.begin("cat", &rest)?;
+    let axis = op.candle(dim.to_index(first.value.shape(), "cat"))?;
+    let values: Vec<&Tensor> = std::iter::once(first)
+        .chain(rest.iter().copied())
+        .map(|t| &t.value)
+        .collect();
+    let value = op.candle(Tensor::cat(&values, axis))?;
+    let hs: Vec<H> = std::iter::once(first)
+        .chain(rest.iter().copied())
+        .map(|t| t.h)
+        .collect();
+    let h = op.concat_h(&hs, axis)?;
+    op.finish(value, h)
+}
+
+pub(crate) fn stack<'n, A: Borrow<TracedTensor<'n>>, D: Dim>(
+    tensors: &[A],
+    dim: D,
+) -> Result<TracedTensor<'n>> {
+    let (first, rest) = same_trace(tensors, "stack")?;
+    let op = first.begin("stack", &rest)?;
+    let axis = op.candle(dim.to_index_plus_one(first.value.shape(), "stack"))?;
+    let values: Vec<&Tensor> = std::iter::once(first)
+        .chain(rest.iter().copied())
+        .map(|t| &t.value)
+        .collect();
+    let value = op.candle(Tensor::stack(&values, axis))?;
+    let mut hs = Vec::with_capacity(values.len());
+    for t in std::iter::once(first).chain(rest.iter().copied()) {
+        hs.push(op.unsqueeze_h(t.h, axis)?);
+    }
+    let h = op.concat_h(&hs, axis)?;
+    op.finish(value, h)
+}
+
+pub(crate) fn index_select<'n, D: Dim>(
+    x: &TracedTensor<'n>,
+    indexes: &TracedTensor<'n>,
+    dim: D,
+) -> Result<TracedTensor<'n>> {
+    let op = x.begin("index_select", &[indexes])?;
+    let axis = op.candle(dim.to_index(x.value.shape(), "index_select"))?;
+    let value = op.value(TraceTensor::index_select(&x.value, &indexes.value, axis))?;
+    let r = op.net().gather(x.h, indexes.h, axis as i32);
+    let h = op.trt(r)?;
+    op.finish(value, h)
+}
+
+pub(crate) fn embedding<'n>(
+    ids: &TracedTensor<'n>,
+    layer: &candle_nn::Embedding,
+) -> Result<TracedTensor<'n>> {
+    let op = ids.begin("embedding", &[])?;
+    let value = op.value(TraceTensor::embedding(&ids.value, layer))?;
+    let dt = op.trt_dtype(layer.embeddings().dtype())?;
+    let table = op.constant(layer.embeddings(), dt, None)?;
+    let r = op.net().gather(table, ids.h, 0);
+    let h = op.trt(r)?;
+    op.finish(value, h)
+}
+
+pub(crate) fn to_dtype<'n>(x: &TracedTensor<'n>, dtype: DType) -> Result<TracedTensor<'n>> {
+    let op = x.begin("to_dtype", &[])?;
+    let value = op.value(TraceTensor::to_dtype(&x.value, dtype))?;
+    let to = op.trt_dtype(dtype)?;
+    let from = op.net().dtype(x.h);
+    // Bool → UInt8 is no TensorRT cast; a comparison result stays Bool (it maps to candle's u8).
+    let h = if from == DataType::Bool && to == DataType::UInt8 {
+        x.h
+    } else {
+        op.cast(x.h, to)?
+    };
+    op.finish(value, h)
+}
+
+pub(crate) fn contiguous<'n>(x: &TracedTensor<'n>) -> Result<TracedTensor<'n>> {
+    let op = x.begin("contiguous", &[])?;
+    let value = op.candle(x.value.contiguous())?;
+    op.finish(value, x.h)
+}
+
+pub(crate) fn pad_with_zeros<'n, D: Dim>(
+    x: &TracedTensor<'n>,
+    dim: D,
+    left: usize,
+    right: usize,
+) -> Result<TracedTensor<'n>> {
+    let op = x.begin("pad_with_zeros", &[])?;
+    let axis = op.candle(dim.to_index(x.value.shape(), "pad_with_zeros"))?;
+    let value = op.value(TraceTensor::pad_with_zeros(&x.value, axis, left, right))?;
+    let len = x.value.dims()[axis] + left + right;
+    let h = if left + right == 0 {
+        x.h
+    } else {
+        op.narrow_h(
+            x.h,
+            x.value.dims(),
+            axis,
+            -(left as i64),
+            len,
+            Some(SampleMode::Fill),
+        )?
+    };
+    op.finish(value, h)
+}
+
+pub(crate) fn parameter<'n>(x: &TracedTensor<'n>, t: &Tensor) -> Result<TracedTensor<'n>> {
+    let op = x.begin("parameter", &[])?;
+    let dt = op.trt_dtype(t.dtype())?;
+    let h = op.constant(t, dt, None)?;
+    op.finish(t.clone(), h)
+}
+
+pub(crate) fn unsupported<'n>(x: &TracedTensor<'n>, name: &str) -> Error {
+    Error::UnsupportedOp {
+        op: name.to_string(),
+        module_path: x.tracer.module_path(),
+        shapes: crate::Shapes(vec![x.value.dims().to_vec()]),
+    }
+}

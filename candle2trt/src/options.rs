@@ -1,0 +1,136 @@
+//! [`ConversionOptions`]: torch2trt's options, in Rust.
+
+use candle_core::Tensor;
+
+/// Which ops keep computing in f32 under `fp16_mode` (each costs a cast in and out).
+///
+/// TensorRT 11 / TensorRT-RTX networks are strongly typed: precision is written into the
+/// network, so this policy decides it op by op. All on by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fp32Policy {
+    /// Softmax and log-softmax.
+    pub softmax: bool,
+    /// Layer, group and RMS normalization (batch norm is an affine map at inference and is
+    /// folded into convolutions, so it stays in f16).
+    pub normalization: bool,
+    /// Sum and mean reductions (f16 accumulators lose precision over many elements).
+    pub reductions: bool,
+    /// `exp`, `log`, `pow`, `softplus`, `erf` and the scalar-exponent `powf`.
+    pub transcendental: bool,
+}
+
+impl Default for Fp32Policy {
+    fn default() -> Self {
+        Self {
+            softmax: true,
+            normalization: true,
+            reductions: true,
+            transcendental: true,
+        }
+    }
+}
+
+impl Fp32Policy {
+    /// Everything in f16 (fastest, least accurate).
+    pub fn none() -> Self {
+        Self {
+            softmax: false,
+            normalization: false,
+            reductions: false,
+            transcendental: false,
+        }
+    }
+}
+
+/// The range of an input's shape that the engine accepts: TensorRT's optimization profile
+/// (`min ≤ shape ≤ max` per dimension; the engine is tuned for `opt`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShapeRange {
+    /// The smallest shape.
+    pub min: Vec<usize>,
+    /// The shape TensorRT optimizes for.
+    pub opt: Vec<usize>,
+    /// The largest shape.
+    pub max: Vec<usize>,
+}
+
+/// Options of [`convert`](crate::convert), named after torch2trt's.
+///
+/// ```
+/// use candle2trt::ConversionOptions;
+///
+/// let options = ConversionOptions {
+///     fp16_mode: true,
+///     input_names: vec!["input_tensor".into()],
+///     output_names: vec!["output_tensor".into()],
+///     ..Default::default()
+/// }
+/// .with_dynamic_batch(1, 4, 8);
+/// # assert_eq!(options.dynamic_batch, Some((1, 4, 8)));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ConversionOptions {
+    /// Store weights in f16 and compute in f16, with casts at the inputs and outputs (the
+    /// engine's inputs and outputs keep the model's dtypes) and [`fp32_policy`](Self::fp32_policy)
+    /// for the ops that need f32.
+    pub fp16_mode: bool,
+    /// Explicit INT8 quantization from calibration data. Needs
+    /// [`int8_calibration_batches`](Self::int8_calibration_batches).
+    pub int8_mode: bool,
+    /// Representative input batches for INT8 calibration: each entry holds one tensor per model
+    /// input.
+    pub int8_calibration_batches: Vec<Vec<Tensor>>,
+    /// Limit of TensorRT's workspace memory pool in bytes (`None`: TensorRT's default).
+    pub max_workspace: Option<usize>,
+    /// Names of the engine's inputs, in order (default `input_0`, `input_1`, ...).
+    pub input_names: Vec<String>,
+    /// Names of the engine's outputs, in order (default `output_0`, ...).
+    pub output_names: Vec<String>,
+    /// Dynamic batch: `(min, opt, max)` of dimension 0 of every input. The sample inputs'
+    /// batch must lie within `min..=max`.
+    pub dynamic_batch: Option<(usize, usize, usize)>,
+    /// Per-input shape ranges (any dimension); an entry overrides `dynamic_batch` for its input.
+    pub input_shapes: Vec<Option<ShapeRange>>,
+    /// Which ops stay in f32 under `fp16_mode`.
+    pub fp32_policy: Fp32Policy,
+    /// TensorRT's builder optimization level (0–5; `None`: TensorRT's default).
+    pub builder_optimization_level: Option<i32>,
+}
+
+impl ConversionOptions {
+    /// Sets `fp16_mode`.
+    pub fn with_fp16(mut self, on: bool) -> Self {
+        self.fp16_mode = on;
+        self
+    }
+
+    /// Sets the input names.
+    pub fn with_input_names<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        names: I,
+    ) -> Self {
+        self.input_names = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the output names.
+    pub fn with_output_names<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        names: I,
+    ) -> Self {
+        self.output_names = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Makes dimension 0 of every input dynamic within `min..=max`, tuned for `opt`.
+    pub fn with_dynamic_batch(mut self, min: usize, opt: usize, max: usize) -> Self {
+        self.dynamic_batch = Some((min, opt, max));
+        self
+    }
+
+    /// Sets the workspace limit in bytes.
+    pub fn with_max_workspace(mut self, bytes: usize) -> Self {
+        self.max_workspace = Some(bytes);
+        self
+    }
+}
