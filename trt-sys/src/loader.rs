@@ -257,7 +257,7 @@ fn python_dirs_under(lib: &Path, leaves: &[&str]) -> Vec<PathBuf> {
             }
         }
     }
-    versions.sort_by(|a, b| b.0.cmp(&a.0));
+    versions.sort_by_key(|v| std::cmp::Reverse(v.0));
     let mut out = Vec::new();
     for (_, dir) in versions {
         for leaf in leaves {

@@ -699,13 +699,10 @@ impl<'b> Network<'b> {
     /// The inputs, in order.
     pub fn inputs(&self) -> Vec<Tensor<'_>> {
         (0..self.nb_inputs())
-            // SAFETY: index in range.
             .filter_map(|i| {
-                self.tensor(
-                    unsafe { trt_sys::trt_network_input(self.raw, i as i32) },
-                    "input",
-                )
-                .ok()
+                // SAFETY: `raw` is live; the index is in range.
+                let t = unsafe { trt_sys::trt_network_input(self.raw, i as i32) };
+                self.tensor(t, "input").ok()
             })
             .collect()
     }
@@ -713,13 +710,10 @@ impl<'b> Network<'b> {
     /// The outputs, in order.
     pub fn outputs(&self) -> Vec<Tensor<'_>> {
         (0..self.nb_outputs())
-            // SAFETY: index in range.
             .filter_map(|i| {
-                self.tensor(
-                    unsafe { trt_sys::trt_network_output(self.raw, i as i32) },
-                    "output",
-                )
-                .ok()
+                // SAFETY: `raw` is live; the index is in range.
+                let t = unsafe { trt_sys::trt_network_output(self.raw, i as i32) };
+                self.tensor(t, "output").ok()
             })
             .collect()
     }

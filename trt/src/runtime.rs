@@ -143,6 +143,7 @@ impl<'runtime> Engine<'runtime> {
             .filter_map(|i| {
                 // SAFETY: index in range; the name lives as long as the engine and is copied at once.
                 let p = unsafe { trt_sys::trt_engine_io_tensor_name(self.raw, i) };
+                // SAFETY: a non-null name is NUL-terminated and owned by the live engine.
                 (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
             })
             .collect()
@@ -329,6 +330,8 @@ impl<'engine> ExecutionContext<'engine> {
 
     /// Sets the device address of I/O tensor `name` (`setTensorAddress`). The address is only stored here;
     /// [`ExecutionContext::enqueue`] is where it must be valid.
+    // The pointer is a device address that is never dereferenced on the host here; `enqueue` is `unsafe`.
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
     pub fn set_tensor_address(&mut self, name: &str, address: *mut c_void) -> Result<()> {
         let c = self.engine.name_c("set_tensor_address", name)?;
         self.engine.logger.clear_errors();

@@ -90,8 +90,7 @@ fn deserialize_is_a_clean_result() {
     // Garbage bytes are always a clean error.
     let err = runtime
         .deserialize(b"definitely not an engine")
-        .err()
-        .expect("garbage must not deserialize");
+        .expect_err("garbage must not deserialize");
     assert!(matches!(err, Error::TensorRt { .. }), "{err:?}");
 }
 

@@ -42,7 +42,7 @@ macro_rules! setup {
         };
         let $logger = trt::Logger::new(trt::Severity::Warning).expect("logger");
         let $builder = trt::Builder::new($lib, &$logger).expect("builder");
-        let _ = (&$lib, &$logger);
+        let _ = (&$lib, &$logger, &$builder);
     };
 }
 
