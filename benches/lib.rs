@@ -1,1 +1,65 @@
-//! Shared helpers for the benchmarks.
+//! Shared pieces of the benchmarks: the models under test, built with random weights (speed does not depend on the
+//! values, and the benches then need no checkpoint), and the device to run candle on.
+
+use anyhow::Result;
+use candle2trt::{TraceModel, TraceModule, TraceTensor};
+use candle2trt_examples::models::simple_cnn::SimpleCnn;
+use candle2trt_examples::models::torchvision::{by_name, TorchvisionModel};
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{VarBuilder, VarMap};
+
+/// A model of the benchmark set.
+pub enum BenchModel {
+    /// The brief's SimpleCNN, 3×32×32 inputs.
+    SimpleCnn(SimpleCnn),
+    /// A torchvision classifier, 3×224×224 inputs.
+    Torchvision(TorchvisionModel),
+}
+
+impl TraceModule for BenchModel {
+    fn forward<T: TraceTensor>(&self, xs: &T) -> candle2trt::Result<T> {
+        match self {
+            Self::SimpleCnn(m) => m.forward(xs),
+            Self::Torchvision(m) => m.forward(xs),
+        }
+    }
+}
+
+/// The models benchmarked, by name: `simple_cnn`, `resnet18`, `mobilenet_v2`.
+pub const MODELS: [&str; 3] = ["simple_cnn", "resnet18", "mobilenet_v2"];
+
+/// Builds `name` with random weights of `dtype` on `device`; returns the model and the per-image input shape.
+pub fn build(name: &str, dtype: DType, device: &Device) -> Result<(BenchModel, [usize; 3])> {
+    let varmap = VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, dtype, device);
+    Ok(match name {
+        "simple_cnn" => (BenchModel::SimpleCnn(SimpleCnn::new(vb)?), [3, 32, 32]),
+        other => (BenchModel::Torchvision(by_name(other, vb)?), [3, 224, 224]),
+    })
+}
+
+/// A random input batch.
+pub fn input(image: [usize; 3], batch: usize, dtype: DType, device: &Device) -> Result<Tensor> {
+    let [c, h, w] = image;
+    Ok(Tensor::randn(0f32, 1f32, (batch, c, h, w), device)?.to_dtype(dtype)?)
+}
+
+/// The device candle runs on: CUDA device 0 when built with `cuda` and a GPU is present, else the CPU.
+pub fn device() -> Device {
+    if cfg!(feature = "cuda") {
+        match Device::new_cuda(0) {
+            Ok(d) => return d,
+            Err(e) => {
+                eprintln!("SKIPPED: candle CUDA unavailable ({e}); benchmarking candle on the CPU")
+            }
+        }
+    }
+    Device::Cpu
+}
+
+/// Runs the model once and waits for the device, so a timing loop measures finished work.
+pub fn forward_synced<M: TraceModel>(model: &M, x: &Tensor) -> Result<Vec<Tensor>> {
+    let out = model.forward_inputs(std::slice::from_ref(x))?;
+    x.device().synchronize()?;
+    Ok(out)
+}
