@@ -110,7 +110,7 @@ impl Logger {
         unsafe { trt_sys::trt_logger_clear_errors(self.inner.raw) };
     }
 
-    /// The errors TensorRT logged since the last [`Logger::clear_errors`], newline-separated.
+    /// The errors TensorRT logged since the start of the last fallible call, newline-separated.
     pub fn recorded_errors(&self) -> String {
         // SAFETY: a null buffer with capacity 0 only asks for the length.
         let len =

@@ -84,7 +84,9 @@ fn deserialize_is_a_clean_result() {
                 "{e:?}"
             );
             assert!(!e.to_string().is_empty());
-            eprintln!("SKIPPED: running engines needs a TensorRT-capable GPU: {e}");
+            common::say(&format!(
+                "SKIPPED: running engines needs a TensorRT-capable GPU: {e}"
+            ));
         }
     }
     // Garbage bytes are always a clean error.

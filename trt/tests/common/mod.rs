@@ -1,11 +1,18 @@
 //! Shared by the integration tests that need the TensorRT library.
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::sync::OnceLock;
 
 use trt::{
     Builder, BuilderConfig, Library, LoadError, Logger, Network, SerializedEngine, Severity, Tensor,
 };
+
+/// Prints a line to the process's stderr directly, so it shows whatever the test harness captures
+/// (`built engine for ...`, `SKIPPED: ...`).
+pub fn say(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
 
 /// The loaded library, or `None` (with a printed reason) when the library that matches the headers is
 /// not available in a configuration where that is expected: headers of another TensorRT than the
@@ -27,7 +34,7 @@ pub fn library() -> Option<&'static Library> {
     match result {
         Ok(lib) => Some(lib),
         Err(reason) => {
-            eprintln!("SKIPPED: {reason}");
+            say(&format!("SKIPPED: {reason}"));
             None
         }
     }
@@ -66,7 +73,7 @@ pub fn build_with(
         .build_serialized_network(network, config)
         .unwrap_or_else(|e| panic!("building {what} failed: {e}"));
     assert!(!engine.is_empty(), "{what}: empty engine");
-    eprintln!("built engine for {what}: {} bytes", engine.len());
+    say(&format!("built engine for {what}: {} bytes", engine.len()));
     engine
 }
 
