@@ -1,0 +1,180 @@
+//! Every torchvision architecture of the zoo, built from randomly initialized weights with the
+//! PyTorch key names: its parameter count equals the `num_params` torchvision publishes for
+//! the model (which pins every layer's shape, including EfficientNet's width/depth rounding),
+//! its key names follow torchvision's patterns, and plain candle gives `(batch, 1000)` logits.
+
+use std::collections::HashMap;
+
+use candle2trt::TraceModule;
+use candle2trt_examples::models::torchvision::{Architecture, ARCHITECTURES};
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{VarBuilder, VarMap};
+
+/// `num_params` from torchvision 0.26's weight metadata (`Weights.meta["num_params"]`).
+const TORCHVISION_NUM_PARAMS: &[(&str, usize)] = &[
+    ("resnet18", 11_689_512),
+    ("resnet34", 21_797_672),
+    ("resnet50", 25_557_032),
+    ("resnet101", 44_549_160),
+    ("resnet152", 60_192_808),
+    ("mobilenet_v2", 3_504_872),
+    ("vgg11", 132_863_336),
+    ("vgg11_bn", 132_868_840),
+    ("vgg13", 133_047_848),
+    ("vgg13_bn", 133_053_736),
+    ("vgg16", 138_357_544),
+    ("vgg16_bn", 138_365_992),
+    ("vgg19", 143_667_240),
+    ("vgg19_bn", 143_678_248),
+    ("squeezenet1_0", 1_248_424),
+    ("squeezenet1_1", 1_235_496),
+    ("efficientnet_b0", 5_288_548),
+    ("efficientnet_b1", 7_794_184),
+    ("efficientnet_b2", 9_109_994),
+    ("efficientnet_b3", 12_233_232),
+    ("efficientnet_b4", 19_341_616),
+    ("efficientnet_b5", 30_389_784),
+    ("efficientnet_b6", 43_040_704),
+    ("efficientnet_b7", 66_347_960),
+];
+
+/// Builds `arch` on fresh random weights; returns the model and its tensors by name.
+fn random_model(
+    arch: &str,
+) -> anyhow::Result<(
+    candle2trt_examples::models::torchvision::TorchvisionModel,
+    HashMap<String, Vec<usize>>,
+)> {
+    let varmap = VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    let model = Architecture::from_name(arch)?.build(vb)?;
+    let shapes = varmap
+        .data()
+        .lock()
+        .map_err(|_| anyhow::anyhow!("poisoned VarMap"))?
+        .iter()
+        .map(|(name, var)| (name.clone(), var.dims().to_vec()))
+        .collect();
+    Ok((model, shapes))
+}
+
+/// Parameters as PyTorch counts them: batch-norm running statistics are buffers.
+fn parameter_count(shapes: &HashMap<String, Vec<usize>>) -> usize {
+    shapes
+        .iter()
+        .filter(|(name, _)| !name.ends_with("running_mean") && !name.ends_with("running_var"))
+        .map(|(_, dims)| dims.iter().product::<usize>())
+        .sum()
+}
+
+#[test]
+fn registry_covers_the_published_list() {
+    let published: Vec<_> = TORCHVISION_NUM_PARAMS.iter().map(|(n, _)| *n).collect();
+    assert_eq!(ARCHITECTURES, published.as_slice());
+    let err = Architecture::from_name("resnet19").unwrap_err().to_string();
+    assert!(
+        err.contains("resnet19") && err.contains("efficientnet_b7"),
+        "{err}"
+    );
+    for bad in [
+        "vgg12",
+        "vgg16_bnn",
+        "efficientnet_b8",
+        "efficientnet_b",
+        "",
+    ] {
+        assert!(Architecture::from_name(bad).is_err(), "{bad:?} parsed");
+    }
+}
+
+/// Keys that must exist, per architecture (spot checks of torchvision's naming patterns).
+fn expected_keys(arch: &str) -> &'static [&'static str] {
+    match arch {
+        "resnet50" => &[
+            "conv1.weight",
+            "bn1.running_var",
+            "layer1.0.downsample.0.weight",
+            "layer1.0.downsample.1.bias",
+            "layer4.2.conv3.weight",
+            "layer4.2.bn3.running_mean",
+            "fc.bias",
+        ],
+        "mobilenet_v2" => &[
+            "features.0.0.weight",
+            "features.1.conv.0.0.weight",
+            "features.1.conv.1.weight",
+            "features.1.conv.2.running_mean",
+            "features.2.conv.0.0.weight",
+            "features.2.conv.3.weight",
+            "features.18.1.running_var",
+            "classifier.1.weight",
+        ],
+        "vgg16_bn" => &[
+            "features.0.weight",
+            "features.1.running_mean",
+            "features.40.weight",
+            "features.41.bias",
+            "classifier.0.weight",
+            "classifier.3.weight",
+            "classifier.6.bias",
+        ],
+        "vgg11" => &[
+            "features.0.bias",
+            "features.18.weight",
+            "classifier.6.weight",
+        ],
+        "squeezenet1_0" => &[
+            "features.0.weight",
+            "features.3.squeeze.weight",
+            "features.12.expand3x3.bias",
+            "classifier.1.weight",
+        ],
+        "squeezenet1_1" => &[
+            "features.0.weight",
+            "features.6.expand1x1.weight",
+            "features.12.squeeze.bias",
+        ],
+        "efficientnet_b0" => &[
+            "features.0.0.weight",
+            "features.1.0.block.0.0.weight",
+            "features.1.0.block.1.fc1.weight",
+            "features.1.0.block.2.0.weight",
+            "features.2.0.block.0.1.running_mean",
+            "features.2.1.block.2.fc2.bias",
+            "features.2.1.block.3.1.weight",
+            "features.7.0.block.3.0.weight",
+            "features.8.0.weight",
+            "classifier.1.weight",
+        ],
+        "efficientnet_b7" => &["features.6.12.block.3.1.running_var", "features.8.1.weight"],
+        _ => &[],
+    }
+}
+
+/// Each architecture is built once (random initialization of VGG's 140M parameters is what
+/// costs here) and checked three ways: parameter count, key names, plain forward.
+#[test]
+fn every_architecture_matches_torchvision_and_runs() -> anyhow::Result<()> {
+    for &(arch, expected) in TORCHVISION_NUM_PARAMS {
+        let (model, shapes) = random_model(arch)?;
+        let count = parameter_count(&shapes);
+        println!("{arch}: {count} parameters, {} tensors", shapes.len());
+        assert_eq!(count, expected, "{arch}: parameter count");
+        for key in expected_keys(arch) {
+            assert!(shapes.contains_key(*key), "{arch}: no {key}");
+        }
+        // 32×32 is enough for plain candle: every model reduces it to ≥ 1×1 (VGG's adaptive
+        // pool then spreads 1×1 to 7×7, as PyTorch does). Batch 1: candle's grouped
+        // convolutions (EfficientNet's depthwise layers) cost per group, not per pixel.
+        let x = Tensor::randn(0f32, 1.0, (1, 3, 32, 32), &Device::Cpu)?;
+        let y = model.forward(&x)?;
+        assert_eq!(y.dims(), [1, 1000], "{arch}");
+        let finite = y
+            .flatten_all()?
+            .to_vec1::<f32>()?
+            .iter()
+            .all(|v| v.is_finite());
+        assert!(finite, "{arch}: non-finite logits");
+    }
+    Ok(())
+}
