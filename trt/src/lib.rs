@@ -12,6 +12,10 @@
 //!             └─ ExecutionContext<'engine>  IExecutionContext: shapes, addresses, enqueue
 //! ```
 //!
+//! For long-lived owners, `Arc<Runtime<'static>>::deserialize_shared` gives a [`SharedEngine`] and
+//! [`SharedEngine::create_shared_context`] a [`SharedContext`]: the same objects, kept alive by `Arc`s
+//! instead of borrows.
+//!
 //! Every TensorRT failure is an [`Error::TensorRt`] carrying TensorRT's own logged message; TensorRT's log
 //! goes to [`tracing`] (target `tensorrt`) through the [`Logger`].
 //!
@@ -57,7 +61,7 @@ pub use logger::{Logger, Severity};
 pub use network::{
     Convolution, Layer, Network, Pooling, Resize, ResizeOutput, Shuffle, Slice, Tensor,
 };
-pub use runtime::{Engine, ExecutionContext, IoTensor, Runtime};
+pub use runtime::{Engine, ExecutionContext, IoTensor, Runtime, SharedContext, SharedEngine};
 pub use types::*;
 pub use weights::{WeightElement, Weights};
 

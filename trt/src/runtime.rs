@@ -1,6 +1,7 @@
 //! [`Runtime`], [`Engine`] and [`ExecutionContext`]: deserialize and run engines.
 
 use std::ffi::{c_void, CStr};
+use std::sync::Arc;
 
 use crate::builder::take_host_memory;
 use crate::error::{Error, Result};
@@ -21,8 +22,11 @@ pub struct Runtime<'lib> {
     library: &'lib Library,
 }
 
-// SAFETY: an IRuntime may be moved between threads; `Runtime` is not `Sync`, so calls are never concurrent.
+// SAFETY: an IRuntime may be moved between threads.
 unsafe impl Send for Runtime<'_> {}
+// SAFETY: TensorRT documents that the runtime may be used by several threads at once (each running its own
+// execution context); the only mutable state on our side is the shared logger, which is thread-safe.
+unsafe impl Sync for Runtime<'_> {}
 
 impl Drop for Runtime<'_> {
     fn drop(&mut self) {
@@ -58,6 +62,14 @@ impl<'lib> Runtime<'lib> {
     /// Deserializes engine bytes (`deserializeCudaEngine`). TensorRT copies what it needs: `bytes` may be
     /// dropped afterwards.
     pub fn deserialize(&self, bytes: &[u8]) -> Result<Engine<'_>> {
+        Ok(Engine {
+            raw: self.deserialize_raw(bytes)?,
+            logger: self.logger.clone(),
+            _runtime: std::marker::PhantomData,
+        })
+    }
+
+    fn deserialize_raw(&self, bytes: &[u8]) -> Result<*mut trt_sys::trt_engine> {
         if bytes.is_empty() {
             return Err(Error::invalid("deserialize", "empty engine data"));
         }
@@ -69,11 +81,7 @@ impl<'lib> Runtime<'lib> {
         if raw.is_null() {
             return Err(self.logger.failure("deserialize_cuda_engine"));
         }
-        Ok(Engine {
-            raw,
-            logger: self.logger.clone(),
-            _runtime: std::marker::PhantomData,
-        })
+        Ok(raw)
     }
 
     /// Deserializes a [`SerializedEngine`].
@@ -374,5 +382,147 @@ impl<'engine> ExecutionContext<'engine> {
             return Err(self.engine.logger.failure("enqueue_v3"));
         }
         Ok(())
+    }
+}
+
+impl Runtime<'static> {
+    /// Deserializes into a [`SharedEngine`], which keeps this runtime alive through the `Arc` instead of
+    /// borrowing it: for long-lived owners (a model struct holding its engine and contexts).
+    pub fn deserialize_shared(self: &Arc<Self>, bytes: &[u8]) -> Result<SharedEngine> {
+        let raw = self.deserialize_raw(bytes)?;
+        Ok(SharedEngine {
+            engine: Engine {
+                raw,
+                logger: self.logger.clone(),
+                _runtime: std::marker::PhantomData,
+            },
+            _runtime: Arc::clone(self),
+        })
+    }
+}
+
+/// An [`Engine`] that owns a share of its [`Runtime`] (no lifetime parameter). Dereferences to [`Engine`];
+/// create contexts that own a share of the engine with [`SharedEngine::create_shared_context`].
+pub struct SharedEngine {
+    // Declared before `_runtime`: fields drop in order, so the engine goes before the runtime it came from.
+    engine: Engine<'static>,
+    _runtime: Arc<Runtime<'static>>,
+}
+
+impl std::fmt::Debug for SharedEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.engine.fmt(f)
+    }
+}
+
+impl std::ops::Deref for SharedEngine {
+    type Target = Engine<'static>;
+    fn deref(&self) -> &Engine<'static> {
+        // Sound to hand out: no method of `Engine` returns anything tied to its `'runtime` parameter; everything
+        // it creates borrows the `&self` this reference came from.
+        &self.engine
+    }
+}
+
+impl SharedEngine {
+    /// An execution context that keeps this engine (and its runtime) alive.
+    pub fn create_shared_context(self: &Arc<Self>) -> Result<SharedContext> {
+        self.create_shared_context_with(ExecutionContextAllocationStrategy::Static)
+    }
+
+    /// Same, with an allocation strategy.
+    pub fn create_shared_context_with(
+        self: &Arc<Self>,
+        strategy: ExecutionContextAllocationStrategy,
+    ) -> Result<SharedContext> {
+        let context = self.engine.create_execution_context_with(strategy)?;
+        let raw = context.raw;
+        // The context is re-owned below with the right lifetime; do not destroy it here.
+        std::mem::forget(context);
+        Ok(SharedContext {
+            raw,
+            engine: Arc::clone(self),
+        })
+    }
+}
+
+/// An [`ExecutionContext`] that owns a share of its engine (no lifetime parameter). One per thread / stream.
+pub struct SharedContext {
+    raw: *mut trt_sys::trt_context,
+    engine: Arc<SharedEngine>,
+}
+
+// SAFETY: as for `ExecutionContext`: movable between threads, never shared (not `Sync`).
+unsafe impl Send for SharedContext {}
+
+impl Drop for SharedContext {
+    fn drop(&mut self) {
+        // SAFETY: `raw` came from createExecutionContext of `self.engine`, which is still alive (dropped after this).
+        unsafe { trt_sys::trt_context_destroy(self.raw) };
+    }
+}
+
+impl std::fmt::Debug for SharedContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedContext").finish_non_exhaustive()
+    }
+}
+
+impl SharedContext {
+    /// This context as an [`ExecutionContext`] borrowing the engine; never destroyed through the view.
+    fn view(&self) -> std::mem::ManuallyDrop<ExecutionContext<'_>> {
+        std::mem::ManuallyDrop::new(ExecutionContext {
+            raw: self.raw,
+            engine: &self.engine.engine,
+        })
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine<'_> {
+        &self.engine.engine
+    }
+
+    /// See [`ExecutionContext::set_input_shape`].
+    pub fn set_input_shape(&mut self, name: &str, dims: impl Into<Dims>) -> Result<()> {
+        self.view().set_input_shape(name, dims)
+    }
+
+    /// See [`ExecutionContext::tensor_shape`].
+    pub fn tensor_shape(&self, name: &str) -> Result<Dims> {
+        self.view().tensor_shape(name)
+    }
+
+    /// See [`ExecutionContext::all_input_dimensions_specified`].
+    pub fn all_input_dimensions_specified(&self) -> bool {
+        self.view().all_input_dimensions_specified()
+    }
+
+    /// See [`ExecutionContext::set_tensor_address`].
+    // The pointer is a device address that is never dereferenced on the host here; `enqueue` is `unsafe`.
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
+    pub fn set_tensor_address(&mut self, name: &str, address: *mut c_void) -> Result<()> {
+        self.view().set_tensor_address(name, address)
+    }
+
+    /// See [`ExecutionContext::set_optimization_profile_async`].
+    ///
+    /// # Safety
+    /// As for [`ExecutionContext::set_optimization_profile_async`].
+    pub unsafe fn set_optimization_profile_async(
+        &mut self,
+        index: i32,
+        stream: *mut c_void,
+    ) -> Result<()> {
+        // SAFETY: forwarded contract.
+        unsafe { self.view().set_optimization_profile_async(index, stream) }
+    }
+
+    /// See [`ExecutionContext::enqueue`].
+    ///
+    /// # Safety
+    /// As for [`ExecutionContext::enqueue`].
+    pub unsafe fn enqueue(&mut self, stream: *mut c_void) -> Result<()> {
+        // SAFETY: forwarded contract.
+        unsafe { self.view().enqueue(stream) }
     }
 }

@@ -446,3 +446,60 @@ fn library_is_loaded_once_and_load_from_checks_the_path() {
     assert!(matches!(err, LoadError::AlreadyLoaded { .. }), "{err}");
     assert!(lib.version().abi_compatible(&header_version()));
 }
+
+#[test]
+fn shared_engine_deserialize_is_a_clean_result() {
+    setup!(lib, logger, builder);
+    let network = builder.create_network().unwrap();
+    conv_relu(&network);
+    let engine = common::build(&builder, &network, "convolution+relu (shared runtime)");
+    let runtime = std::sync::Arc::new(Runtime::new(lib, &logger).unwrap());
+    match runtime.deserialize_shared(engine.as_bytes()) {
+        Ok(shared) => {
+            let shared = std::sync::Arc::new(shared);
+            assert_eq!(shared.io_tensor_names(), ["x", "y"]);
+            let mut context = shared.create_shared_context().unwrap();
+            context.set_input_shape("x", [1, 3, 32, 32]).unwrap();
+            assert_eq!(context.tensor_shape("y").unwrap(), [1, 16, 32, 32]);
+            drop(shared);
+            assert!(
+                context.all_input_dimensions_specified(),
+                "context keeps the engine alive"
+            );
+        }
+        Err(e) => {
+            assert!(
+                matches!(
+                    e,
+                    Error::TensorRt {
+                        op: "deserialize_cuda_engine",
+                        ..
+                    }
+                ),
+                "{e:?}"
+            );
+            common::say(&format!(
+                "SKIPPED: shared engine needs a TensorRT-capable GPU: {}",
+                e.tensorrt_message().unwrap_or("")
+            ));
+        }
+    }
+}
+
+#[test]
+fn thread_safety_markers() {
+    fn send<T: Send>() {}
+    fn sync<T: Sync>() {}
+    send::<Builder<'static>>();
+    send::<Runtime<'static>>();
+    sync::<Runtime<'static>>();
+    send::<Engine<'static>>();
+    sync::<Engine<'static>>();
+    send::<ExecutionContext<'static>>();
+    send::<SharedEngine>();
+    sync::<SharedEngine>();
+    send::<SharedContext>();
+    send::<Logger>();
+    sync::<Logger>();
+    send::<SerializedEngine>();
+}
