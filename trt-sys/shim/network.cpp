@@ -23,6 +23,17 @@ bool set(trt_dims const& d)
     return d.nb_dims > 0;
 }
 
+// ILayer::setInput reports a refused input only through the logger: check that it took.
+void set_input_checked(nvinfer1::ILayer* layer, int32_t index, trt_tensor* tensor, char const* what)
+{
+    nvinfer1::ITensor* t = T(tensor);
+    layer->setInput(index, *t);
+    if (index >= layer->getNbInputs() || layer->getInput(index) != t)
+    {
+        fail(std::string("setInput(") + std::to_string(index) + ") for the " + what + " was refused");
+    }
+}
+
 nvinfer1::Permutation to_perm(trt_permutation const& p)
 {
     nvinfer1::Permutation out{};
@@ -173,7 +184,7 @@ trt_tensor* trt_layer_output(const trt_layer* layer, int32_t index)
 int32_t trt_layer_set_input(trt_layer* layer, int32_t index, trt_tensor* tensor)
 {
     return guarded("trt_layer_set_input", 1, [&] {
-        L(layer)->setInput(index, *T(tensor));
+        set_input_checked(L(layer), index, tensor, "layer");
         return 0;
     });
 }
@@ -390,7 +401,7 @@ trt_layer* trt_network_add_shuffle(trt_network* network, trt_tensor* input, cons
         }
         if (params->reshape_tensor != nullptr)
         {
-            layer->setInput(1, *T(params->reshape_tensor));
+            set_input_checked(layer, 1, params->reshape_tensor, "reshape dims");
         }
         else if (params->has_reshape != 0)
         {
@@ -438,19 +449,19 @@ trt_layer* trt_network_add_slice(trt_network* network, trt_tensor* input, const 
         }
         if (params->start_tensor != nullptr)
         {
-            layer->setInput(1, *T(params->start_tensor));
+            set_input_checked(layer, 1, params->start_tensor, "slice start");
         }
         if (params->size_tensor != nullptr)
         {
-            layer->setInput(2, *T(params->size_tensor));
+            set_input_checked(layer, 2, params->size_tensor, "slice size");
         }
         if (params->stride_tensor != nullptr)
         {
-            layer->setInput(3, *T(params->stride_tensor));
+            set_input_checked(layer, 3, params->stride_tensor, "slice stride");
         }
         if (params->fill_value != nullptr)
         {
-            layer->setInput(4, *T(params->fill_value));
+            set_input_checked(layer, 4, params->fill_value, "slice fill value");
         }
         return H(layer);
     });
@@ -560,7 +571,7 @@ trt_layer* trt_network_add_resize(trt_network* network, trt_tensor* input, const
         }
         if (params->shape_tensor != nullptr)
         {
-            layer->setInput(1, *T(params->shape_tensor));
+            set_input_checked(layer, 1, params->shape_tensor, "resize output shape");
         }
         else if (set(params->output_dims))
         {
@@ -608,7 +619,7 @@ trt_layer* trt_network_add_quantize(trt_network* network, trt_tensor* input, trt
         }
         if (zero_point != nullptr)
         {
-            layer->setInput(2, *T(zero_point));
+            set_input_checked(layer, 2, zero_point, "zero point");
         }
         return H(layer);
     });
@@ -627,7 +638,7 @@ trt_layer* trt_network_add_dequantize(trt_network* network, trt_tensor* input, t
         }
         if (zero_point != nullptr)
         {
-            layer->setInput(2, *T(zero_point));
+            set_input_checked(layer, 2, zero_point, "zero point");
         }
         return H(layer);
     });
@@ -666,7 +677,7 @@ trt_layer* trt_network_add_fill(trt_network* network, const trt_dims* dims, int3
         checked(layer, "addFill");
         if (alpha_tensor != nullptr)
         {
-            layer->setInput(1, *T(alpha_tensor));
+            set_input_checked(layer, 1, alpha_tensor, "fill alpha");
         }
         else
         {
@@ -674,7 +685,7 @@ trt_layer* trt_network_add_fill(trt_network* network, const trt_dims* dims, int3
         }
         if (beta_tensor != nullptr)
         {
-            layer->setInput(2, *T(beta_tensor));
+            set_input_checked(layer, 2, beta_tensor, "fill beta");
         }
         else
         {

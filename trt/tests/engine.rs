@@ -201,6 +201,19 @@ fn arguments_checked_before_tensorrt() {
     assert!(err.to_string().contains("another network"), "{err}");
     let mut config = builder.create_config().unwrap();
     assert!(config.set_builder_optimization_level(9).is_err());
+    // An input index the layer does not have is refused by TensorRT, and reported.
+    let x = network.add_input("x2", DataType::Float, [2]).unwrap();
+    let relu = network.add_activation(x, ActivationType::Relu).unwrap();
+    let err = relu.set_input(5, x).unwrap_err();
+    eprintln!("bad set_input: {err}");
+    assert!(
+        matches!(&err, Error::TensorRt { detail, .. } if detail.contains("setInput(5)")),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("index"),
+        "TensorRT's own words: {err}"
+    );
 }
 
 #[test]
