@@ -516,3 +516,76 @@ fn thread_safety_markers() {
     sync::<Logger>();
     send::<SerializedEngine>();
 }
+
+/// A minimal `tracing` subscriber recording (target, level, message) of events.
+mod capture {
+    use std::sync::{Arc, Mutex};
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Metadata, Subscriber};
+
+    #[derive(Clone, Default)]
+    pub struct Capture(pub Arc<Mutex<Vec<(String, tracing::Level, String)>>>);
+
+    struct Message(String);
+    impl Visit for Message {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            if field.name() == "message" {
+                self.0 = format!("{value:?}");
+            }
+        }
+    }
+
+    impl Subscriber for Capture {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            let mut m = Message(String::new());
+            event.record(&mut m);
+            let meta = event.metadata();
+            self.0
+                .lock()
+                .unwrap()
+                .push((meta.target().to_owned(), *meta.level(), m.0));
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+}
+
+#[test]
+fn tensorrt_messages_go_to_tracing_with_the_severity_filter() {
+    setup!(lib, logger, builder);
+    let capture = capture::Capture::default();
+    let events = capture.0.clone();
+    tracing::subscriber::with_default(capture, || {
+        let network = builder.create_network().unwrap();
+        network.add_input("x", DataType::Float, [2]).unwrap();
+        let config = builder.create_config().unwrap();
+        builder
+            .build_serialized_network(&network, &config)
+            .unwrap_err();
+    });
+    let events = events.lock().unwrap().clone();
+    let errors: Vec<_> = events
+        .iter()
+        .filter(|(t, l, _)| t == "tensorrt" && *l == tracing::Level::ERROR)
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|(_, _, m)| m.contains("at least one output")),
+        "{events:?}"
+    );
+    // The filter (Warning) keeps info and verbose messages out.
+    assert!(
+        events.iter().all(|(_, l, _)| *l <= tracing::Level::WARN),
+        "{events:?}"
+    );
+}

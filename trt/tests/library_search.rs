@@ -115,3 +115,72 @@ fn default_search_order_is_documented_order() {
         Some("system loader")
     );
 }
+
+/// Compiles a stand-in shared library exporting TensorRT's entry points (with the given version), or
+/// `None` if no C compiler is available.
+fn fake_library(dir: &std::path::Path, name: &str, source: &str) -> Option<PathBuf> {
+    let c = dir.join(format!("{name}.c"));
+    let so = dir.join(format!("{name}.so"));
+    std::fs::write(&c, source).unwrap();
+    let compiler = std::env::var("CC").unwrap_or_else(|_| "cc".into());
+    match std::process::Command::new(&compiler)
+        .arg("-shared")
+        .arg("-fPIC")
+        .arg("-o")
+        .arg(&so)
+        .arg(&c)
+        .status()
+    {
+        Ok(s) if s.success() => Some(so),
+        other => {
+            eprintln!("SKIPPED: no C compiler to build a stand-in library ({compiler}: {other:?})");
+            None
+        }
+    }
+}
+
+#[test]
+fn a_library_of_another_version_is_refused_naming_both_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = "int getInferLibVersion(void) { return 100300; }\n\
+                  void* createInferBuilder_INTERNAL(void* l, int v) { return 0; }\n\
+                  void* createInferRuntime_INTERNAL(void* l, int v) { return 0; }\n";
+    let Some(so) = fake_library(dir.path(), "libfake_trt_10_3", source) else {
+        return;
+    };
+    let err = Library::load_from(&so).unwrap_err();
+    eprintln!("{err}");
+    match &err {
+        LoadError::VersionMismatch {
+            library, headers, ..
+        } => {
+            assert_eq!((library.major, library.minor), (10, 3));
+            assert_eq!(*headers, trt::header_version());
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let text = err.to_string();
+    assert!(
+        text.contains("10.3.0") && text.contains(&trt::header_version().to_string()),
+        "{text}"
+    );
+    assert!(Library::loaded().is_none(), "a refused library is not kept");
+}
+
+#[test]
+fn a_library_without_tensorrt_symbols_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(so) = fake_library(
+        dir.path(),
+        "libnot_trt",
+        "int something_else(void) { return 1; }\n",
+    ) else {
+        return;
+    };
+    let err = Library::load_from(&so).unwrap_err();
+    eprintln!("{err}");
+    assert!(
+        matches!(&err, LoadError::MissingSymbol { symbol, .. } if symbol == "createInferBuilder_INTERNAL"),
+        "{err:?}"
+    );
+}
