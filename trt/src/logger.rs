@@ -30,6 +30,10 @@ pub enum Severity {
 ///
 /// A logger shared between threads that fail at the same time may attribute one thread's message to
 /// the other's error; give each thread its own logger where that matters.
+///
+/// The underlying `nvinfer1::ILogger` is never freed, only reused by the next `Logger::new`: some TensorRT
+/// releases keep a single process-wide logger pointer while any builder or runtime exists, so it must stay
+/// valid after this `Logger` is dropped.
 #[derive(Clone)]
 pub struct Logger {
     inner: Arc<LoggerInner>,
@@ -46,11 +50,25 @@ unsafe impl Send for LoggerInner {}
 // SAFETY: see `Send`.
 unsafe impl Sync for LoggerInner {}
 
+/// Shim loggers no longer owned by any [`Logger`]. They are never freed but reused: some TensorRT releases
+/// keep one process-wide logger pointer for as long as any builder or runtime exists ("TensorRT maintains
+/// only a single logger pointer at any given time"), so a logger handed to TensorRT must stay valid even
+/// after every `Logger` using it is gone. Reuse bounds the memory to the most loggers alive at once.
+static RETIRED: std::sync::Mutex<Vec<RetiredLogger>> = std::sync::Mutex::new(Vec::new());
+
+struct RetiredLogger(*mut trt_sys::trt_logger);
+
+// SAFETY: a shim logger is thread-safe (see `LoggerInner`); the pointer is only moved between threads.
+unsafe impl Send for RetiredLogger {}
+
 impl Drop for LoggerInner {
     fn drop(&mut self) {
-        // SAFETY: `raw` came from trt_logger_create; builders and runtimes that use it hold an Arc to this
-        // inner value, so none is alive any more.
-        unsafe { trt_sys::trt_logger_destroy(self.raw) };
+        // Not destroyed (see RETIRED): silenced of recorded errors and parked for reuse.
+        // SAFETY: `raw` is a live shim logger.
+        unsafe { trt_sys::trt_logger_clear_errors(self.raw) };
+        if let Ok(mut retired) = RETIRED.lock() {
+            retired.push(RetiredLogger(self.raw));
+        }
     }
 }
 
@@ -73,6 +91,17 @@ extern "C" fn log_to_tracing(_user: *mut c_void, severity: i32, message: *const 
 impl Logger {
     /// A logger passing messages of `min_severity` or more severe to `tracing`.
     pub fn new(min_severity: Severity) -> Result<Self> {
+        let reused = RETIRED.lock().ok().and_then(|mut r| r.pop());
+        if let Some(RetiredLogger(raw)) = reused {
+            // SAFETY: a retired logger is live (never destroyed) and owned by no other `Logger`.
+            unsafe {
+                trt_sys::trt_logger_set_min_severity(raw, min_severity as i32);
+                trt_sys::trt_logger_clear_errors(raw);
+            }
+            return Ok(Logger {
+                inner: Arc::new(LoggerInner { raw }),
+            });
+        }
         // SAFETY: the callback is a plain function valid for the program's life; no user data.
         let raw = unsafe {
             trt_sys::trt_logger_create(

@@ -589,3 +589,42 @@ fn tensorrt_messages_go_to_tracing_with_the_severity_filter() {
         "{events:?}"
     );
 }
+
+#[test]
+fn each_builder_reports_through_its_own_logger_and_outlives_others() {
+    let Some(lib) = common::library() else { return };
+    let logger_a = Logger::new(Severity::Warning).unwrap();
+    let builder_a = Builder::new(lib, &logger_a).unwrap();
+    let logger_b = Logger::new(Severity::Warning).unwrap();
+    let builder_b = Builder::new(lib, &logger_b).unwrap();
+    let fail = |builder: &Builder<'_>| {
+        let network = builder.create_network().unwrap();
+        network.add_input("x", DataType::Float, [2]).unwrap();
+        let config = builder.create_config().unwrap();
+        builder
+            .build_serialized_network(&network, &config)
+            .unwrap_err()
+    };
+    let err = fail(&builder_b);
+    assert!(
+        err.tensorrt_message()
+            .is_some_and(|m| m.contains("at least one output")),
+        "{err}"
+    );
+    // Dropping the first builder and its logger leaves the second one working (the shim logger is kept).
+    drop(builder_a);
+    drop(logger_a);
+    let err = fail(&builder_b);
+    assert!(
+        err.tensorrt_message().is_some_and(|m| m.contains("output")),
+        "{err}"
+    );
+    // A logger created now reuses the retired one and works like new.
+    let logger_c = Logger::new(Severity::Error).unwrap();
+    let builder_c = Builder::new(lib, &logger_c).unwrap();
+    let err = fail(&builder_c);
+    assert!(
+        err.tensorrt_message().is_some_and(|m| m.contains("output")),
+        "{err}"
+    );
+}
