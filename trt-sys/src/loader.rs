@@ -290,6 +290,9 @@ impl Library {
     ///
     /// Returns the library already loaded if there is one.
     pub fn load() -> Result<&'static Library, LoadError> {
+        if let Some(lib) = LOADED.get() {
+            return Ok(lib);
+        }
         Self::load_with(&SearchConfig::from_env())
     }
 
