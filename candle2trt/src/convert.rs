@@ -1,5 +1,6 @@
 //! [`convert`]: trace a model on sample inputs, build the TensorRT engine.
 
+use std::borrow::Borrow;
 use std::time::Instant;
 
 use candle_core::Tensor;
@@ -29,16 +30,18 @@ use crate::{Error, Result, TraceModel};
 ///     output_names: vec!["output_tensor".into()],
 ///     ..Default::default()
 /// };
-/// let engine = convert(model, &[x.clone()], &options)?;
+/// let engine = convert(model, &[x], &options)?;
 /// engine.save("model.engine")?;
 /// # Ok(()) }
 /// ```
-pub fn convert<M: TraceModel + ?Sized>(
+pub fn convert<M: TraceModel + ?Sized, A: Borrow<Tensor>>(
     model: &M,
-    inputs: &[Tensor],
+    inputs: &[A],
     options: &ConversionOptions,
 ) -> Result<TrtModule> {
     let started = Instant::now();
+    let inputs: Vec<&Tensor> = inputs.iter().map(Borrow::borrow).collect();
+    let inputs = inputs.as_slice();
     validate(inputs, options)?;
     let profiles = profiles(inputs, options)?;
 
@@ -163,7 +166,7 @@ fn name_at(names: &[String], i: usize, prefix: &str) -> String {
         .unwrap_or_else(|| format!("{prefix}_{i}"))
 }
 
-fn validate(inputs: &[Tensor], options: &ConversionOptions) -> Result<()> {
+fn validate(inputs: &[&Tensor], options: &ConversionOptions) -> Result<()> {
     if inputs.is_empty() {
         return Err(Error::InvalidOptions(
             "at least one sample input is needed".into(),
@@ -218,7 +221,7 @@ fn validate(inputs: &[Tensor], options: &ConversionOptions) -> Result<()> {
 }
 
 /// Each input's shape range, from `input_shapes` or `dynamic_batch`; `None` for static inputs.
-fn profiles(inputs: &[Tensor], options: &ConversionOptions) -> Result<Vec<Option<ShapeRange>>> {
+fn profiles(inputs: &[&Tensor], options: &ConversionOptions) -> Result<Vec<Option<ShapeRange>>> {
     let mut out = Vec::with_capacity(inputs.len());
     for (i, x) in inputs.iter().enumerate() {
         let explicit = options.input_shapes.get(i).cloned().flatten();

@@ -403,7 +403,9 @@ impl TrtModule {
     /// with it.
     ///
     /// Without the `cuda` feature this returns [`Error::RuntimeUnavailable`].
-    pub fn forward(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+    pub fn forward<A: std::borrow::Borrow<Tensor>>(&self, inputs: &[A]) -> Result<Vec<Tensor>> {
+        let inputs: Vec<&Tensor> = inputs.iter().map(|t| t.borrow()).collect();
+        let inputs = inputs.as_slice();
         self.check_inputs(inputs)?;
         #[cfg(feature = "cuda")]
         {
@@ -420,7 +422,7 @@ impl TrtModule {
     }
 
     /// Checks count, device, dtype, contiguity and shape of the inputs.
-    pub(crate) fn check_inputs(&self, inputs: &[Tensor]) -> Result<()> {
+    pub(crate) fn check_inputs(&self, inputs: &[&Tensor]) -> Result<()> {
         if inputs.len() != self.inputs.len() {
             return Err(Error::ModelInterface(format!(
                 "the engine takes {} inputs, {} were given",

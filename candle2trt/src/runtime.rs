@@ -158,7 +158,7 @@ impl Output {
 
 /// [`TrtModule::forward`] with the `cuda` feature. Inputs are already checked (count, CUDA,
 /// dtype, contiguity, shape).
-pub(crate) fn forward(module: &TrtModule, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+pub(crate) fn forward(module: &TrtModule, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
     let device = inputs[0].device().as_cuda_device()?.clone();
     for (index, x) in inputs.iter().enumerate() {
         if !x.device().same_device(inputs[0].device()) {

@@ -89,8 +89,12 @@ impl Op<'_, '_> {
     }
 }
 
-/// TensorRT reshape dimensions for reshaping `x` to `target`: dynamic dimensions are copied
-/// when they stay in place, else absorbed by `hole`.
+/// TensorRT reshape dimensions for reshaping `x` to `target`.
+///
+/// A dynamic input dimension that stays in place is copied (`0`). One that moves or merges
+/// goes to the single `-1`: the target dimension whose value is the sample size of a dynamic
+/// model input (`x.reshape((b, (), 4))` with `b = x.dim(0)?`), else the hole. Anything else
+/// would fix the dynamic size to the sample's and is refused.
 fn reshape_dims(
     op: &Op<'_, '_>,
     x: &TracedTensor<'_>,
@@ -113,16 +117,30 @@ fn reshape_dims(
             }
         }
     }
-    if !all_copied {
-        match hole {
-            Some(p) if out[p] != 0 => out[p] = -1,
-            _ => {
-                return Err(op.unsupported(format!(
+    if all_copied {
+        return Ok(out);
+    }
+    let dynamic_sizes = op.tracer.dynamic_sizes.borrow();
+    let candidates: Vec<usize> = (0..out.len())
+        .filter(|&j| out[j] != 0 && dynamic_sizes.contains(&target[j]))
+        .collect();
+    match (candidates.as_slice(), hole) {
+        ([j], _) => out[*j] = -1,
+        ([], Some(p)) if out[p] != 0 => out[p] = -1,
+        ([], _) => {
+            return Err(op.unsupported(format!(
                 "reshape to {target:?} would fix a dynamic dimension (TensorRT dims {in_trt:?}) \
-                     to the sample's size; keep dynamic dimensions in place or leave a hole `()` \
-                     where they go"
+                 to the sample's size; keep dynamic dimensions in place or leave a hole `()` \
+                 where they go"
             )))
-            }
+        }
+        (_, _) => {
+            return Err(op.unsupported(format!(
+                "reshape to {target:?}: several target dimensions equal the sample's dynamic \
+                 size ({:?}), so which one is dynamic is ambiguous; trace with a sample batch \
+                 size no other dimension has",
+                *dynamic_sizes
+            )))
         }
     }
     Ok(out)

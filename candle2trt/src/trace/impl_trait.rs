@@ -140,16 +140,16 @@ impl<'n> TraceTensor for TracedTensor<'n> {
     }
 
     fn add(&self, rhs: &Self) -> Result<Self> {
-        ew::binary(self, rhs, "add", Ew::Sum, |a, b| TraceTensor::add(a, b))
+        ew::binary(self, rhs, "add", Ew::Sum, TraceTensor::add)
     }
     fn sub(&self, rhs: &Self) -> Result<Self> {
-        ew::binary(self, rhs, "sub", Ew::Sub, |a, b| TraceTensor::sub(a, b))
+        ew::binary(self, rhs, "sub", Ew::Sub, TraceTensor::sub)
     }
     fn mul(&self, rhs: &Self) -> Result<Self> {
-        ew::binary(self, rhs, "mul", Ew::Prod, |a, b| TraceTensor::mul(a, b))
+        ew::binary(self, rhs, "mul", Ew::Prod, TraceTensor::mul)
     }
     fn div(&self, rhs: &Self) -> Result<Self> {
-        ew::binary(self, rhs, "div", Ew::Div, |a, b| TraceTensor::div(a, b))
+        ew::binary(self, rhs, "div", Ew::Div, TraceTensor::div)
     }
     fn broadcast_add(&self, rhs: &Self) -> Result<Self> {
         ew::binary(self, rhs, "broadcast_add", Ew::Sum, |a, b| {

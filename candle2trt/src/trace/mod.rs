@@ -86,6 +86,8 @@ pub(crate) struct Tracer<'n> {
     /// The first op whose inputs had a dynamic dimension and whose output had none.
     dynamic_lost_at: RefCell<Option<(String, String)>>,
     op_counter: Cell<usize>,
+    /// The sample sizes of the model inputs' dynamic dimensions.
+    pub(crate) dynamic_sizes: RefCell<Vec<usize>>,
 }
 
 impl<'n> Tracer<'n> {
@@ -99,6 +101,7 @@ impl<'n> Tracer<'n> {
             conv_producers: RefCell::new(HashMap::new()),
             dynamic_lost_at: RefCell::new(None),
             op_counter: Cell::new(0),
+            dynamic_sizes: RefCell::new(Vec::new()),
         })
     }
 
@@ -157,6 +160,11 @@ impl<'n> Tracer<'n> {
         let io = io_dtype(value.dtype())
             .ok_or_else(|| err(format!("TensorRT has no {:?} inputs", value.dtype())))?;
         let compute = self.trt_dtype(value.dtype()).unwrap_or(io);
+        for (&d, &v) in dims.iter().zip(value.dims()) {
+            if d == -1 {
+                self.dynamic_sizes.borrow_mut().push(v);
+            }
+        }
         let first = self.net().nb_layers();
         let mut h = self
             .net()

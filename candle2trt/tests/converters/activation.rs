@@ -1,0 +1,99 @@
+use candle2trt::{Result, TraceModule, TraceTensor};
+
+use crate::common::{check, check_dynamic_fp16, rand_pos, randn};
+
+macro_rules! unary_tests {
+    ($($test:ident: |$x:ident| $body:expr, $input:expr;)*) => {$(
+        #[test]
+        fn $test() -> Result<()> {
+            model!(M, |$x| $body);
+            check(&M, &[$input])?;
+            Ok(())
+        }
+    )*};
+}
+
+unary_tests! {
+    relu: |x| x.relu(), randn(&[2, 3, 4, 5]);
+    relu6: |x| x.relu6(), randn(&[2, 8]).affine(5.0, 0.0).unwrap();
+    leaky_relu: |x| x.leaky_relu(0.1), randn(&[2, 8]);
+    gelu_tanh: |x| x.gelu(), randn(&[2, 8]);
+    gelu_erf: |x| x.gelu_erf(), randn(&[2, 8]);
+    silu: |x| x.silu(), randn(&[2, 3, 4]);
+    sigmoid: |x| x.sigmoid(), randn(&[2, 8]);
+    tanh: |x| x.tanh(), randn(&[2, 8]);
+    elu: |x| x.elu(0.7), randn(&[2, 8]);
+    hard_sigmoid: |x| x.hard_sigmoid(), randn(&[2, 8]).affine(4.0, 0.0).unwrap();
+    hard_swish: |x| x.hard_swish(), randn(&[2, 8]).affine(4.0, 0.0).unwrap();
+    softplus: |x| x.softplus(), randn(&[2, 8]);
+    clamp: |x| x.clamp(-0.5, 0.25), randn(&[2, 8]);
+    clamp_one_sided: |x| x.clamp(f64::NEG_INFINITY, 0.25), randn(&[2, 8]);
+    affine: |x| x.affine(2.0, -1.0), randn(&[2, 8]);
+    exp: |x| x.exp(), randn(&[2, 8]);
+    log: |x| x.log(), rand_pos(&[2, 8]);
+    sqrt: |x| x.sqrt(), rand_pos(&[2, 8]);
+    rsqrt: |x| x.rsqrt(), rand_pos(&[2, 8]);
+    sqr: |x| x.sqr(), randn(&[2, 8]);
+    recip: |x| x.recip(), rand_pos(&[2, 8]);
+    abs: |x| x.abs(), randn(&[2, 8]);
+    neg: |x| x.neg(), randn(&[2, 8]);
+    sin: |x| x.sin(), randn(&[2, 8]);
+    cos: |x| x.cos(), randn(&[2, 8]);
+    erf: |x| x.erf(), randn(&[2, 8]);
+    powf: |x| x.powf(1.5), rand_pos(&[2, 8]);
+    add_scalar: |x| x.add_scalar(3.0), randn(&[2, 8]);
+    sub_scalar: |x| x.sub_scalar(3.0), randn(&[2, 8]);
+    mul_scalar: |x| x.mul_scalar(3.0), randn(&[2, 8]);
+    div_scalar: |x| x.div_scalar(3.0), randn(&[2, 8]);
+    maximum_scalar: |x| x.maximum_scalar(0.1), randn(&[2, 8]);
+    minimum_scalar: |x| x.minimum_scalar(0.1), randn(&[2, 8]);
+    dropout_is_identity: |x| x.dropout(0.5)?.relu(), randn(&[2, 8]);
+}
+
+#[test]
+fn candle_nn_activations() -> Result<()> {
+    use candle_nn::Activation;
+    struct M(Vec<Activation>);
+    impl TraceModule for M {
+        fn forward<T: TraceTensor>(&self, x: &T) -> Result<T> {
+            let mut outs = Vec::new();
+            for a in &self.0 {
+                outs.push(x.apply(a)?);
+            }
+            T::cat(&outs, 1)
+        }
+    }
+    let acts = vec![
+        Activation::Gelu,
+        Activation::NewGelu,
+        Activation::Relu,
+        Activation::Relu2,
+        Activation::Relu6,
+        Activation::Silu,
+        Activation::Sigmoid,
+        Activation::HardSigmoid,
+        Activation::Swish,
+        Activation::HardSwish,
+        Activation::Mish,
+        Activation::Elu(1.0),
+        Activation::LeakyRelu(0.01),
+        Activation::GeluPytorchTanh,
+    ];
+    check(&M(acts), &[randn(&[2, 6])])?;
+    Ok(())
+}
+
+#[test]
+fn transcendental_ops_in_f16_with_dynamic_batch() -> Result<()> {
+    model!(M, |x| x
+        .exp()?
+        .add_scalar(1.0)?
+        .log()?
+        .powf(0.5)?
+        .erf()?
+        .softplus());
+    let m = check_dynamic_fp16(&M, &[randn(&[2, 8])])?;
+    // The f32 policy puts casts around each transcendental op.
+    assert!(m.layers().iter().filter(|l| l.layer_type == "Cast").count() >= 10);
+    Ok(())
+}
