@@ -421,6 +421,34 @@ int32_t trt_builder_config_set_max_aux_streams(trt_builder_config* config, int32
     });
 }
 
+int32_t trt_builder_config_set_compute_capabilities(trt_builder_config* config, const int32_t* values, int32_t count)
+{
+    return guarded("trt_builder_config_set_compute_capabilities", 1, [&] {
+        if (count < 0 || (count > 0 && values == nullptr))
+        {
+            fail("invalid compute capability list");
+        }
+#if SHIM_IS_RTX
+        auto* c = C(config);
+        if (!c->setNbComputeCapabilities(count))
+        {
+            fail("setNbComputeCapabilities(" + std::to_string(count) + ") refused");
+        }
+        for (int32_t i = 0; i < count; ++i)
+        {
+            if (!c->setComputeCapability(static_cast<nvinfer1::ComputeCapability>(values[i]), i))
+            {
+                fail("setComputeCapability(" + std::to_string(values[i]) + ", " + std::to_string(i) + ") refused");
+            }
+        }
+#else
+        C(config);
+        fail("compute capability targets are a TensorRT-RTX feature; these are standard TensorRT headers");
+#endif
+        return 0;
+    });
+}
+
 int32_t trt_builder_config_add_optimization_profile(trt_builder_config* config, trt_optimization_profile* profile)
 {
     return guarded("trt_builder_config_add_optimization_profile", -1, [&] {

@@ -209,6 +209,16 @@ SHIM_CHECK_ENUM(LayerType, kSQUEEZE, 47);
 SHIM_CHECK_ENUM(LayerType, kUNSQUEEZE, 48);
 SHIM_CHECK_ENUM(LayerType, kCUMULATIVE, 49);
 SHIM_CHECK_ENUM(LayerType, kDYNAMIC_QUANTIZE, 50);
+#if SHIM_IS_RTX
+SHIM_CHECK_ENUM(ComputeCapability, kCURRENT, 1);
+SHIM_CHECK_ENUM(ComputeCapability, kSM75, 75);
+SHIM_CHECK_ENUM(ComputeCapability, kSM80, 80);
+SHIM_CHECK_ENUM(ComputeCapability, kSM86, 86);
+SHIM_CHECK_ENUM(ComputeCapability, kSM89, 89);
+SHIM_CHECK_ENUM(ComputeCapability, kSM120, 120);
+SHIM_CHECK_ENUM(ComputeCapability, kSM121, 121);
+#endif
+
 // trt::Severity mirrors nvinfer1::ILogger::Severity.
 static_assert(static_cast<int32_t>(nvinfer1::ILogger::Severity::kINTERNAL_ERROR) == 0, "Severity changed");
 static_assert(static_cast<int32_t>(nvinfer1::ILogger::Severity::kERROR) == 1, "Severity changed");

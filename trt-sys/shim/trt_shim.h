@@ -158,6 +158,11 @@ int32_t trt_builder_config_profiling_verbosity(trt_builder_config* config);
 int32_t trt_builder_config_set_flag(trt_builder_config* config, int32_t flag, int32_t enabled);
 int32_t trt_builder_config_flag(trt_builder_config* config, int32_t flag);
 int32_t trt_builder_config_set_max_aux_streams(trt_builder_config* config, int32_t nb_streams);
+/**
+ * TensorRT-RTX only: the GPU generations the engine must run on (nvinfer1::ComputeCapability values; empty
+ * list = TensorRT's default). With standard TensorRT headers this fails ("not available").
+ */
+int32_t trt_builder_config_set_compute_capabilities(trt_builder_config* config, const int32_t* values, int32_t count);
 /** Returns the profile index, or -1 on failure (invalid profile). */
 int32_t trt_builder_config_add_optimization_profile(trt_builder_config* config, trt_optimization_profile* profile);
 int32_t trt_builder_config_nb_optimization_profiles(trt_builder_config* config);

@@ -276,6 +276,14 @@ unsafe extern "C" {
     ) -> i32;
 }
 unsafe extern "C" {
+    #[doc = " TensorRT-RTX only: the GPU generations the engine must run on (nvinfer1::ComputeCapability values; empty\n list = TensorRT's default). With standard TensorRT headers this fails (\"not available\")."]
+    pub fn trt_builder_config_set_compute_capabilities(
+        config: *mut trt_builder_config,
+        values: *const i32,
+        count: i32,
+    ) -> i32;
+}
+unsafe extern "C" {
     #[doc = " Returns the profile index, or -1 on failure (invalid profile)."]
     pub fn trt_builder_config_add_optimization_profile(
         config: *mut trt_builder_config,

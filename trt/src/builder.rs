@@ -8,7 +8,9 @@ use std::sync::Mutex;
 use crate::error::{Error, Result};
 use crate::logger::Logger;
 use crate::network::Network;
-use crate::types::{Dims, MemoryPoolType, OptProfileSelector, ProfilingVerbosity};
+use crate::types::{
+    ComputeCapability, Dims, MemoryPoolType, OptProfileSelector, ProfilingVerbosity,
+};
 use crate::util::{cstring, write_atomic};
 use crate::Library;
 
@@ -376,6 +378,23 @@ impl<'b> BuilderConfig<'b> {
         let status =
             unsafe { trt_sys::trt_builder_config_set_max_aux_streams(self.raw, nb_streams) };
         self.check("set_max_aux_streams", status)
+    }
+
+    /// TensorRT-RTX: the GPU generations the engine must run on (`setNbComputeCapabilities` /
+    /// `setComputeCapability`); an empty list restores the default. With standard TensorRT headers this
+    /// returns an error: standard engines always target the building GPU.
+    pub fn set_compute_capabilities(&mut self, capabilities: &[ComputeCapability]) -> Result<()> {
+        let values: Vec<i32> = capabilities.iter().map(|&c| c as i32).collect();
+        self.builder.logger.clear_errors();
+        // SAFETY: `raw` is live; `values` is readable for its length.
+        let status = unsafe {
+            trt_sys::trt_builder_config_set_compute_capabilities(
+                self.raw,
+                values.as_ptr(),
+                values.len() as i32,
+            )
+        };
+        self.check("set_compute_capabilities", status)
     }
 
     /// Adds an optimization profile (min/opt/max shapes of every dynamic input); returns its index.

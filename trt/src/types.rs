@@ -698,6 +698,26 @@ trt_enum! {
     }
 }
 
+/// A GPU generation a TensorRT-RTX engine is built for (`nvinfer1::ComputeCapability`, TensorRT-RTX only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(i32)]
+pub enum ComputeCapability {
+    /// The GPU of the building machine.
+    Current = 1,
+    /// Turing (SM 7.5).
+    Sm75 = 75,
+    /// Ampere data center (SM 8.0).
+    Sm80 = 80,
+    /// Ampere (SM 8.6).
+    Sm86 = 86,
+    /// Ada (SM 8.9).
+    Sm89 = 89,
+    /// Blackwell (SM 12.0).
+    Sm120 = 120,
+    /// Blackwell (SM 12.1).
+    Sm121 = 121,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

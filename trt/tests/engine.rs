@@ -628,3 +628,32 @@ fn each_builder_reports_through_its_own_logger_and_outlives_others() {
         "{err}"
     );
 }
+
+#[test]
+fn compute_capability_targets() {
+    setup!(lib, logger, builder);
+    let network = builder.create_network().unwrap();
+    conv_relu(&network);
+    let mut config = builder.create_config().unwrap();
+    let result = config.set_compute_capabilities(&[
+        ComputeCapability::Sm80,
+        ComputeCapability::Sm86,
+        ComputeCapability::Sm89,
+    ]);
+    if !HEADERS_ARE_RTX {
+        assert!(
+            result.is_err(),
+            "standard TensorRT has no compute capability targets"
+        );
+        return;
+    }
+    result.unwrap();
+    let engine = common::build_with(
+        &builder,
+        &network,
+        &config,
+        "convolution+relu (targets SM 8.0, 8.6, 8.9)",
+    );
+    assert!(!engine.is_empty());
+    config.set_compute_capabilities(&[]).unwrap();
+}
