@@ -8,13 +8,35 @@
 
 use std::path::PathBuf;
 
-use candle2trt::TraceModule;
+use candle2trt::{convert, ConversionOptions, TraceModel, TraceModule};
 use candle2trt_examples::fixtures::{fixture_dir, load_io, max_abs_diff, take};
 use candle2trt_examples::models::bert::{BertConfig, BertModel};
 use candle2trt_examples::models::simple_cnn::SimpleCnn;
 use candle2trt_examples::models::torchvision::by_name;
 use candle2trt_examples::weights::build_strict;
-use candle_core::{DType, Device};
+use candle_core::{DType, Device, Tensor};
+
+/// Converts `model` (f32) and returns the largest difference between the values the tracer
+/// computed for its outputs and `plain` (the plain-candle outputs of the same inputs).
+fn traced_vs_plain<M: TraceModel>(
+    model: &M,
+    inputs: &[Tensor],
+    plain: &[Tensor],
+) -> anyhow::Result<f32> {
+    let engine = convert(model, inputs, &ConversionOptions::default())?;
+    let traced = engine.reference_outputs();
+    anyhow::ensure!(
+        traced.len() == plain.len(),
+        "{} traced outputs for {} plain",
+        traced.len(),
+        plain.len()
+    );
+    let mut worst = 0f32;
+    for (t, p) in traced.iter().zip(plain) {
+        worst = worst.max(max_abs_diff(t, p)?);
+    }
+    Ok(worst)
+}
 
 /// The large fixture folder, or `None` after printing the one `SKIPPED:` line.
 fn large_fixture(name: &str) -> Option<PathBuf> {
@@ -39,6 +61,10 @@ fn torchvision_parity(arch: &str, dir: &std::path::Path, weights: &str) -> anyho
         "parity {arch} ({weights}): max_abs_err {err:.3e} over {:?}",
         got.dims()
     );
+    // The tracer computes every op's candle value with the same candle calls.
+    let traced = traced_vs_plain(&model, &[input], &[got])?;
+    println!("parity {arch}: traced vs plain max_abs_diff {traced:.3e}");
+    assert_eq!(traced, 0.0, "{arch}: traced run differs from plain candle");
     Ok(err)
 }
 
@@ -70,6 +96,11 @@ fn simple_cnn_matches_pytorch_in_every_checkpoint_format() -> anyhow::Result<()>
         // The logits are about -576, where one f32 ulp is 6.1e-5: 1e-3 allows 16 ulps of
         // summation-order difference in the 4096-term dot products.
         assert!(err <= 1e-3, "simple_cnn {io_file}: {err}");
+        let traced = traced_vs_plain(&trained, &[input.clone()], &[got])?;
+        assert_eq!(
+            traced, 0.0,
+            "simple_cnn {io_file}: traced run differs from plain candle"
+        );
         let reference = formats[0].1.forward(&input)?;
         for (name, model) in &formats[1..] {
             let d = max_abs_diff(&model.forward(&input)?, &reference)?;
@@ -92,6 +123,20 @@ fn tiny_bert_matches_transformers() -> anyhow::Result<()> {
     let attention_mask = take(&mut io, "attention_mask")?;
     let token_type_ids = take(&mut io, "token_type_ids")?;
     let (hidden, pooled) = model.forward(&input_ids, &attention_mask, &token_type_ids)?;
+    let traced = traced_vs_plain(
+        &model,
+        &[
+            input_ids.clone(),
+            attention_mask.clone(),
+            token_type_ids.clone(),
+        ],
+        &[hidden.clone(), pooled.clone()],
+    )?;
+    println!("parity tiny_bert: traced vs plain max_abs_diff {traced:.3e}");
+    assert_eq!(
+        traced, 0.0,
+        "tiny_bert: traced run differs from plain candle"
+    );
     let err_hidden = max_abs_diff(&hidden, &take(&mut io, "last_hidden_state")?)?;
     let err_pooled = max_abs_diff(&pooled, &take(&mut io, "pooler_output")?)?;
     println!("parity tiny_bert: last_hidden_state max_abs_err {err_hidden:.3e}, pooler_output {err_pooled:.3e}");

@@ -1,0 +1,176 @@
+//! Every model of the zoo converts into a real TensorRT-RTX engine, in f32 and in f16
+//! (`fp16_mode`), and TensorRT's inferred output shapes are what the model returns.
+//!
+//! Architectures without fixture weights are built from random weights with their PyTorch key
+//! names (a `VarMap`): the point is converter coverage and shapes, not accuracy. Inputs are
+//! batch 1 at the smallest side each architecture converts at
+//! ([`Architecture::min_convertible_input_size`]) to keep CI's two cores within budget; the
+//! tracer still checks every op's TensorRT dimensions against candle's.
+//!
+//! Each conversion prints one `ENGINE` line (model, precision, input, trace and build time,
+//! engine size): `docs/models.md` tabulates them.
+
+use std::time::Instant;
+
+use candle2trt::{convert, ConversionOptions, TraceModel, TrtModule};
+use candle2trt_examples::fixtures::{fixture_dir, load_io, take};
+use candle2trt_examples::models::bert::{BertConfig, BertModel};
+use candle2trt_examples::models::simple_cnn::SimpleCnn;
+use candle2trt_examples::models::torchvision::Architecture;
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{VarBuilder, VarMap};
+
+/// Converts `model` in f32 and in f16 and checks each engine's outputs against `expected`
+/// (the shapes, as TensorRT inferred them) and the model's dtypes (f32 at the boundary in
+/// both precisions).
+fn convert_both<M: TraceModel>(
+    name: &str,
+    model: &M,
+    inputs: &[Tensor],
+    expected: &[&[usize]],
+) -> anyhow::Result<()> {
+    let input_desc = format!("{:?}", inputs[0].dims());
+    for fp16 in [false, true] {
+        let precision = if fp16 { "f16" } else { "f32" };
+        let started = Instant::now();
+        let engine = convert(model, inputs, &ConversionOptions::default().with_fp16(fp16))
+            .map_err(|e| anyhow::anyhow!("{name} ({precision}): {e}"))?;
+        let total = started.elapsed();
+        check_outputs(name, precision, &engine, expected)?;
+        let (trace, build) = engine.conversion_times().unwrap_or_default();
+        println!(
+            "ENGINE {name} {precision} input={input_desc} trace_s={:.2} build_s={:.2} total_s={:.2} bytes={}",
+            trace.as_secs_f64(),
+            build.as_secs_f64(),
+            total.as_secs_f64(),
+            engine.engine_bytes().len()
+        );
+    }
+    Ok(())
+}
+
+fn check_outputs(
+    name: &str,
+    precision: &str,
+    engine: &TrtModule,
+    expected: &[&[usize]],
+) -> anyhow::Result<()> {
+    let outputs = engine.outputs();
+    anyhow::ensure!(
+        outputs.len() == expected.len(),
+        "{name} ({precision}): {} engine outputs, expected {}",
+        outputs.len(),
+        expected.len()
+    );
+    for (i, (spec, want)) in outputs.iter().zip(expected).enumerate() {
+        let want: Vec<i64> = want.iter().map(|&d| d as i64).collect();
+        anyhow::ensure!(
+            spec.dims == want,
+            "{name} ({precision}): output {i} ({}) has TensorRT dims {:?}, expected {want:?}",
+            spec.name,
+            spec.dims
+        );
+        anyhow::ensure!(
+            spec.dtype == DType::F32,
+            "{name} ({precision}): output {i} is {:?}, expected F32 at the engine boundary",
+            spec.dtype
+        );
+        let reference = &engine.reference_outputs()[i];
+        anyhow::ensure!(
+            reference
+                .dims()
+                .iter()
+                .map(|&d| d as i64)
+                .eq(want.iter().copied()),
+            "{name} ({precision}): candle's traced output {i} is {:?}",
+            reference.dims()
+        );
+    }
+    anyhow::ensure!(!engine.engine_bytes().is_empty(), "{name}: empty engine");
+    Ok(())
+}
+
+/// Builds torchvision `arch` on random weights and converts it both ways.
+fn torchvision_engines(arch: &str) -> anyhow::Result<()> {
+    let architecture = Architecture::from_name(arch)?;
+    let varmap = VarMap::new();
+    let model = architecture.build(VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
+    let side = architecture.min_convertible_input_size();
+    let x = Tensor::randn(0f32, 1.0, (1, 3, side, side), &Device::Cpu)?;
+    convert_both(arch, &model, &[x], &[&[1, 1000]])
+}
+
+fn all(archs: &[&str]) -> anyhow::Result<()> {
+    for arch in archs {
+        torchvision_engines(arch)?;
+    }
+    Ok(())
+}
+
+// Split so that the test harness runs the heavy families on both cores.
+
+#[test]
+fn resnet_engines() -> anyhow::Result<()> {
+    all(&["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"])
+}
+
+#[test]
+fn mobilenet_and_squeezenet_engines() -> anyhow::Result<()> {
+    all(&["mobilenet_v2", "squeezenet1_0", "squeezenet1_1"])
+}
+
+#[test]
+fn vgg_engines() -> anyhow::Result<()> {
+    all(&["vgg11", "vgg13", "vgg16", "vgg19"])
+}
+
+#[test]
+fn vgg_bn_engines() -> anyhow::Result<()> {
+    all(&["vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn"])
+}
+
+#[test]
+fn efficientnet_small_engines() -> anyhow::Result<()> {
+    all(&[
+        "efficientnet_b0",
+        "efficientnet_b1",
+        "efficientnet_b2",
+        "efficientnet_b3",
+    ])
+}
+
+#[test]
+fn efficientnet_large_engines() -> anyhow::Result<()> {
+    all(&[
+        "efficientnet_b4",
+        "efficientnet_b5",
+        "efficientnet_b6",
+        "efficientnet_b7",
+    ])
+}
+
+#[test]
+fn simple_cnn_engine() -> anyhow::Result<()> {
+    let dir = fixture_dir("simple_cnn")?;
+    let vb =
+        torch_weights::open(dir.join("model.safetensors"))?.var_builder(DType::F32, &Device::Cpu);
+    let model = SimpleCnn::new(vb)?;
+    let x = take(&mut load_io(dir.join("io.safetensors"))?, "input")?;
+    convert_both("simple_cnn", &model, &[x], &[&[1, 10]])
+}
+
+#[test]
+fn tiny_bert_engine() -> anyhow::Result<()> {
+    let dir = fixture_dir("tiny_bert")?;
+    let cfg = BertConfig::from_json_file(dir.join("config.json"))?;
+    let vb =
+        torch_weights::open(dir.join("model.safetensors"))?.var_builder(DType::F32, &Device::Cpu);
+    let model = BertModel::new(&cfg, vb)?;
+    let mut io = load_io(dir.join("io.safetensors"))?;
+    let inputs = ["input_ids", "attention_mask", "token_type_ids"]
+        .map(|n| take(&mut io, n))
+        .into_iter()
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let (b, s, h) = (inputs[0].dim(0)?, inputs[0].dim(1)?, cfg.hidden_size);
+    convert_both("tiny_bert", &model, &inputs, &[&[b, s, h], &[b, h]])
+}
