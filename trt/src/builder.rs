@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::logger::Logger;
 use crate::network::Network;
 use crate::types::{
-    ComputeCapability, Dims, MemoryPoolType, OptProfileSelector, ProfilingVerbosity,
+    BuilderFlag, ComputeCapability, Dims, MemoryPoolType, OptProfileSelector, ProfilingVerbosity,
 };
 use crate::util::{cstring, write_atomic};
 use crate::Library;
@@ -362,13 +362,20 @@ impl<'b> BuilderConfig<'b> {
         })
     }
 
-    /// Sets or clears an `nvinfer1::BuilderFlag` by its numeric value (e.g. 5 = `kDISABLE_TIMING_CACHE`).
-    pub fn set_flag(&mut self, flag: i32, enabled: bool) -> Result<()> {
+    /// Sets or clears a builder flag (`setFlag` / `clearFlag`).
+    pub fn set_flag(&mut self, flag: BuilderFlag, enabled: bool) -> Result<()> {
         self.builder.logger.clear_errors();
-        // SAFETY: `raw` is live; TensorRT validates the flag value.
-        let status =
-            unsafe { trt_sys::trt_builder_config_set_flag(self.raw, flag, i32::from(enabled)) };
+        // SAFETY: `raw` is live.
+        let status = unsafe {
+            trt_sys::trt_builder_config_set_flag(self.raw, flag as i32, i32::from(enabled))
+        };
         self.check("set_flag", status)
+    }
+
+    /// Whether a builder flag is set.
+    pub fn flag(&self, flag: BuilderFlag) -> bool {
+        // SAFETY: `raw` is live.
+        unsafe { trt_sys::trt_builder_config_flag(self.raw, flag as i32) == 1 }
     }
 
     /// Maximum number of auxiliary streams an engine may use.

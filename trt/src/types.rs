@@ -698,6 +698,48 @@ trt_enum! {
     }
 }
 
+trt_enum! {
+    /// `nvinfer1::BuilderFlag`: build options (the ones both TensorRT 11 and TensorRT-RTX headers have).
+    BuilderFlag {
+        /// Synchronize after each layer (debugging).
+        Debug = 2,
+        /// Fall back to GPU for layers a DLA cannot run.
+        GpuFallback = 3,
+        /// Allow refitting weights.
+        Refit = 4,
+        /// Do not use the timing cache.
+        DisableTimingCache = 5,
+        /// Allow TF32 for float32 convolutions and matrix multiplies.
+        Tf32 = 6,
+        /// Use structured-sparsity kernels where weights allow.
+        SparseWeights = 7,
+        /// Build a version-compatible engine.
+        VersionCompatible = 12,
+        /// Do not embed the lean runtime in a version-compatible engine.
+        ExcludeLeanRuntime = 13,
+        /// Fail when the timing cache misses a tactic.
+        ErrorOnTimingCacheMiss = 15,
+        /// Do not use the compilation cache.
+        DisableCompilationCache = 17,
+        /// Strip refittable weights from the plan.
+        StripPlan = 18,
+        /// Refit with identical weights.
+        RefitIdentical = 19,
+        /// Enable weight streaming.
+        WeightStreaming = 20,
+        /// Refit individual weights.
+        RefitIndividual = 22,
+        /// Propagate NaNs strictly.
+        StrictNans = 23,
+        /// Monitor memory during the build.
+        MonitorMemory = 24,
+        /// Editable timing cache.
+        EditableTimingCache = 26,
+        /// Results independent of the distribution of work.
+        DistributiveIndependence = 27,
+    }
+}
+
 /// A GPU generation a TensorRT-RTX engine is built for (`nvinfer1::ComputeCapability`, TensorRT-RTX only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(i32)]

@@ -370,6 +370,14 @@ fn config_settings_and_timing_cache_round_trip() {
     config
         .set_profiling_verbosity(ProfilingVerbosity::Detailed)
         .unwrap();
+    config
+        .set_flag(BuilderFlag::DisableTimingCache, true)
+        .unwrap();
+    assert!(config.flag(BuilderFlag::DisableTimingCache));
+    config
+        .set_flag(BuilderFlag::DisableTimingCache, false)
+        .unwrap();
+    assert!(!config.flag(BuilderFlag::DisableTimingCache));
     assert_eq!(
         config.profiling_verbosity(),
         Some(ProfilingVerbosity::Detailed)
