@@ -8,9 +8,9 @@
 //! The large fixtures are read from `$CANDLE2TRT_FIXTURES` or `../shared/fixtures`. The formats
 //! the fixtures lack are made first in a temporary directory: safetensors (single and sharded)
 //! with this crate's converter, zip and legacy `torch.save` files with the test suite's writer.
-//! Every figure is the median of RUNS (default 7) runs with a warm page cache. Peak memory is
-//! the rise of the process's peak resident set (VmHWM, reset through /proc/self/clear_refs
-//! before each run) over the resident set before the run; memory-mapped file pages count.
+//! Every figure is the median of RUNS (default 7) runs with a warm page cache, each run in a
+//! fresh child process. Peak memory is the rise of the child's peak resident set (VmHWM) over
+//! its resident set before the run; memory-mapped file pages count.
 
 #[allow(dead_code)]
 #[path = "../tests/common/mod.rs"]
@@ -84,15 +84,55 @@ fn status_kib(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Runs `f`, returning its wall time and the rise of peak RSS in KiB.
-fn measure(f: impl FnOnce()) -> (Duration, u64) {
-    // "5" resets the peak resident set size to the current one (Linux ≥ 4.0).
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
+/// Child mode: runs one measurement and prints `nanoseconds peak_rise_kib`. A fresh process per
+/// run keeps the allocator's retained memory from hiding the next run's peak.
+fn child(mode: &str, path: &Path, files: &[PathBuf]) {
     let before = status_kib("VmRSS:");
     let t = Instant::now();
-    f();
+    match mode {
+        "read" => {
+            for f in files {
+                std::hint::black_box(std::fs::read(f).unwrap());
+            }
+        }
+        "open" => {
+            std::hint::black_box(torch_weights::open(path).unwrap());
+        }
+        "keep" => {
+            let c = torch_weights::open(path).unwrap();
+            std::hint::black_box(c.to_tensors(&Device::Cpu).unwrap());
+        }
+        "f32" => {
+            let c = torch_weights::open(path).unwrap();
+            let all: Vec<_> = c
+                .names()
+                .map(|n| c.tensor_as(n, DType::F32, &Device::Cpu).unwrap())
+                .collect();
+            std::hint::black_box(all);
+        }
+        _ => panic!("unknown mode {mode}"),
+    }
     let dt = t.elapsed();
-    (dt, status_kib("VmHWM:").saturating_sub(before))
+    println!(
+        "{} {}",
+        dt.as_nanos(),
+        status_kib("VmHWM:").saturating_sub(before)
+    );
+}
+
+/// Runs a child measurement: (time, peak rise in KiB).
+fn measure(mode: &str, path: &Path, files: &[PathBuf]) -> (Duration, u64) {
+    let exe = std::env::current_exe().unwrap();
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("--child").arg(mode).arg(path).args(files);
+    let out = cmd.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut it = text
+        .split_whitespace()
+        .map(|v| v.parse::<u64>().unwrap_or(0));
+    let ns = it.next().unwrap_or(0);
+    let kib = it.next().unwrap_or(0);
+    (Duration::from_nanos(ns), kib)
 }
 
 fn median<T: Copy + PartialOrd>(mut v: Vec<T>) -> T {
@@ -107,14 +147,26 @@ struct Row {
 }
 
 fn main() {
-    let runs: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(7);
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--child") {
+        let files: Vec<PathBuf> = args[4..].iter().map(PathBuf::from).collect();
+        child(&args[2], Path::new(&args[3]), &files);
+        return;
+    }
+    let runs: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(7);
     let root = std::env::var_os("CANDLE2TRT_FIXTURES")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures"));
     let resnet = root.join("resnet18/model.safetensors.index.json");
     let mobilenet = root.join("mobilenet_v2/model.pt");
     if !resnet.exists() || !mobilenet.exists() {
-        eprintln!("SKIPPED: large fixtures not found under {} (set CANDLE2TRT_FIXTURES)", root.display());
+        eprintln!(
+            "SKIPPED: large fixtures not found under {} (set CANDLE2TRT_FIXTURES)",
+            root.display()
+        );
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -125,7 +177,11 @@ fn main() {
         ("mobilenet_v2 (f32)", mobilenet, "torch.save zip (original)"),
     ] {
         let ckpt = torch_weights::open(&orig).unwrap();
-        let stem = if model.starts_with("resnet") { "resnet18" } else { "mobilenet_v2" };
+        let stem = if model.starts_with("resnet") {
+            "resnet18"
+        } else {
+            "mobilenet_v2"
+        };
         let single = t.join(format!("{stem}.safetensors"));
         ckpt.save_safetensors(&single, &SaveOptions::new()).unwrap();
         let sharded = t.join(format!("{stem}_sharded.safetensors"));
@@ -139,19 +195,32 @@ fn main() {
         formats.push(("safetensors".into(), vec![single.clone()], single));
         if model.starts_with("mobilenet") {
             let index = shards.last().unwrap().clone();
-            formats.push(("sharded safetensors".into(), shards[..shards.len() - 1].to_vec(), index));
+            formats.push((
+                "sharded safetensors".into(),
+                shards[..shards.len() - 1].to_vec(),
+                index,
+            ));
         } else {
             formats.push(("torch.save zip".into(), vec![zip.clone()], zip));
         }
         formats.push(("torch.save legacy".into(), vec![legacy.clone()], legacy));
         for (format, files, path) in formats {
-            rows.push((Row { model, format, files }, path));
+            rows.push((
+                Row {
+                    model,
+                    format,
+                    files,
+                },
+                path,
+            ));
         }
     }
 
     println!(
         "machine: {} cores, {}",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0),
         std::fs::read_to_string("/proc/cpuinfo")
             .unwrap_or_default()
             .lines()
@@ -160,42 +229,28 @@ fn main() {
             .unwrap_or("?")
             .trim()
     );
-    println!("median of {runs} runs, warm page cache; times in ms, peak = rise of VmHWM in MiB\n");
+    println!("median of {runs} runs, warm page cache; one process per run; times in ms, peak = rise of VmHWM in MiB\n");
     println!(
         "| model | format | MiB on disk | read bytes (I/O floor) | open | open + tensors (stored dtype) | peak | open + tensors as f32 | peak |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for (row, path) in &rows {
-        let size: u64 = row.files.iter().map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0)).sum();
+        let size: u64 = row
+            .files
+            .iter()
+            .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
+            .sum();
         let mut io = Vec::new();
         let mut open = Vec::new();
         let mut keep = (Vec::new(), Vec::new());
         let mut f32s = (Vec::new(), Vec::new());
         for _ in 0..runs {
-            let (d, _) = measure(|| {
-                for f in &row.files {
-                    std::hint::black_box(std::fs::read(f).unwrap());
-                }
-            });
-            io.push(d);
-            let (d, _) = measure(|| {
-                std::hint::black_box(torch_weights::open(path).unwrap());
-            });
-            open.push(d);
-            let (d, m) = measure(|| {
-                let c = torch_weights::open(path).unwrap();
-                std::hint::black_box(c.to_tensors(&Device::Cpu).unwrap());
-            });
+            io.push(measure("read", path, &row.files).0);
+            open.push(measure("open", path, &row.files).0);
+            let (d, m) = measure("keep", path, &row.files);
             keep.0.push(d);
             keep.1.push(m);
-            let (d, m) = measure(|| {
-                let c = torch_weights::open(path).unwrap();
-                let all: Vec<_> = c
-                    .names()
-                    .map(|n| c.tensor_as(n, DType::F32, &Device::Cpu).unwrap())
-                    .collect();
-                std::hint::black_box(all);
-            });
+            let (d, m) = measure("f32", path, &row.files);
             f32s.0.push(d);
             f32s.1.push(m);
         }

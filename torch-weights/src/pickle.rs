@@ -275,6 +275,9 @@ pub(crate) fn read_pickle(data: &[u8]) -> Result<(Pickle, usize)> {
         marks: Vec::new(),
         memo: HashMap::new(),
         objs: Vec::new(),
+        budget: (data.len() as u64)
+            .saturating_mul(64)
+            .saturating_add(1 << 20),
     };
     let root = vm.run()?;
     Ok((
@@ -294,6 +297,9 @@ struct Vm<'a> {
     marks: Vec<usize>,
     memo: HashMap<u64, Value>,
     objs: Vec<Obj>,
+    /// Elements copied so far may not exceed this: sharing through the memo lets a small file
+    /// ask for the same large container to be copied again and again.
+    budget: u64,
 }
 
 impl<'a> Vm<'a> {
@@ -801,7 +807,20 @@ impl<'a> Vm<'a> {
         }
     }
 
-    fn tuple_items(&self, v: &Value) -> Result<Vec<Value>> {
+    fn charge(&mut self, n: usize) -> Result<()> {
+        self.budget = self
+            .budget
+            .checked_sub(n as u64)
+            .ok_or_else(|| self.err("pickle copies more data than its size allows"))?;
+        Ok(())
+    }
+
+    fn tuple_items(&mut self, v: &Value) -> Result<Vec<Value>> {
+        let n = match self.objs_get(v) {
+            Some(Obj::Tuple(t)) => t.len(),
+            _ => 0,
+        };
+        self.charge(n)?;
         match v {
             Value::Obj(id) => match self.objs.get(*id) {
                 Some(Obj::Tuple(t)) => Ok(t.clone()),
@@ -811,7 +830,12 @@ impl<'a> Vm<'a> {
         }
     }
 
-    fn seq_items(&self, v: &Value) -> Result<Vec<Value>> {
+    fn seq_items(&mut self, v: &Value) -> Result<Vec<Value>> {
+        let n = match self.objs_get(v) {
+            Some(Obj::Tuple(t)) | Some(Obj::List(t)) | Some(Obj::Set(t)) => t.len(),
+            _ => 0,
+        };
+        self.charge(n)?;
         match v {
             Value::Obj(id) => match self.objs.get(*id) {
                 Some(Obj::Tuple(t)) | Some(Obj::List(t)) | Some(Obj::Set(t)) => Ok(t.clone()),
@@ -835,7 +859,7 @@ impl<'a> Vm<'a> {
         u64::try_from(i).map_err(|_| Error::invalid("<unnamed>", format!("negative {what} {i}")))
     }
 
-    fn int_seq(&self, v: &Value, what: &str) -> Result<Vec<u64>> {
+    fn int_seq(&mut self, v: &Value, what: &str) -> Result<Vec<u64>> {
         self.seq_items(v)?
             .iter()
             .map(|x| self.non_negative(x, what))
