@@ -665,3 +665,31 @@ fn compute_capability_targets() {
     assert!(!engine.is_empty());
     config.set_compute_capabilities(&[]).unwrap();
 }
+
+#[test]
+fn wrong_kernel_size_is_an_error_with_tensorrt_message() {
+    setup!(lib, logger, builder);
+    let network = builder.create_network().unwrap();
+    let x = network
+        .add_input("x", DataType::Float, [1, 3, 8, 8])
+        .unwrap();
+    // 16 output maps of 3x3x3 need 432 weights; give 10.
+    let result = network
+        .add_convolution(
+            x,
+            Convolution::new(16, [3, 3], Weights::from_f32(&[0.0; 10])),
+        )
+        .and_then(|l| l.output(0))
+        .and_then(|y| {
+            network.mark_output(y)?;
+            let config = builder.create_config()?;
+            builder.build_serialized_network(&network, &config)
+        });
+    let err = result.expect_err("a kernel with the wrong number of weights");
+    eprintln!("wrong kernel size: {err}");
+    assert!(
+        err.tensorrt_message()
+            .is_some_and(|m| m.contains("Error Code")),
+        "{err}"
+    );
+}
