@@ -12,7 +12,6 @@
 //! fresh child process. Peak memory is the rise of the child's peak resident set (VmHWM) over
 //! its resident set before the run; memory-mapped file pages count.
 
-#[allow(dead_code)]
 #[path = "../tests/common/mod.rs"]
 mod common;
 
