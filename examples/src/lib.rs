@@ -30,6 +30,7 @@
 // model; boxing the larger variants would add indirection for no gain.
 #![allow(clippy::large_enum_variant)]
 
+pub mod cli;
 pub mod fixtures;
 pub mod models;
 pub mod weights;

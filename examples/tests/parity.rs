@@ -96,7 +96,7 @@ fn simple_cnn_matches_pytorch_in_every_checkpoint_format() -> anyhow::Result<()>
         // The logits are about -576, where one f32 ulp is 6.1e-5: 1e-3 allows 16 ulps of
         // summation-order difference in the 4096-term dot products.
         assert!(err <= 1e-3, "simple_cnn {io_file}: {err}");
-        let traced = traced_vs_plain(&trained, &[input.clone()], &[got])?;
+        let traced = traced_vs_plain(&trained, std::slice::from_ref(&input), &[got])?;
         assert_eq!(
             traced, 0.0,
             "simple_cnn {io_file}: traced run differs from plain candle"

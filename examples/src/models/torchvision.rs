@@ -124,6 +124,18 @@ impl Architecture {
         })
     }
 
+    /// The checkpoint key of the classifier's weight, whose first dimension is the number of
+    /// classes (a fine-tuned model's checkpoint tells its own).
+    pub fn classifier_weight_key(&self) -> &'static str {
+        match self {
+            Self::ResNet(_) => "fc.weight",
+            Self::Vgg(_) => "classifier.6.weight",
+            Self::MobileNetV2(_) | Self::SqueezeNet(_) | Self::EfficientNet(_) => {
+                "classifier.1.weight"
+            }
+        }
+    }
+
     /// The smallest square input side (a multiple of 32) that the model accepts *and* that
     /// candle2trt converts: VGG's `AdaptiveAvgPool2d((7, 7))` needs a feature map that is a
     /// multiple of 7×7 (224), the others reduce to 1×1 and take 64 (32 for ResNet would leave

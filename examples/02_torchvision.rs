@@ -1,0 +1,103 @@
+//! 02 — any torchvision classifier, from a PyTorch checkpoint to a TensorRT engine, checked
+//! against PyTorch's own output.
+//!
+//! ```text
+//! cargo run --release --example 02_torchvision -- \
+//!     --arch resnet18 \
+//!     --weights ../shared/fixtures/resnet18/model.safetensors.index.json \
+//!     --check ../shared/fixtures/resnet18/io.safetensors
+//! ```
+//!
+//! 1. `--weights` is opened by `torch-weights`: `.safetensors`, a sharded `*.index.json`, a zip
+//!    `.pt`/`.pth` (plain state dict or training checkpoint) or a legacy `.pt`. The model is
+//!    built with a strict load: every key must match torchvision's names and shapes. The
+//!    number of classes is read from the checkpoint's classifier.
+//! 2. `input` from the `--check` file runs through plain candle (f32, CPU), and the line
+//!    `max_abs_err <value>` compares the logits with PyTorch's `output`.
+//! 3. The same model is converted into a TensorRT engine (`--fp16` for `fp16_mode`), which
+//!    also checks that the tracer's candle values equal the plain run; the engine's size and
+//!    the conversion time are printed, and `--engine <path>` saves it.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use candle2trt::{convert, ConversionOptions, TraceModule};
+use candle2trt_examples::cli::Args;
+use candle2trt_examples::fixtures::{load_io, max_abs_diff, take};
+use candle2trt_examples::models::torchvision::{Architecture, ARCHITECTURES};
+use candle2trt_examples::weights::build_strict;
+use candle_core::{DType, Device};
+
+const USAGE: &str = "usage: 02_torchvision --arch <name> --weights <file | index.json> --check <io.safetensors> [--fp16] [--engine <out.engine>]";
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse(
+        std::env::args().skip(1),
+        &["arch", "weights", "check", "engine"],
+        &["fp16"],
+        USAGE,
+    )?;
+    if args.switch("help") {
+        println!("{USAGE}\n\narchitectures: {}", ARCHITECTURES.join(", "));
+        return Ok(());
+    }
+    let arch_name = args.required("arch", USAGE)?;
+    let weights = PathBuf::from(args.required("weights", USAGE)?);
+    let check = PathBuf::from(args.required("check", USAGE)?);
+    let fp16 = args.switch("fp16");
+
+    // 1. The checkpoint, in whatever format PyTorch wrote it.
+    let ckpt = torch_weights::open(&weights)
+        .with_context(|| format!("cannot open checkpoint {}", weights.display()))?;
+    let mut arch = Architecture::from_name(arch_name)?;
+    if let Some(classifier) = ckpt.get(arch.classifier_weight_key()) {
+        let num_classes = classifier.shape().first().copied().unwrap_or(1000);
+        arch = arch.with_num_classes(num_classes);
+    }
+    let model = build_strict(&ckpt, DType::F32, &Device::Cpu, |vb| arch.build(vb))
+        .with_context(|| format!("{} is not a torchvision {arch_name}", weights.display()))?;
+
+    // 2. Plain candle against PyTorch.
+    let mut io = load_io(&check)?;
+    let input = take(&mut io, "input")?;
+    let expected = take(&mut io, "output")?;
+    let logits = model.forward(&input)?;
+    let err = max_abs_diff(&logits, &expected).context("comparing with PyTorch's output")?;
+    println!("max_abs_err {err:.3e}");
+
+    // 3. The TensorRT engine.
+    let options = ConversionOptions {
+        fp16_mode: fp16,
+        input_names: vec!["input".into()],
+        output_names: vec!["logits".into()],
+        ..Default::default()
+    };
+    let started = Instant::now();
+    let engine = convert(&model, std::slice::from_ref(&input), &options)?;
+    let elapsed = started.elapsed();
+    let traced_vs_plain = max_abs_diff(&engine.reference_outputs()[0], &logits)?;
+    println!(
+        "engine {} bytes ({}), {} layers, output {:?}",
+        engine.engine_bytes().len(),
+        if fp16 { "fp16" } else { "fp32" },
+        engine.layers().len(),
+        engine.outputs()[0].dims
+    );
+    match engine.conversion_times() {
+        Some((trace, build)) => println!(
+            "conversion {:.2} s (trace {:.2} s, TensorRT build {:.2} s); traced vs plain max_abs_diff {traced_vs_plain:.1e}",
+            elapsed.as_secs_f64(),
+            trace.as_secs_f64(),
+            build.as_secs_f64()
+        ),
+        None => println!("conversion {:.2} s", elapsed.as_secs_f64()),
+    }
+    if let Some(path) = args.value("engine") {
+        engine
+            .save(path)
+            .with_context(|| format!("cannot write {path}"))?;
+        println!("wrote {path}");
+    }
+    Ok(())
+}

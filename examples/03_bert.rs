@@ -1,0 +1,117 @@
+//! 03 — a Hugging Face BERT encoder, from `config.json` + checkpoint to a TensorRT engine with
+//! three inputs and two outputs, checked against `transformers`' own outputs.
+//!
+//! ```text
+//! cargo run --release --example 03_bert                      # the repository's tiny_bert fixture
+//! cargo run --release --example 03_bert -- --dir <folder>    # config.json, model.safetensors, io.safetensors
+//! cargo run --release --example 03_bert -- --config c.json --weights model.bin --check io.safetensors [--fp16]
+//! ```
+//!
+//! The io file holds `input_ids`, `attention_mask`, `token_type_ids` (integers, batch × seq)
+//! and the reference `last_hidden_state` and `pooler_output`. Checkpoints of task models
+//! (`BertForSequenceClassification`, …) keep the encoder under `bert.`: it is found either way.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use candle2trt::{convert, ConversionOptions};
+use candle2trt_examples::cli::Args;
+use candle2trt_examples::fixtures::{fixture_dir, load_io, max_abs_diff, take};
+use candle2trt_examples::models::bert::{BertConfig, BertModel};
+use candle2trt_examples::weights::build_strict;
+use candle_core::{DType, Device};
+
+const USAGE: &str = "usage: 03_bert [--dir <folder> | --config <config.json> --weights <checkpoint> --check <io.safetensors>] [--fp16] [--engine <out.engine>]";
+const INPUTS: [&str; 3] = ["input_ids", "attention_mask", "token_type_ids"];
+const OUTPUTS: [&str; 2] = ["last_hidden_state", "pooler_output"];
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse(
+        std::env::args().skip(1),
+        &["dir", "config", "weights", "check", "engine"],
+        &["fp16"],
+        USAGE,
+    )?;
+    if args.switch("help") {
+        println!("{USAGE}");
+        return Ok(());
+    }
+    let dir = match args.value("dir") {
+        Some(dir) => PathBuf::from(dir),
+        None => fixture_dir("tiny_bert")?,
+    };
+    let path = |option: &str, default: &str| {
+        args.value(option)
+            .map(PathBuf::from)
+            .unwrap_or_else(|| dir.join(default))
+    };
+    let (config, weights, check) = (
+        path("config", "config.json"),
+        path("weights", "model.safetensors"),
+        path("check", "io.safetensors"),
+    );
+    let fp16 = args.switch("fp16");
+
+    let cfg = BertConfig::from_json_file(&config)?;
+    let mut ckpt = torch_weights::open(&weights)
+        .with_context(|| format!("cannot open checkpoint {}", weights.display()))?;
+    if !ckpt.contains("embeddings.word_embeddings.weight")
+        && ckpt.contains("bert.embeddings.word_embeddings.weight")
+    {
+        // A task model: keep the encoder, drop the heads.
+        ckpt = ckpt.select_prefix("bert.").strip_prefix("bert.")?;
+    }
+    let model = build_strict(&ckpt, DType::F32, &Device::Cpu, |vb| {
+        BertModel::new(&cfg, vb)
+    })?;
+
+    let mut io = load_io(&check)?;
+    let inputs = INPUTS
+        .map(|name| take(&mut io, name))
+        .into_iter()
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let (hidden, pooled) = model.forward(&inputs[0], &inputs[1], &inputs[2])?;
+    for (name, got) in OUTPUTS.iter().zip([&hidden, &pooled]) {
+        let err = max_abs_diff(got, &take(&mut io, name)?)
+            .with_context(|| format!("comparing {name} with the reference"))?;
+        println!("max_abs_err {name} {err:.3e}");
+    }
+
+    let options = ConversionOptions {
+        fp16_mode: fp16,
+        input_names: INPUTS.map(String::from).to_vec(),
+        output_names: OUTPUTS.map(String::from).to_vec(),
+        ..Default::default()
+    };
+    let started = Instant::now();
+    let engine = convert(&model, &inputs, &options)?;
+    let elapsed = started.elapsed();
+    let mut traced_vs_plain = 0f32;
+    for (traced, plain) in engine.reference_outputs().iter().zip([&hidden, &pooled]) {
+        traced_vs_plain = traced_vs_plain.max(max_abs_diff(traced, plain)?);
+    }
+    println!(
+        "engine {} bytes ({}), {} layers, outputs {:?}",
+        engine.engine_bytes().len(),
+        if fp16 { "fp16" } else { "fp32" },
+        engine.layers().len(),
+        engine.outputs().iter().map(|o| &o.dims).collect::<Vec<_>>()
+    );
+    match engine.conversion_times() {
+        Some((trace, build)) => println!(
+            "conversion {:.2} s (trace {:.2} s, TensorRT build {:.2} s); traced vs plain max_abs_diff {traced_vs_plain:.1e}",
+            elapsed.as_secs_f64(),
+            trace.as_secs_f64(),
+            build.as_secs_f64()
+        ),
+        None => println!("conversion {:.2} s", elapsed.as_secs_f64()),
+    }
+    if let Some(path) = args.value("engine") {
+        engine
+            .save(path)
+            .with_context(|| format!("cannot write {path}"))?;
+        println!("wrote {path}");
+    }
+    Ok(())
+}
