@@ -34,7 +34,16 @@ pub fn library() -> Option<&'static Library> {
     match result {
         Ok(lib) => Some(lib),
         Err(reason) => {
-            say(&format!("SKIPPED: {reason}"));
+            // The whole reason (every place searched) once per test binary, its first line afterwards.
+            static TOLD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+            if TOLD.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                say(&format!(
+                    "SKIPPED: {}",
+                    reason.lines().next().unwrap_or_default()
+                ));
+            } else {
+                say(&format!("SKIPPED: {reason}"));
+            }
             None
         }
     }
