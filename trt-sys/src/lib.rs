@@ -134,6 +134,50 @@ mod tests {
     }
 
     #[test]
+    fn shim_failures_become_error_text_not_exceptions() {
+        // No TensorRT library is needed: these fail inside the shim, whose guards turn every C++ exception
+        // and invalid argument into a return value plus the thread's last error.
+        // SAFETY: null handles are what is being tested; the shim checks them.
+        unsafe {
+            let dims = trt_dims {
+                nb_dims: 1,
+                d: [1; 8],
+            };
+            let t = trt_network_add_input(std::ptr::null_mut(), c"x".as_ptr(), 0, &dims);
+            assert!(t.is_null());
+            assert_eq!(take_last_error(), "trt_network_add_input: null network");
+            assert_eq!(take_last_error(), "", "taking the error clears it");
+
+            assert_eq!(trt_library_version(std::ptr::null()), -1);
+            assert_eq!(take_last_error(), "trt_library_version: null api");
+
+            let api = trt_api {
+                create_infer_builder: std::ptr::null_mut(),
+                create_infer_runtime: std::ptr::null_mut(),
+                get_infer_lib_version: std::ptr::null_mut(),
+            };
+            let logger = trt_logger_create(None, std::ptr::null_mut(), 2);
+            assert!(!logger.is_null());
+            assert!(trt_builder_create(&api, logger).is_null());
+            assert!(take_last_error().contains("createInferBuilder_INTERNAL"));
+            assert!(trt_runtime_create(&api, std::ptr::null_mut()).is_null());
+            assert!(take_last_error().contains("null"));
+            assert_eq!(trt_logger_copy_errors(logger, std::ptr::null_mut(), 0), 0);
+            trt_logger_destroy(logger);
+
+            // A rank above TensorRT's maximum is rejected before TensorRT sees it.
+            let bad = trt_dims {
+                nb_dims: 9,
+                d: [1; 8],
+            };
+            let layer =
+                trt_network_add_padding(std::ptr::null_mut(), std::ptr::null_mut(), &bad, &bad);
+            assert!(layer.is_null());
+            assert!(!take_last_error().is_empty());
+        }
+    }
+
+    #[test]
     fn header_version_matches_shim() {
         // SAFETY: plain getter compiled into the shim.
         let encoded = unsafe { trt_header_version() };
