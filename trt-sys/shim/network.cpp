@@ -740,4 +740,63 @@ trt_layer* trt_network_add_cumulative(trt_network* network, trt_tensor* input, t
     });
 }
 
+trt_layer* trt_network_add_lrn(trt_network* network, trt_tensor* input, int64_t window, float alpha, float beta, float k)
+{
+    return guarded("trt_network_add_lrn", static_cast<trt_layer*>(nullptr),
+        [&] { return checked(N(network)->addLRN(*T(input), window, alpha, beta, k), "addLRN"); });
+}
+
+trt_layer* trt_network_add_scatter(trt_network* network, trt_tensor* data, trt_tensor* indices, trt_tensor* updates,
+    int32_t mode, int32_t axis)
+{
+    return guarded("trt_network_add_scatter", static_cast<trt_layer*>(nullptr), [&] {
+        auto* layer = N(network)->addScatter(*T(data), *T(indices), *T(updates), static_cast<nvinfer1::ScatterMode>(mode));
+        checked(layer, "addScatter");
+        layer->setAxis(axis);
+        return H(layer);
+    });
+}
+
+trt_layer* trt_network_add_one_hot(trt_network* network, trt_tensor* indices, trt_tensor* values, trt_tensor* depth, int32_t axis)
+{
+    return guarded("trt_network_add_one_hot", static_cast<trt_layer*>(nullptr), [&] {
+        return checked(N(network)->addOneHot(*T(indices), *T(values), *T(depth), axis), "addOneHot");
+    });
+}
+
+trt_layer* trt_network_add_non_zero(trt_network* network, trt_tensor* input, int32_t indices_type)
+{
+    return guarded("trt_network_add_non_zero", static_cast<trt_layer*>(nullptr), [&] {
+        return checked(N(network)->addNonZero(*T(input), static_cast<nvinfer1::DataType>(indices_type)), "addNonZero");
+    });
+}
+
+trt_layer* trt_network_add_grid_sample(trt_network* network, trt_tensor* input, trt_tensor* grid, int32_t mode,
+    int32_t align_corners, int32_t sample_mode)
+{
+    return guarded("trt_network_add_grid_sample", static_cast<trt_layer*>(nullptr), [&] {
+        auto* layer = N(network)->addGridSample(*T(input), *T(grid));
+        checked(layer, "addGridSample");
+        layer->setInterpolationMode(static_cast<nvinfer1::InterpolationMode>(mode));
+        layer->setAlignCorners(align_corners != 0);
+        if (!layer->setSampleMode(static_cast<nvinfer1::SampleMode>(sample_mode)))
+        {
+            fail("grid sample refused sample mode " + std::to_string(sample_mode));
+        }
+        return H(layer);
+    });
+}
+
+trt_layer* trt_network_add_reverse_sequence(trt_network* network, trt_tensor* input, trt_tensor* sequence_lens,
+    int32_t batch_axis, int32_t sequence_axis)
+{
+    return guarded("trt_network_add_reverse_sequence", static_cast<trt_layer*>(nullptr), [&] {
+        auto* layer = N(network)->addReverseSequence(*T(input), *T(sequence_lens));
+        checked(layer, "addReverseSequence");
+        layer->setBatchAxis(batch_axis);
+        layer->setSequenceAxis(sequence_axis);
+        return H(layer);
+    });
+}
+
 } // extern "C"

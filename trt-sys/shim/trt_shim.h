@@ -335,6 +335,21 @@ trt_layer* trt_network_add_unsqueeze(trt_network* network, trt_tensor* input, tr
 trt_layer* trt_network_add_cumulative(trt_network* network, trt_tensor* input, trt_tensor* axis, int32_t op, int32_t exclusive,
     int32_t reverse);
 
+/** Local response normalization across channels. */
+trt_layer* trt_network_add_lrn(trt_network* network, trt_tensor* input, int64_t window, float alpha, float beta, float k);
+/** mode: nvinfer1::ScatterMode (0 element, 1 nd); axis is used by element mode. */
+trt_layer* trt_network_add_scatter(trt_network* network, trt_tensor* data, trt_tensor* indices, trt_tensor* updates,
+    int32_t mode, int32_t axis);
+/** values: [off, on]; depth: a scalar Int32 tensor. */
+trt_layer* trt_network_add_one_hot(trt_network* network, trt_tensor* indices, trt_tensor* values, trt_tensor* depth, int32_t axis);
+/** Indices of the non-zero elements, shape [rank, count], of indices_type (Int32 / Int64). */
+trt_layer* trt_network_add_non_zero(trt_network* network, trt_tensor* input, int32_t indices_type);
+/** mode: nvinfer1::InterpolationMode; sample_mode: nvinfer1::SampleMode. */
+trt_layer* trt_network_add_grid_sample(trt_network* network, trt_tensor* input, trt_tensor* grid, int32_t mode,
+    int32_t align_corners, int32_t sample_mode);
+trt_layer* trt_network_add_reverse_sequence(trt_network* network, trt_tensor* input, trt_tensor* sequence_lens,
+    int32_t batch_axis, int32_t sequence_axis);
+
 /* ------------------------------------------------------------------ runtime */
 
 trt_runtime* trt_runtime_create(const trt_api* api, trt_logger* logger);

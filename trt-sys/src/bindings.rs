@@ -769,6 +769,66 @@ unsafe extern "C" {
     ) -> *mut trt_layer;
 }
 unsafe extern "C" {
+    #[doc = " Local response normalization across channels."]
+    pub fn trt_network_add_lrn(
+        network: *mut trt_network,
+        input: *mut trt_tensor,
+        window: i64,
+        alpha: f32,
+        beta: f32,
+        k: f32,
+    ) -> *mut trt_layer;
+}
+unsafe extern "C" {
+    #[doc = " mode: nvinfer1::ScatterMode (0 element, 1 nd); axis is used by element mode."]
+    pub fn trt_network_add_scatter(
+        network: *mut trt_network,
+        data: *mut trt_tensor,
+        indices: *mut trt_tensor,
+        updates: *mut trt_tensor,
+        mode: i32,
+        axis: i32,
+    ) -> *mut trt_layer;
+}
+unsafe extern "C" {
+    #[doc = " values: [off, on]; depth: a scalar Int32 tensor."]
+    pub fn trt_network_add_one_hot(
+        network: *mut trt_network,
+        indices: *mut trt_tensor,
+        values: *mut trt_tensor,
+        depth: *mut trt_tensor,
+        axis: i32,
+    ) -> *mut trt_layer;
+}
+unsafe extern "C" {
+    #[doc = " Indices of the non-zero elements, shape [rank, count], of indices_type (Int32 / Int64)."]
+    pub fn trt_network_add_non_zero(
+        network: *mut trt_network,
+        input: *mut trt_tensor,
+        indices_type: i32,
+    ) -> *mut trt_layer;
+}
+unsafe extern "C" {
+    #[doc = " mode: nvinfer1::InterpolationMode; sample_mode: nvinfer1::SampleMode."]
+    pub fn trt_network_add_grid_sample(
+        network: *mut trt_network,
+        input: *mut trt_tensor,
+        grid: *mut trt_tensor,
+        mode: i32,
+        align_corners: i32,
+        sample_mode: i32,
+    ) -> *mut trt_layer;
+}
+unsafe extern "C" {
+    pub fn trt_network_add_reverse_sequence(
+        network: *mut trt_network,
+        input: *mut trt_tensor,
+        sequence_lens: *mut trt_tensor,
+        batch_axis: i32,
+        sequence_axis: i32,
+    ) -> *mut trt_layer;
+}
+unsafe extern "C" {
     pub fn trt_runtime_create(api: *const trt_api, logger: *mut trt_logger) -> *mut trt_runtime;
 }
 unsafe extern "C" {

@@ -1386,4 +1386,123 @@ impl<'b> Network<'b> {
         };
         self.layer(l, "add_cumulative")
     }
+
+    /// Local response normalization (`addLRN`) over `window` channels.
+    pub fn add_lrn(
+        &self,
+        input: Tensor<'_>,
+        window: i64,
+        alpha: f32,
+        beta: f32,
+        k: f32,
+    ) -> Result<Layer<'_>> {
+        let x = self.own(input, "add_lrn")?;
+        self.clear();
+        // SAFETY: handles live.
+        self.layer(
+            unsafe { trt_sys::trt_network_add_lrn(self.raw, x, window, alpha, beta, k) },
+            "add_lrn",
+        )
+    }
+
+    /// Scatter (`addScatter`): `updates` written into a copy of `data` at `indices` (`axis` for element mode).
+    pub fn add_scatter(
+        &self,
+        data: Tensor<'_>,
+        indices: Tensor<'_>,
+        updates: Tensor<'_>,
+        mode: ScatterMode,
+        axis: i32,
+    ) -> Result<Layer<'_>> {
+        let op = "add_scatter";
+        let (d, i, u) = (
+            self.own(data, op)?,
+            self.own(indices, op)?,
+            self.own(updates, op)?,
+        );
+        self.clear();
+        // SAFETY: handles live.
+        self.layer(
+            unsafe { trt_sys::trt_network_add_scatter(self.raw, d, i, u, mode as i32, axis) },
+            op,
+        )
+    }
+
+    /// One-hot encoding (`addOneHot`): `values` = `[off, on]`, `depth` a scalar Int32 tensor, new axis `axis`.
+    pub fn add_one_hot(
+        &self,
+        indices: Tensor<'_>,
+        values: Tensor<'_>,
+        depth: Tensor<'_>,
+        axis: i32,
+    ) -> Result<Layer<'_>> {
+        let op = "add_one_hot";
+        let (i, v, d) = (
+            self.own(indices, op)?,
+            self.own(values, op)?,
+            self.own(depth, op)?,
+        );
+        self.clear();
+        // SAFETY: handles live.
+        self.layer(
+            unsafe { trt_sys::trt_network_add_one_hot(self.raw, i, v, d, axis) },
+            op,
+        )
+    }
+
+    /// Indices of non-zero elements (`addNonZero`): shape `[rank, count]` with a data-dependent count.
+    pub fn add_non_zero(&self, input: Tensor<'_>, indices_type: DataType) -> Result<Layer<'_>> {
+        let x = self.own(input, "add_non_zero")?;
+        self.clear();
+        // SAFETY: handles live.
+        self.layer(
+            unsafe { trt_sys::trt_network_add_non_zero(self.raw, x, indices_type as i32) },
+            "add_non_zero",
+        )
+    }
+
+    /// Grid sampling (`addGridSample`, `torch.nn.functional.grid_sample`).
+    pub fn add_grid_sample(
+        &self,
+        input: Tensor<'_>,
+        grid: Tensor<'_>,
+        mode: InterpolationMode,
+        align_corners: bool,
+        sample_mode: SampleMode,
+    ) -> Result<Layer<'_>> {
+        let op = "add_grid_sample";
+        let (x, g) = (self.own(input, op)?, self.own(grid, op)?);
+        self.clear();
+        // SAFETY: handles live.
+        let l = unsafe {
+            trt_sys::trt_network_add_grid_sample(
+                self.raw,
+                x,
+                g,
+                mode as i32,
+                i32::from(align_corners),
+                sample_mode as i32,
+            )
+        };
+        self.layer(l, op)
+    }
+
+    /// Reverses the first `sequence_lens[b]` elements along `sequence_axis` for each batch entry
+    /// (`addReverseSequence`).
+    pub fn add_reverse_sequence(
+        &self,
+        input: Tensor<'_>,
+        sequence_lens: Tensor<'_>,
+        batch_axis: i32,
+        sequence_axis: i32,
+    ) -> Result<Layer<'_>> {
+        let op = "add_reverse_sequence";
+        let (x, l) = (self.own(input, op)?, self.own(sequence_lens, op)?);
+        self.clear();
+        // SAFETY: handles live.
+        let raw = unsafe {
+            trt_sys::trt_network_add_reverse_sequence(self.raw, x, l, batch_axis, sequence_axis)
+        };
+        self.layer(raw, op)
+    }
 }

@@ -525,6 +525,16 @@ trt_enum! {
 }
 
 trt_enum! {
+    /// `nvinfer1::ScatterMode`.
+    ScatterMode {
+        /// Scatter single elements along an axis (`torch.scatter`).
+        Element = 0,
+        /// Scatter N-d slices (`tf.scatter_nd`).
+        Nd = 1,
+    }
+}
+
+trt_enum! {
     /// `nvinfer1::TensorIOMode`: whether an engine tensor is an input or an output.
     TensorIOMode {
         /// Not an I/O tensor.

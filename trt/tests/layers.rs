@@ -1035,3 +1035,125 @@ fn cumulative() {
     net.mark_output(r).unwrap();
     build(&builder, &net, "cumulative (inclusive, exclusive reverse)");
 }
+
+#[test]
+fn lrn() {
+    setup!(lib, logger, builder);
+    let net = builder.create_network().unwrap();
+    let x = net.add_input("x", F, [1, 8, 4, 4]).unwrap();
+    let l = net.add_lrn(x, 5, 1e-4, 0.75, 2.0).unwrap();
+    assert_eq!(l.layer_type(), Some(LayerType::Lrn));
+    check(l.output(0).unwrap(), &[1, 8, 4, 4], F);
+    net.mark_output(l.output(0).unwrap()).unwrap();
+    build(&builder, &net, "lrn");
+}
+
+#[test]
+fn scatter_element_and_nd() {
+    setup!(lib, logger, builder);
+    let net = builder.create_network().unwrap();
+    let data = net.add_input("data", F, [3, 4]).unwrap();
+    let idx = net.add_input("idx", DataType::Int32, [3, 2]).unwrap();
+    let upd = net.add_input("upd", F, [3, 2]).unwrap();
+    let e = net
+        .add_scatter(data, idx, upd, ScatterMode::Element, 1)
+        .unwrap();
+    assert_eq!(e.layer_type(), Some(LayerType::Scatter));
+    check(e.output(0).unwrap(), &[3, 4], F);
+    let nidx = net.add_input("nidx", DataType::Int32, [2, 1]).unwrap();
+    let nupd = net.add_input("nupd", F, [2, 4]).unwrap();
+    let n = net
+        .add_scatter(data, nidx, nupd, ScatterMode::Nd, 0)
+        .unwrap()
+        .output(0)
+        .unwrap();
+    check(n, &[3, 4], F);
+    net.mark_output(e.output(0).unwrap()).unwrap();
+    net.mark_output(n).unwrap();
+    build(&builder, &net, "scatter (element, nd)");
+}
+
+#[test]
+fn one_hot() {
+    setup!(lib, logger, builder);
+    let net = builder.create_network().unwrap();
+    let idx = net.add_input("idx", DataType::Int32, [2, 3]).unwrap();
+    let values = net
+        .add_constant([2], Weights::from_f32(&[0.0, 1.0]))
+        .unwrap()
+        .output(0)
+        .unwrap();
+    let depth = net
+        .add_constant(Dims::scalar(), Weights::from_slice(&[5i32]))
+        .unwrap()
+        .output(0)
+        .unwrap();
+    let l = net.add_one_hot(idx, values, depth, -1).unwrap();
+    assert_eq!(l.layer_type(), Some(LayerType::OneHot));
+    check(l.output(0).unwrap(), &[2, 3, 5], F);
+    net.mark_output(l.output(0).unwrap()).unwrap();
+    build(&builder, &net, "one-hot");
+}
+
+#[test]
+fn non_zero() {
+    setup!(lib, logger, builder);
+    let net = builder.create_network().unwrap();
+    let x = net.add_input("x", DataType::Int32, [3, 4]).unwrap();
+    let l = net.add_non_zero(x, DataType::Int64).unwrap();
+    assert_eq!(l.layer_type(), Some(LayerType::NonZero));
+    let y = l.output(0).unwrap();
+    // The count is data-dependent: TensorRT reports it as -1.
+    check(y, &[2, -1], DataType::Int64);
+    net.mark_output(y).unwrap();
+    // TensorRT-RTX 1.7 has no NonZero kernels ("has no runners that implement it"), at least in its CPU-only
+    // build: the refusal must be a clean error naming the layer; other TensorRT builds build it.
+    let config = builder.create_config().unwrap();
+    match builder.build_serialized_network(&net, &config) {
+        Ok(engine) => common::say(&format!(
+            "built engine for non-zero: {} bytes",
+            engine.len()
+        )),
+        Err(e) => {
+            assert!(
+                e.tensorrt_message().is_some_and(|m| m.contains("NonZero")),
+                "{e}"
+            );
+            common::say(&format!(
+                "non-zero: network checked, engine refused by this TensorRT: {e}"
+            ));
+        }
+    }
+}
+
+#[test]
+fn grid_sample() {
+    setup!(lib, logger, builder);
+    let net = builder.create_network().unwrap();
+    let x = net.add_input("x", F, [1, 3, 8, 8]).unwrap();
+    let grid = net.add_input("grid", F, [1, 5, 6, 2]).unwrap();
+    let l = net
+        .add_grid_sample(x, grid, InterpolationMode::Linear, false, SampleMode::Fill)
+        .unwrap();
+    assert_eq!(l.layer_type(), Some(LayerType::GridSample));
+    check(l.output(0).unwrap(), &[1, 3, 5, 6], F);
+    net.mark_output(l.output(0).unwrap()).unwrap();
+    build(&builder, &net, "grid sample");
+}
+
+#[test]
+fn reverse_sequence() {
+    setup!(lib, logger, builder);
+    let net = builder.create_network().unwrap();
+    let x = net.add_input("x", F, [4, 3, 5]).unwrap();
+    let lens = net
+        .add_constant([3], Weights::from_slice(&[4i32, 2, 1]))
+        .unwrap()
+        .output(0)
+        .unwrap();
+    let l = net.add_reverse_sequence(x, lens, 1, 0).unwrap();
+    assert_eq!(l.layer_type(), Some(LayerType::ReverseSequence));
+    check(l.output(0).unwrap(), &[4, 3, 5], F);
+    net.mark_output(l.output(0).unwrap()).unwrap();
+    build(&builder, &net, "reverse sequence");
+}
