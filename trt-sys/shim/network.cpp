@@ -799,4 +799,39 @@ trt_layer* trt_network_add_reverse_sequence(trt_network* network, trt_tensor* in
     });
 }
 
+trt_tensor* trt_network_add_attention(trt_network* network, trt_tensor* query, trt_tensor* key, trt_tensor* value,
+    const trt_attention_params* params)
+{
+    return guarded("trt_network_add_attention", static_cast<trt_tensor*>(nullptr), [&] {
+        need(params, "params");
+#if (SHIM_IS_RTX && SHIM_VERSION_AT_LEAST(1, 7)) || (!SHIM_IS_RTX && SHIM_VERSION_AT_LEAST(10, 16))
+        auto* attention = N(network)->addAttentionV2(*T(query), *T(key), *T(value),
+            static_cast<nvinfer1::AttentionNormalizationOp>(params->normalization),
+            static_cast<nvinfer1::CausalMaskKind>(params->causal_kind));
+        if (attention == nullptr)
+        {
+            fail("addAttentionV2 returned null (TensorRT rejected it; see the logged error)");
+        }
+        if (params->mask != nullptr && !attention->setMask(*T(params->mask)))
+        {
+            fail("IAttention::setMask refused the mask");
+        }
+        if (params->decomposable >= 0 && !attention->setDecomposable(params->decomposable != 0))
+        {
+            fail("IAttention::setDecomposable refused");
+        }
+        auto* out = attention->getOutput(0);
+        if (out == nullptr)
+        {
+            fail("IAttention has no output");
+        }
+        return H(out);
+#else
+        N(network);
+        fail("fused attention needs TensorRT >= 10.16 or TensorRT-RTX >= 1.7 headers");
+        return static_cast<trt_tensor*>(nullptr);
+#endif
+    });
+}
+
 } // extern "C"

@@ -350,6 +350,21 @@ trt_layer* trt_network_add_grid_sample(trt_network* network, trt_tensor* input, 
 trt_layer* trt_network_add_reverse_sequence(trt_network* network, trt_tensor* input, trt_tensor* sequence_lens,
     int32_t batch_axis, int32_t sequence_axis);
 
+/** Parameters of a fused attention (nvinfer1::IAttention). */
+typedef struct trt_attention_params {
+    int32_t normalization; /* nvinfer1::AttentionNormalizationOp (0 none, 1 softmax) */
+    int32_t causal_kind; /* nvinfer1::CausalMaskKind (0 none, 1 upper-left, 2 lower-right) */
+    trt_tensor* mask; /* Bool or additive float mask broadcastable to [B, H, Sq, Skv], or NULL */
+    int32_t decomposable; /* allow TensorRT to split it into matmul/softmax when no fused kernel fits; -1: default */
+} trt_attention_params;
+
+/**
+ * softmax(q k^T / sqrt(d)) v as one fused op (addAttentionV2; TensorRT >= 10.16, TensorRT-RTX >= 1.7).
+ * Inputs [batch, heads, tokens, head_dim]. Returns the output tensor (an IAttention is not an ILayer).
+ */
+trt_tensor* trt_network_add_attention(trt_network* network, trt_tensor* query, trt_tensor* key, trt_tensor* value,
+    const trt_attention_params* params);
+
 /* ------------------------------------------------------------------ runtime */
 
 trt_runtime* trt_runtime_create(const trt_api* api, trt_logger* logger);

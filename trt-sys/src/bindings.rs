@@ -828,6 +828,25 @@ unsafe extern "C" {
         sequence_axis: i32,
     ) -> *mut trt_layer;
 }
+#[doc = " Parameters of a fused attention (nvinfer1::IAttention)."]
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct trt_attention_params {
+    pub normalization: i32,
+    pub causal_kind: i32,
+    pub mask: *mut trt_tensor,
+    pub decomposable: i32,
+}
+unsafe extern "C" {
+    #[doc = " softmax(q k^T / sqrt(d)) v as one fused op (addAttentionV2; TensorRT >= 10.16, TensorRT-RTX >= 1.7).\n Inputs [batch, heads, tokens, head_dim]. Returns the output tensor (an IAttention is not an ILayer)."]
+    pub fn trt_network_add_attention(
+        network: *mut trt_network,
+        query: *mut trt_tensor,
+        key: *mut trt_tensor,
+        value: *mut trt_tensor,
+        params: *const trt_attention_params,
+    ) -> *mut trt_tensor;
+}
 unsafe extern "C" {
     pub fn trt_runtime_create(api: *const trt_api, logger: *mut trt_logger) -> *mut trt_runtime;
 }

@@ -59,7 +59,7 @@ pub use builder::{
 pub use error::{Error, Result};
 pub use logger::{Logger, Severity};
 pub use network::{
-    Convolution, Layer, Network, Pooling, Resize, ResizeOutput, Shuffle, Slice, Tensor,
+    Attention, Convolution, Layer, Network, Pooling, Resize, ResizeOutput, Shuffle, Slice, Tensor,
 };
 pub use runtime::{Engine, ExecutionContext, IoTensor, Runtime, SharedContext, SharedEngine};
 pub use types::*;

@@ -527,6 +527,46 @@ impl<'n> Resize<'n> {
     }
 }
 
+/// Parameters of [`Network::add_attention`].
+#[derive(Debug, Clone, Copy)]
+pub struct Attention<'n> {
+    /// Score normalization (softmax for standard attention).
+    pub normalization: AttentionNormalizationOp,
+    /// Causal masking.
+    pub causal: CausalMaskKind,
+    /// A Bool mask, or an additive float mask, broadcastable to `[batch, heads, q_tokens, kv_tokens]`.
+    pub mask: Option<Tensor<'n>>,
+    /// Let TensorRT split the op into separate layers where no fused kernel fits (TensorRT's default if `None`).
+    pub decomposable: Option<bool>,
+}
+
+impl<'n> Attention<'n> {
+    /// Standard softmax attention, no mask.
+    pub fn softmax() -> Self {
+        Attention {
+            normalization: AttentionNormalizationOp::Softmax,
+            causal: CausalMaskKind::None,
+            mask: None,
+            decomposable: None,
+        }
+    }
+    /// Sets causal masking.
+    pub fn causal(mut self, kind: CausalMaskKind) -> Self {
+        self.causal = kind;
+        self
+    }
+    /// Sets the mask.
+    pub fn mask(mut self, mask: Tensor<'n>) -> Self {
+        self.mask = Some(mask);
+        self
+    }
+    /// Allows or forbids decomposition.
+    pub fn decomposable(mut self, decomposable: bool) -> Self {
+        self.decomposable = Some(decomposable);
+        self
+    }
+}
+
 fn dims_or_unset(d: &Option<Dims>, op: &'static str) -> Result<trt_sys::trt_dims> {
     match d {
         Some(d) => d.to_raw(op),
@@ -1504,5 +1544,39 @@ impl<'b> Network<'b> {
             trt_sys::trt_network_add_reverse_sequence(self.raw, x, l, batch_axis, sequence_axis)
         };
         self.layer(raw, op)
+    }
+
+    /// Fused attention (`addAttentionV2`, [`nvinfer1::IAttention`](https://docs.nvidia.com/deeplearning/tensorrt/latest/_static/c-api/classnvinfer1_1_1_i_attention.html)):
+    /// `normalization(q kᵀ / √d + mask) v` on `[batch, heads, tokens, head_dim]` inputs; see [`Attention`].
+    /// Returns the output tensor. Needs TensorRT ≥ 10.16 or TensorRT-RTX ≥ 1.7 headers.
+    pub fn add_attention(
+        &self,
+        query: Tensor<'_>,
+        key: Tensor<'_>,
+        value: Tensor<'_>,
+        p: Attention<'_>,
+    ) -> Result<Tensor<'_>> {
+        let op = "add_attention";
+        let (q, k, v) = (
+            self.own(query, op)?,
+            self.own(key, op)?,
+            self.own(value, op)?,
+        );
+        let mask = match p.mask {
+            Some(m) => self.own(m, op)?,
+            None => std::ptr::null_mut(),
+        };
+        let params = trt_sys::trt_attention_params {
+            normalization: p.normalization as i32,
+            causal_kind: p.causal as i32,
+            mask,
+            decomposable: p.decomposable.map_or(-1, i32::from),
+        };
+        self.clear();
+        // SAFETY: handles live.
+        self.tensor(
+            unsafe { trt_sys::trt_network_add_attention(self.raw, q, k, v, &params) },
+            op,
+        )
     }
 }

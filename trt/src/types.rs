@@ -525,6 +525,28 @@ trt_enum! {
 }
 
 trt_enum! {
+    /// `nvinfer1::AttentionNormalizationOp`: what normalizes the attention scores.
+    AttentionNormalizationOp {
+        /// No normalization.
+        None = 0,
+        /// Softmax over the key axis.
+        Softmax = 1,
+    }
+}
+
+trt_enum! {
+    /// `nvinfer1::CausalMaskKind`.
+    CausalMaskKind {
+        /// No causal mask.
+        None = 0,
+        /// Causal, aligned to the upper-left corner (PyTorch `is_causal=True`).
+        UpperLeft = 1,
+        /// Causal, aligned to the lower-right corner (decoding with a KV cache).
+        LowerRight = 2,
+    }
+}
+
+trt_enum! {
     /// `nvinfer1::ScatterMode`.
     ScatterMode {
         /// Scatter single elements along an axis (`torch.scatter`).

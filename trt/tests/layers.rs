@@ -1157,3 +1157,41 @@ fn reverse_sequence() {
     net.mark_output(l.output(0).unwrap()).unwrap();
     build(&builder, &net, "reverse sequence");
 }
+
+#[test]
+fn attention() {
+    setup!(lib, logger, builder);
+    let net = builder.create_network().unwrap();
+    let q = net.add_input("q", DataType::Half, [2, 4, 16, 32]).unwrap();
+    let k = net.add_input("k", DataType::Half, [2, 4, 16, 32]).unwrap();
+    let v = net.add_input("v", DataType::Half, [2, 4, 16, 32]).unwrap();
+    let y = net
+        .add_attention(q, k, v, Attention::softmax().decomposable(true))
+        .unwrap();
+    check(y, &[2, 4, 16, 32], DataType::Half);
+    let mask = net
+        .add_input("mask", DataType::Bool, [2, 1, 16, 16])
+        .unwrap();
+    let masked = net
+        .add_attention(q, k, v, Attention::softmax().mask(mask).decomposable(true))
+        .unwrap();
+    check(masked, &[2, 4, 16, 32], DataType::Half);
+    let causal = net
+        .add_attention(
+            q,
+            k,
+            v,
+            Attention::softmax()
+                .causal(CausalMaskKind::UpperLeft)
+                .decomposable(true),
+        )
+        .unwrap();
+    for o in [y, masked, causal] {
+        net.mark_output(o).unwrap();
+    }
+    build(
+        &builder,
+        &net,
+        "attention (fused: plain, bool mask, causal)",
+    );
+}
