@@ -35,6 +35,8 @@ pub fn all(root: &Path, d: &Provisioned, cuda: bool) -> Result<()> {
         failures.push(format!("workspace tests: {e:#}"));
     }
 
+    // No TensorRT 11.4 library exists here: the tests that need one print SKIPPED, the others (library search,
+    // error plumbing, the shim's own checks) run in full against the standard-TensorRT build of the shim.
     println!("xtask: [2/3] trt-sys + trt against the TensorRT 11.4 (Enterprise) headers");
     let mut c = crate::cargo(d);
     c.env("TENSORRT_INCLUDE_DIR", &d.enterprise_include_dir)
@@ -48,7 +50,6 @@ pub fn all(root: &Path, d: &Provisioned, cuda: bool) -> Result<()> {
             "trt-sys",
             "-p",
             "trt",
-            "--lib",
             "--no-fail-fast",
             "--",
             "--show-output",
