@@ -174,3 +174,48 @@ fn tiny_bert_engine() -> anyhow::Result<()> {
     let (b, s, h) = (inputs[0].dim(0)?, inputs[0].dim(1)?, cfg.hidden_size);
     convert_both("tiny_bert", &model, &inputs, &[&[b, s, h], &[b, h]])
 }
+
+/// The models are written shape-agnostically (no batch size baked into a reshape or a
+/// constant): with a dynamic batch (1..=8), TensorRT infers a dynamic batch dimension for every
+/// output.
+#[test]
+fn dynamic_batch_engines() -> anyhow::Result<()> {
+    let options = ConversionOptions::default().with_dynamic_batch(1, 2, 8);
+    let check = |name: &str, engine: &TrtModule, expected: &[&[i64]]| -> anyhow::Result<()> {
+        let dims: Vec<_> = engine.outputs().iter().map(|o| o.dims.clone()).collect();
+        anyhow::ensure!(
+            dims.iter().map(Vec::as_slice).eq(expected.iter().copied()),
+            "{name}: dynamic-batch outputs {dims:?}, expected {expected:?}"
+        );
+        Ok(())
+    };
+    for arch in [
+        "resnet18",
+        "mobilenet_v2",
+        "efficientnet_b0",
+        "squeezenet1_0",
+    ] {
+        let architecture = Architecture::from_name(arch)?;
+        let varmap = VarMap::new();
+        let model =
+            architecture.build(VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
+        let side = architecture.min_convertible_input_size();
+        let x = Tensor::randn(0f32, 1.0, (2, 3, side, side), &Device::Cpu)?;
+        let engine = convert(&model, &[x], &options).map_err(|e| anyhow::anyhow!("{arch}: {e}"))?;
+        check(arch, &engine, &[&[-1, 1000]])?;
+    }
+    let dir = fixture_dir("tiny_bert")?;
+    let cfg = BertConfig::from_json_file(dir.join("config.json"))?;
+    let vb =
+        torch_weights::open(dir.join("model.safetensors"))?.var_builder(DType::F32, &Device::Cpu);
+    let model = BertModel::new(&cfg, vb)?;
+    let mut io = load_io(dir.join("io.safetensors"))?;
+    let inputs = ["input_ids", "attention_mask", "token_type_ids"]
+        .map(|n| take(&mut io, n))
+        .into_iter()
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let (s, h) = (inputs[0].dim(1)? as i64, cfg.hidden_size as i64);
+    let engine =
+        convert(&model, &inputs, &options).map_err(|e| anyhow::anyhow!("tiny_bert: {e}"))?;
+    check("tiny_bert", &engine, &[&[-1, s, h], &[-1, h]])
+}
