@@ -21,6 +21,9 @@ pub enum Format {
     SafeTensors,
     /// A Hugging Face sharded set: `*.safetensors.index.json` and its shards.
     ShardedSafeTensors,
+    /// A Hugging Face sharded set of `torch.save` files: `pytorch_model.bin.index.json` and
+    /// its `.bin` shards.
+    ShardedTorch,
     /// A zip `torch.save` file (PyTorch ≥ 1.6; `.pt`, `.pth`, `.bin`).
     TorchZip,
     /// A legacy (pre-1.6) `torch.save` stream.
@@ -32,6 +35,7 @@ impl std::fmt::Display for Format {
         f.write_str(match self {
             Format::SafeTensors => "safetensors",
             Format::ShardedSafeTensors => "sharded safetensors (index)",
+            Format::ShardedTorch => "sharded torch.save (index)",
             Format::TorchZip => "torch.save zip",
             Format::TorchLegacy => "torch.save legacy (pre-1.6)",
         })
@@ -106,8 +110,9 @@ impl OpenOptions {
     }
 
     /// Opens a checkpoint file or directory. The format is detected from the content:
-    /// safetensors, zip or legacy `torch.save`, or a `*.safetensors.index.json`. A directory
-    /// opens its single `*.safetensors.index.json`, else its single `*.safetensors` file.
+    /// safetensors, zip or legacy `torch.save`, or a Hugging Face index
+    /// (`*.safetensors.index.json`, or `pytorch_model.bin.index.json` with `torch.save` shards).
+    /// A directory opens its single index, else its single `*.safetensors` file.
     pub fn open(&self, path: impl AsRef<Path>) -> Result<Checkpoint> {
         let path = path.as_ref();
         self.open_inner(path).map_err(|e| e.with_path(path))
@@ -158,7 +163,7 @@ impl OpenOptions {
         for entry in rd {
             let entry = entry.map_err(|e| Error::io(format!("listing {}", dir.display()), e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".safetensors.index.json") {
+            if name.ends_with(".safetensors.index.json") || name.ends_with(".bin.index.json") {
                 index.push(entry.path());
             } else if name.ends_with(".safetensors") {
                 single.push(entry.path());
@@ -182,23 +187,54 @@ impl OpenOptions {
 
     fn open_index(&self, path: &Path, json: &[u8]) -> Result<Checkpoint> {
         let dir = path.parent().unwrap_or_else(|| Path::new("."));
-        let open_shard = |p: &Path| -> Result<Arc<Bytes>> {
+        let torch_shards = std::cell::Cell::new(false);
+        let load_shard = |p: &Path| -> Result<crate::tensor::NamedTensors> {
             if !p.is_file() {
                 return Err(Error::MissingRecord {
                     name: format!("shard {}", p.display()),
                 });
             }
-            self.read(p).map_err(|e| e.with_path(p))
+            let bytes = self.read(p)?;
+            if st::is_safetensors(&bytes) {
+                Ok(st::load_safetensors(bytes, self.max_expanded_bytes)?.0)
+            } else {
+                // `pytorch_model-0000i-of-0000n.bin` shards of a `pytorch_model.bin.index.json`.
+                torch_shards.set(true);
+                self.parse_torch(bytes)?
+                    .ok_or_else(|| Error::UnknownFormat {
+                        reason: "shard is neither safetensors nor a torch.save file".into(),
+                    })
+            }
         };
-        let (tensors, files) = st::load_index(dir, json, self.max_expanded_bytes, &open_shard)?;
+        let (tensors, files) = st::load_index(dir, json, &load_shard)?;
+        let format = if torch_shards.get() {
+            Format::ShardedTorch
+        } else {
+            Format::ShardedSafeTensors
+        };
         Checkpoint::build(
             path.to_path_buf(),
-            Format::ShardedSafeTensors,
+            format,
             files,
             tensors,
             BTreeMap::new(),
             self,
         )
+    }
+
+    /// Tensors of a zip or legacy `torch.save` file; `None` when it is neither.
+    fn parse_torch(&self, bytes: Arc<Bytes>) -> Result<Option<crate::tensor::NamedTensors>> {
+        let topts = torch::TorchOptions {
+            key_path: self.state_dict_key.as_deref(),
+            max_expanded_bytes: self.max_expanded_bytes,
+        };
+        if torch::is_zip(&bytes) {
+            Ok(Some(torch::load_zip(bytes, &topts)?))
+        } else if torch::is_legacy(&bytes) {
+            Ok(Some(torch::load_legacy(bytes, &topts)?))
+        } else {
+            Ok(None)
+        }
     }
 
     fn parse_source(&self, path: PathBuf, bytes: Arc<Bytes>) -> Result<Checkpoint> {

@@ -197,12 +197,14 @@ impl Error {
         e
     }
 
-    /// Wraps the error with the path of the file it concerns (unless it already has one).
+    /// Wraps the error with the path of the file it concerns (unless it already names that
+    /// path first).
     pub fn with_path(self, path: impl Into<PathBuf>) -> Error {
+        let path = path.into();
         match self {
-            e @ Error::WithPath { .. } => e,
+            Error::WithPath { path: p, error } if p == path => Error::WithPath { path: p, error },
             e => Error::WithPath {
-                path: path.into(),
+                path,
                 error: Box::new(e),
             },
         }

@@ -121,12 +121,11 @@ pub(crate) fn parse_index(json: &[u8]) -> Result<BTreeMap<String, String>> {
     Ok(idx.weight_map)
 }
 
-/// Loads a sharded set from its index. `open_shard` maps a shard path to its bytes.
+/// Loads a sharded set from its index. `load_shard` reads the tensors of one shard file.
 pub(crate) fn load_index(
     dir: &Path,
     json: &[u8],
-    max_expanded_bytes: u64,
-    open_shard: &dyn Fn(&Path) -> Result<Arc<Bytes>>,
+    load_shard: &dyn Fn(&Path) -> Result<NamedTensors>,
 ) -> Result<(NamedTensors, Vec<PathBuf>)> {
     let weight_map = parse_index(json)?;
     let mut shards: BTreeMap<&str, BTreeMap<String, TensorInfo>> = BTreeMap::new();
@@ -135,9 +134,7 @@ pub(crate) fn load_index(
             continue;
         }
         let path = dir.join(shard);
-        let bytes = open_shard(&path)?;
-        let (tensors, _) =
-            load_safetensors(bytes, max_expanded_bytes).map_err(|e| e.with_path(&path))?;
+        let tensors = load_shard(&path).map_err(|e| e.with_path(&path))?;
         shards.insert(shard, tensors.into_iter().collect());
     }
     let mut out = Vec::with_capacity(weight_map.len());

@@ -537,3 +537,45 @@ fn dtype_conversion_when_saving() {
     }
     assert!(torch_weights::SaveOptions::new().dtype(DType::U8).is_err());
 }
+
+#[test]
+fn sharded_torch_bin_index() {
+    // transformers' `pytorch_model.bin.index.json` with zip and legacy `.bin` shards.
+    let dir = tempfile::tempdir().unwrap();
+    let a = state_dict(&[contiguous("encoder.w", "FloatStorage", "0", &[2])]);
+    let b = state_dict(&[contiguous("decoder.w", "HalfStorage", "0", &[1])]);
+    std::fs::write(
+        dir.path().join("pytorch_model-00001-of-00002.bin"),
+        torch_zip(&a, &[("0", f32_bytes(&[1.0, 2.0]))]),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("pytorch_model-00002-of-00002.bin"),
+        legacy(
+            &b,
+            &[("0", 2, half::f16::from_f32(3.0).to_le_bytes().to_vec())],
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("pytorch_model.bin.index.json"),
+        r#"{"metadata": {"total_size": 10}, "weight_map": {
+            "encoder.w": "pytorch_model-00001-of-00002.bin",
+            "decoder.w": "pytorch_model-00002-of-00002.bin"}}"#,
+    )
+    .unwrap();
+    let ckpt = torch_weights::open(dir.path()).unwrap();
+    assert_eq!(ckpt.format(), torch_weights::Format::ShardedTorch);
+    assert_eq!(ckpt.files().len(), 2);
+    assert_eq!(
+        ckpt.tensor("encoder.w", &Device::Cpu)
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap(),
+        [1.0, 2.0]
+    );
+    let d = ckpt
+        .tensor_as("decoder.w", DType::F32, &Device::Cpu)
+        .unwrap();
+    assert_eq!(d.to_vec1::<f32>().unwrap(), [3.0]);
+}
