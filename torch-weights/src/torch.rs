@@ -36,22 +36,27 @@ fn key_string(v: &Value) -> Option<String> {
     }
 }
 
-/// If `v` is a dictionary whose keys are all strings and values all tensors, its entries.
+/// If `v` is a state dict, its tensors: a dictionary with string keys whose values are tensors,
+/// at least one, or plain scalars (`None`, numbers, strings, bytes: `_extra_state` entries and
+/// the like, which are skipped). A nested container disqualifies it.
 fn tensor_dict<'p>(p: &'p Pickle, v: &Value) -> Option<Vec<(String, &'p TensorRef)>> {
     let Some(Obj::Dict(d)) = p.obj(v) else {
         return None;
     };
-    if d.entries.is_empty() {
-        return None;
-    }
     let mut out = Vec::with_capacity(d.entries.len());
     for (k, v) in &d.entries {
-        let (Value::Str(k), Some(Obj::Tensor(t))) = (k, p.obj(v)) else {
-            return None;
-        };
-        out.push((k.to_string(), t));
+        let Value::Str(k) = k else { return None };
+        match (v, p.obj(v)) {
+            (_, Some(Obj::Tensor(t))) => out.push((k.to_string(), t)),
+            (Value::Obj(_), _) => return None,
+            _ => {}
+        }
     }
-    Some(out)
+    if out.is_empty() {
+        None
+    } else {
+        Some(out)
+    }
 }
 
 fn collect_candidates(

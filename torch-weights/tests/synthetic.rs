@@ -579,3 +579,37 @@ fn sharded_torch_bin_index() {
         .unwrap();
     assert_eq!(d.to_vec1::<f32>().unwrap(), [3.0]);
 }
+
+#[test]
+fn scalar_entries_beside_tensors_are_skipped() {
+    // {"w": tensor, "_extra_state": b"...", "version": 2} is still a state dict; a training
+    // checkpoint whose root mixes a tensor with nested dicts is not mistaken for one.
+    let mut p = P::new();
+    p.op(b'}')
+        .mark()
+        .s("w")
+        .tensor("FloatStorage", "0", 1, 0, &[1], &[1]);
+    p.s("_extra_state")
+        .op(b'C')
+        .op(2)
+        .raw(b"ab")
+        .s("version")
+        .int(2)
+        .op(b'u');
+    let ckpt = open(torch_zip(&p.stop(), &[("0", f32_bytes(&[1.0]))])).unwrap();
+    assert_eq!(ckpt.names().collect::<Vec<_>>(), ["w"]);
+
+    let mut p = P::new();
+    p.op(b'}')
+        .mark()
+        .s("best_acc")
+        .tensor("FloatStorage", "0", 1, 0, &[], &[]);
+    p.s("model");
+    dict_body(
+        &mut p,
+        &[contiguous("fc.weight", "FloatStorage", "0", &[1])],
+    );
+    p.op(b'u');
+    let ckpt = open(torch_zip(&p.stop(), &[("0", f32_bytes(&[1.0]))])).unwrap();
+    assert_eq!(ckpt.names().collect::<Vec<_>>(), ["fc.weight"]);
+}
