@@ -200,10 +200,12 @@ impl OpenOptions {
             } else {
                 // `pytorch_model-0000i-of-0000n.bin` shards of a `pytorch_model.bin.index.json`.
                 torch_shards.set(true);
-                self.parse_torch(bytes)?
-                    .ok_or_else(|| Error::UnknownFormat {
-                        reason: "shard is neither safetensors nor a torch.save file".into(),
-                    })
+                let (tensors, _) =
+                    self.parse_torch(bytes)?
+                        .ok_or_else(|| Error::UnknownFormat {
+                            reason: "shard is neither safetensors nor a torch.save file".into(),
+                        })?;
+                Ok(tensors)
             }
         };
         let (tensors, files) = st::load_index(dir, json, &load_shard)?;
@@ -223,7 +225,7 @@ impl OpenOptions {
     }
 
     /// Tensors of a zip or legacy `torch.save` file; `None` when it is neither.
-    fn parse_torch(&self, bytes: Arc<Bytes>) -> Result<Option<crate::tensor::NamedTensors>> {
+    fn parse_torch(&self, bytes: Arc<Bytes>) -> Result<Option<torch::TorchTensors>> {
         let topts = torch::TorchOptions {
             key_path: self.state_dict_key.as_deref(),
             max_expanded_bytes: self.max_expanded_bytes,
@@ -244,11 +246,13 @@ impl OpenOptions {
         };
         let files = vec![path.clone()];
         if torch::is_zip(&bytes) {
-            let t = torch::load_zip(bytes, &topts)?;
-            Checkpoint::build(path, Format::TorchZip, files, t, BTreeMap::new(), self)
+            let (t, key) = torch::load_zip(bytes, &topts)?;
+            let c = Checkpoint::build(path, Format::TorchZip, files, t, BTreeMap::new(), self)?;
+            Ok(c.with_state_dict_path(key))
         } else if torch::is_legacy(&bytes) {
-            let t = torch::load_legacy(bytes, &topts)?;
-            Checkpoint::build(path, Format::TorchLegacy, files, t, BTreeMap::new(), self)
+            let (t, key) = torch::load_legacy(bytes, &topts)?;
+            let c = Checkpoint::build(path, Format::TorchLegacy, files, t, BTreeMap::new(), self)?;
+            Ok(c.with_state_dict_path(key))
         } else if st::is_safetensors(&bytes) {
             let (t, meta) = st::load_safetensors(bytes, self.max_expanded_bytes)?;
             Checkpoint::build(path, Format::SafeTensors, files, t, meta, self)
@@ -287,9 +291,21 @@ pub struct Checkpoint {
     entries: Vec<(String, TensorInfo)>,
     index: HashMap<String, usize>,
     metadata: BTreeMap<String, String>,
+    state_dict_path: Option<String>,
 }
 
 impl Checkpoint {
+    fn with_state_dict_path(mut self, key: String) -> Self {
+        self.state_dict_path = Some(key);
+        self
+    }
+
+    /// For `torch.save` files, the key path of the state dict inside the pickle (`""` when the
+    /// file holds the state dict itself, `"model_state_dict"` for a training checkpoint, ...).
+    pub fn state_dict_path(&self) -> Option<&str> {
+        self.state_dict_path.as_deref()
+    }
+
     fn build(
         path: PathBuf,
         format: Format,
@@ -334,6 +350,7 @@ impl Checkpoint {
             entries,
             index,
             metadata,
+            state_dict_path: None,
         })
     }
 
@@ -443,6 +460,10 @@ impl Checkpoint {
             entries,
             self.metadata.clone(),
         )
+        .map(|c| Checkpoint {
+            state_dict_path: self.state_dict_path.clone(),
+            ..c
+        })
     }
 
     /// Keeps only the tensors under `prefix` (e.g. `"backbone."`), with the prefix removed.
@@ -464,6 +485,7 @@ impl Checkpoint {
             entries,
             index,
             metadata: self.metadata.clone(),
+            state_dict_path: self.state_dict_path.clone(),
         }
     }
 

@@ -89,7 +89,7 @@ pub mod fuzz {
             key_path: None,
             max_expanded_bytes: 1 << 24,
         };
-        if let Ok(t) = crate::torch::load_zip(Arc::new(Bytes::Owned(data.to_vec())), &opts) {
+        if let Ok((t, _)) = crate::torch::load_zip(Arc::new(Bytes::Owned(data.to_vec())), &opts) {
             touch(&t);
         }
     }
@@ -100,7 +100,8 @@ pub mod fuzz {
             key_path: None,
             max_expanded_bytes: 1 << 24,
         };
-        if let Ok(t) = crate::torch::load_legacy(Arc::new(Bytes::Owned(data.to_vec())), &opts) {
+        if let Ok((t, _)) = crate::torch::load_legacy(Arc::new(Bytes::Owned(data.to_vec())), &opts)
+        {
             touch(&t);
         }
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::pickle::{read_pickle, Obj, ObjId, Pickle, StorageRef, TensorRef, Value};
-use crate::tensor::{Bytes, RawLayout, TensorInfo};
+use crate::tensor::{Bytes, NamedTensors, RawLayout, TensorInfo};
 
 /// Top-level keys that name the model weights in common training checkpoints, in order of
 /// preference when several dictionaries of tensors are present.
@@ -142,13 +142,10 @@ fn follow<'p>(p: &'p Pickle, path: &str) -> Result<&'p Value> {
 
 /// Finds the state dict in a pickle: the one at `key_path`, or the only dictionary of tensors,
 /// or the one under a well-known key.
-pub(crate) fn find_state_dict<'p>(
-    p: &'p Pickle,
-    key_path: Option<&str>,
-) -> Result<Vec<(String, &'p TensorRef)>> {
+pub(crate) fn find_state_dict<'p>(p: &'p Pickle, key_path: Option<&str>) -> Result<StateDict<'p>> {
     if let Some(path) = key_path {
         let v = follow(p, path)?;
-        return tensor_dict(p, v).ok_or_else(|| Error::KeyPathNotFound {
+        let entries = tensor_dict(p, v).ok_or_else(|| Error::KeyPathNotFound {
             path: path.to_string(),
             available: match p.obj(v) {
                 Some(Obj::Dict(d)) => d
@@ -158,7 +155,8 @@ pub(crate) fn find_state_dict<'p>(
                     .collect(),
                 _ => vec![],
             },
-        });
+        })?;
+        return Ok((path.to_string(), entries));
     }
     let mut candidates = Vec::new();
     collect_candidates(
@@ -187,10 +185,17 @@ pub(crate) fn find_state_dict<'p>(
         }
     };
     let v = follow(p, &chosen)?;
-    tensor_dict(p, v).ok_or_else(|| Error::NoStateDict {
+    let entries = tensor_dict(p, v).ok_or_else(|| Error::NoStateDict {
         keys: top_level_keys(p),
-    })
+    })?;
+    Ok((chosen, entries))
 }
+
+/// A state dict found in a pickle: its key path (empty for the root) and its tensors.
+pub(crate) type StateDict<'p> = (String, Vec<(String, &'p TensorRef)>);
+
+/// The tensors of a `torch.save` file and the key path of the state dict they came from.
+pub(crate) type TorchTensors = (NamedTensors, String);
 
 /// Where a storage's elements are: byte offset in the file, element count (validated against
 /// the file by whoever builds it).
@@ -245,10 +250,7 @@ pub(crate) fn is_zip(data: &[u8]) -> bool {
 }
 
 /// Reads a zip `torch.save` archive.
-pub(crate) fn load_zip(
-    source: Arc<Bytes>,
-    opts: &TorchOptions<'_>,
-) -> Result<Vec<(String, TensorInfo)>> {
+pub(crate) fn load_zip(source: Arc<Bytes>, opts: &TorchOptions<'_>) -> Result<TorchTensors> {
     let data: &[u8] = &source;
     let index = crate::zip::read_index(data)?;
     let pkl: Vec<&String> = index
@@ -292,7 +294,7 @@ pub(crate) fn load_zip(
         },
         e => e,
     })?;
-    let entries = find_state_dict(&pickle, opts.key_path)?;
+    let (key_path, entries) = find_state_dict(&pickle, opts.key_path)?;
     let spans = |s: &StorageRef| -> Result<StorageSpan> {
         let name = format!("{prefix}data/{}", s.key);
         let r = index
@@ -315,7 +317,10 @@ pub(crate) fn load_zip(
             numel: s.numel,
         })
     };
-    build_tensors(&source, entries, &spans, big_endian, opts)
+    Ok((
+        build_tensors(&source, entries, &spans, big_endian, opts)?,
+        key_path,
+    ))
 }
 
 /// The magic number `torch.save` writes first in the legacy format.
@@ -357,10 +362,7 @@ fn sub_pickle(data: &[u8], pos: usize, what: &str) -> Result<(Pickle, usize)> {
 
 /// Reads a legacy (pre-1.6) `torch.save` stream: magic, protocol version, system info, the
 /// object pickle, the list of storage keys, then each storage as `u64 numel` + raw elements.
-pub(crate) fn load_legacy(
-    source: Arc<Bytes>,
-    opts: &TorchOptions<'_>,
-) -> Result<Vec<(String, TensorInfo)>> {
+pub(crate) fn load_legacy(source: Arc<Bytes>, opts: &TorchOptions<'_>) -> Result<TorchTensors> {
     let data: &[u8] = &source;
     let (magic, pos) = sub_pickle(data, 0, "magic number")?;
     match &magic.root {
@@ -452,7 +454,7 @@ pub(crate) fn load_legacy(
         }
         pos += bytes as usize;
     }
-    let entries = find_state_dict(&main, opts.key_path)?;
+    let (key_path, entries) = find_state_dict(&main, opts.key_path)?;
     let lookup = |s: &StorageRef| -> Result<StorageSpan> {
         let es = s.dtype.size_in_bytes();
         // A view's persistent id names its root storage; the view is root[off..off + size].
@@ -477,5 +479,8 @@ pub(crate) fn load_legacy(
             numel: size,
         })
     };
-    build_tensors(&source, entries, &lookup, big_endian, opts)
+    Ok((
+        build_tensors(&source, entries, &lookup, big_endian, opts)?,
+        key_path,
+    ))
 }

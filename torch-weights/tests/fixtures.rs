@@ -18,6 +18,7 @@ fn simple_cnn_safetensors() {
 fn simple_cnn_zip() {
     let ckpt = torch_weights::open(small_fixture("simple_cnn/model.pt")).unwrap();
     assert_eq!(ckpt.format(), Format::TorchZip);
+    assert_eq!(ckpt.state_dict_path(), Some(""));
     assert_matches_oracle(&ckpt, "simple_cnn/model.pt", "");
 }
 
@@ -55,6 +56,7 @@ fn simple_cnn_dataparallel_checkpoint() {
     let path = small_fixture("simple_cnn/checkpoint_dataparallel.pt");
     // Found automatically: `model_state_dict` among the optimizer's tensor dicts; `module.` stripped.
     let ckpt = torch_weights::open(&path).unwrap();
+    assert_eq!(ckpt.state_dict_path(), Some("model_state_dict"));
     assert_matches_oracle(&ckpt, "simple_cnn/checkpoint_dataparallel.pt", "module.");
     let st = torch_weights::open(small_fixture("simple_cnn/model.safetensors")).unwrap();
     let mut a: Vec<&str> = ckpt.names().collect();

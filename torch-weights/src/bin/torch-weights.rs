@@ -57,6 +57,11 @@ fn inspect(path: PathBuf, opts: OpenOptions) -> Result<()> {
     let ckpt = opts.open(&path)?;
     println!("file:    {}", path.display());
     println!("format:  {}", ckpt.format());
+    match ckpt.state_dict_path() {
+        Some("") => println!("state dict: the whole pickle"),
+        Some(k) => println!("state dict: `{k}` (select another with --key)"),
+        None => {}
+    }
     if ckpt.files().len() > 1 {
         println!("shards:  {}", ckpt.files().len());
     }
