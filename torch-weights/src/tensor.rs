@@ -279,7 +279,18 @@ impl TensorInfo {
                 let v: Vec<u8> = bytes.iter().map(|&b| u8::from(b != 0)).collect();
                 Tensor::from_vec(v, self.shape.as_slice(), device)?
             }
-            dt => Tensor::from_raw_buffer(&bytes, dt.candle_dtype(), &self.shape, device)?,
+            dt => {
+                let aligned = (bytes.as_ptr() as usize) % dt.size_in_bytes() == 0;
+                match bytes {
+                    // One copy, from the file's map into the tensor.
+                    Cow::Borrowed(b) if aligned => {
+                        Tensor::from_raw_buffer(b, dt.candle_dtype(), &self.shape, device)?
+                    }
+                    // Unaligned (legacy files, odd offsets) or gathered: decode into a typed
+                    // vector the tensor then owns, instead of candle's copy-then-copy.
+                    b => typed_tensor(&b, dt, &self.shape, device)?,
+                }
+            }
         };
         Ok(t)
     }
@@ -293,4 +304,41 @@ impl TensorInfo {
             Ok(t.to_dtype(dtype)?)
         }
     }
+}
+
+fn decode<T, const N: usize>(bytes: &[u8], f: fn([u8; N]) -> T) -> Vec<T> {
+    bytes
+        .chunks_exact(N)
+        .map(|c| {
+            let mut a = [0u8; N];
+            a.copy_from_slice(c);
+            f(a)
+        })
+        .collect()
+}
+
+fn typed_tensor(
+    bytes: &[u8],
+    dtype: StoredDType,
+    shape: &[usize],
+    device: &Device,
+) -> Result<Tensor> {
+    let t = match dtype {
+        StoredDType::F64 => Tensor::from_vec(decode(bytes, f64::from_le_bytes), shape, device),
+        StoredDType::F32 => Tensor::from_vec(decode(bytes, f32::from_le_bytes), shape, device),
+        StoredDType::F16 => {
+            Tensor::from_vec(decode(bytes, half::f16::from_le_bytes), shape, device)
+        }
+        StoredDType::BF16 => {
+            Tensor::from_vec(decode(bytes, half::bf16::from_le_bytes), shape, device)
+        }
+        StoredDType::I64 => Tensor::from_vec(decode(bytes, i64::from_le_bytes), shape, device),
+        StoredDType::I32 => Tensor::from_vec(decode(bytes, i32::from_le_bytes), shape, device),
+        StoredDType::I16 => Tensor::from_vec(decode(bytes, i16::from_le_bytes), shape, device),
+        StoredDType::U32 => Tensor::from_vec(decode(bytes, u32::from_le_bytes), shape, device),
+        StoredDType::U8 | StoredDType::I8 | StoredDType::Bool => {
+            Tensor::from_vec(bytes.to_vec(), shape, device)
+        }
+    }?;
+    Ok(t)
 }
