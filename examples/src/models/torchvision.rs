@@ -136,10 +136,10 @@ impl Architecture {
         }
     }
 
-    /// The smallest square input side (a multiple of 32) that the model accepts *and* that
-    /// candle2trt converts: VGG's `AdaptiveAvgPool2d((7, 7))` needs a feature map that is a
-    /// multiple of 7×7 (224), the others reduce to 1×1 and take 64 (32 for ResNet would leave
-    /// a 1×1 map before the last stage's stride, still fine, but 64 exercises real windows).
+    /// The smallest square input side the engine tests use: 64 (every model reduces it to a
+    /// 2×2 map or more), except VGG at 224, because candle2trt converts VGG's
+    /// `AdaptiveAvgPool2d((7, 7))` only when the feature map is a multiple of 7×7. Plain candle
+    /// accepts any side ≥ 32.
     pub fn min_convertible_input_size(&self) -> usize {
         match self {
             Self::Vgg(_) => 224,
