@@ -221,3 +221,47 @@ impl TraceModule for SqueezeNet {
         x.adaptive_avg_pool2d((1, 1))?.flatten_from(1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{Device, Tensor};
+
+    /// PyTorch's `max_pool2d(x, k, s, ceil_mode=True)` written out: windows that hang over the
+    /// edge take the maximum of their positions inside the input.
+    fn reference_ceil_pool(
+        x: &[f32],
+        h: usize,
+        w: usize,
+        k: usize,
+        s: usize,
+    ) -> (Vec<f32>, usize, usize) {
+        let out = |n: usize| (n - k).div_ceil(s) + 1;
+        let (oh, ow) = (out(h), out(w));
+        let mut y = Vec::with_capacity(oh * ow);
+        for i in 0..oh {
+            for j in 0..ow {
+                let mut m = f32::NEG_INFINITY;
+                for r in i * s..(i * s + k).min(h) {
+                    for c in j * s..(j * s + k).min(w) {
+                        m = m.max(x[r * w + c]);
+                    }
+                }
+                y.push(m);
+            }
+        }
+        (y, oh, ow)
+    }
+
+    #[test]
+    fn zero_padding_equals_ceil_mode_on_nonnegative_inputs() -> anyhow::Result<()> {
+        // 14×8: both sides need one padded row/column; 13×13: none.
+        for (h, w) in [(14, 8), (13, 13), (7, 4)] {
+            let x = Tensor::randn(0f32, 1.0, (1, 1, h, w), &Device::Cpu)?.relu()?;
+            let y = super::max_pool2d_ceil_nonnegative(&x, 3, 2)?;
+            let (expected, oh, ow) = reference_ceil_pool(&x.flatten_all()?.to_vec1()?, h, w, 3, 2);
+            assert_eq!(y.dims(), [1, 1, oh, ow], "{h}×{w}");
+            assert_eq!(y.flatten_all()?.to_vec1::<f32>()?, expected, "{h}×{w}");
+        }
+        Ok(())
+    }
+}
