@@ -290,6 +290,23 @@ impl TraceTensor for Tensor {
         let padded = pad_hw(self, padding, f64::NEG_INFINITY)?;
         Ok(padded.max_pool2d_with_stride(kernel, stride)?)
     }
+    fn max_pool2d_ceil(
+        &self,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Result<Self> {
+        let (_, _, h, w) = self.dims4()?;
+        let (_, eh) = ceil_pool_size(h, kernel.0, stride.0, padding.0)?;
+        let (_, ew) = ceil_pool_size(w, kernel.1, stride.1, padding.1)?;
+        let padded = pad_hw_asym(
+            self,
+            (padding.0, padding.0 + eh),
+            (padding.1, padding.1 + ew),
+            f64::NEG_INFINITY,
+        )?;
+        Ok(padded.max_pool2d_with_stride(kernel, stride)?)
+    }
     fn avg_pool2d_with_stride<K: candle_core::ToUsize2>(
         &self,
         kernel: K,
@@ -370,17 +387,56 @@ pub(crate) fn pad_hw(
     (ph, pw): (usize, usize),
     value: f64,
 ) -> candle_core::Result<Tensor> {
+    pad_hw_asym(x, (ph, ph), (pw, pw), value)
+}
+
+/// Pads dimension 2 with `(top, bottom)` and dimension 3 with `(left, right)` copies of `value`.
+pub(crate) fn pad_hw_asym(
+    x: &Tensor,
+    h: (usize, usize),
+    w: (usize, usize),
+    value: f64,
+) -> candle_core::Result<Tensor> {
     let mut x = x.clone();
-    for (dim, p) in [(2usize, ph), (3usize, pw)] {
-        if p == 0 {
-            continue;
-        }
+    for (dim, (before, after)) in [(2usize, h), (3usize, w)] {
+        let mut parts = Vec::with_capacity(3);
         let mut dims = x.dims().to_vec();
-        dims[dim] = p;
-        let pad = Tensor::full(value, dims, x.device())?.to_dtype(x.dtype())?;
-        x = Tensor::cat(&[&pad, &x, &pad], dim)?;
+        if before > 0 {
+            dims[dim] = before;
+            parts.push(Tensor::full(value, dims.clone(), x.device())?.to_dtype(x.dtype())?);
+        }
+        parts.push(x.clone());
+        if after > 0 {
+            dims[dim] = after;
+            parts.push(Tensor::full(value, dims, x.device())?.to_dtype(x.dtype())?);
+        }
+        if parts.len() > 1 {
+            x = Tensor::cat(&parts, dim)?;
+        }
     }
     Ok(x)
+}
+
+/// PyTorch's pooling output size with `ceil_mode=True`, and the extra rows past the padding
+/// the last window reaches: `(out, extra)`.
+pub(crate) fn ceil_pool_size(
+    size: usize,
+    k: usize,
+    s: usize,
+    p: usize,
+) -> candle_core::Result<(usize, usize)> {
+    if s == 0 || k == 0 || size + 2 * p < k {
+        candle_core::bail!(
+            "pooling: kernel {k} with stride {s} does not fit size {size} padded by {p}"
+        )
+    }
+    let mut out = (size + 2 * p - k).div_ceil(s) + 1;
+    // The last window must start inside the input or the left padding.
+    if (out - 1) * s >= size + p {
+        out -= 1;
+    }
+    let extra = ((out - 1) * s + k).saturating_sub(size + 2 * p);
+    Ok((out, extra))
 }
 
 /// PyTorch's adaptive average pooling: output cell `i` averages input rows

@@ -492,10 +492,19 @@ fn parse_io(value: &str) -> Option<IoSpec> {
             })
         }
     };
+    let dims: Vec<i64> = parse_list(dims)?;
+    if let Some(p) = &profile {
+        if [&p.min, &p.opt, &p.max]
+            .iter()
+            .any(|v| v.len() != dims.len())
+        {
+            return None;
+        }
+    }
     Some(IoSpec {
         name: name.to_string(),
         dtype,
-        dims: parse_list(dims)?,
+        dims,
         profile,
     })
 }

@@ -1,15 +1,78 @@
 //! candle → TensorRT: torch2trt's workflow for candle models.
 //!
-//! A model's forward is written once, generic over [`TraceTensor`]. On `candle_core::Tensor`
-//! it is plain candle inference; under the tracer it also builds a TensorRT network, layer by
-//! layer, checking at every op that TensorRT's inferred dimensions equal candle's.
+//! ```text
+//! PyTorch checkpoint ──torch-weights──▶ candle model (forward generic over TraceTensor)
+//!     model.forward(&candle_core::Tensor)      plain candle: the reference, CPU or CUDA
+//!     convert(&model, &[x], &options)          traced: TensorRT network ─▶ engine ─▶ TrtModule
+//!     trt_module.forward(&[cuda_tensor])       the engine on candle CUDA tensors (feature `cuda`)
+//! ```
 //!
-//! The pieces:
+//! # Writing a traceable model
 //!
-//! - [`TraceTensor`]: the tensor operations, named as in candle;
-//! - [`TraceModule`] / [`TraceModel`]: models whose forward is generic over it (the `candle_nn`
-//!   layers with converters implement [`TraceModule`]);
-//! - [`Error`] / [`Result`]: every failure, typed, with op, module path and shapes where known.
+//! candle does not expose its op graph, so the tracer cannot watch a model from the outside as
+//! torch2trt does. Instead the forward is written once, generic over [`TraceTensor`], whose
+//! methods carry candle's names and arguments. For `T = candle_core::Tensor` every method is
+//! the candle call itself. For `T = `[`TracedTensor`] every method computes the same candle
+//! value (so the conversion yields reference outputs for free) **and** adds TensorRT layers,
+//! then checks that TensorRT's inferred dimensions equal candle's: a converter bug is reported
+//! at the op that caused it, at conversion time, on a machine without a GPU.
+//!
+//! `candle_nn` layers (`Conv1d`, `Conv2d`, `ConvTranspose2d`, `Linear`, `BatchNorm`,
+//! `LayerNorm`, `RmsNorm`, `Embedding`, `Activation`, `Dropout`) implement [`TraceModule`];
+//! their converters read weights and configuration through the layers' public accessors.
+//! [`TraceTensor::scope`] and [`TraceTensor::apply_named`] build module paths
+//! (`layer1.0.conv1`) that errors and the layer report name.
+//!
+//! An op without a converter is never baked into the engine as a constant computed from the
+//! sample input (torch2trt's most reported failure): [`TraceTensor::apply_candle_fn`] runs
+//! arbitrary candle code on plain tensors and fails under the tracer with
+//! [`Error::UnsupportedOp`], naming the op, the module path and the shapes. Model inputs never
+//! become constants; weights enter the network only through layer converters and
+//! [`TraceTensor::parameter`].
+//!
+//! # Precision
+//!
+//! TensorRT 11 and TensorRT-RTX build strongly typed networks (no FP16/INT8 builder flags).
+//! With [`ConversionOptions::fp16_mode`] the converters store weights in f16, cast the inputs
+//! to f16 and the outputs back (the engine's I/O keeps the model's dtypes), and keep softmax,
+//! layer/group/RMS norms, sum/mean reductions and exp-like ops in f32 ([`Fp32Policy`]).
+//! `int8_mode` takes calibration batches ([`ConversionOptions::int8_calibration_batches`]);
+//! the calibration itself is not implemented yet and says so.
+//!
+//! # Dynamic shapes
+//!
+//! [`ConversionOptions::with_dynamic_batch`] (or per-input [`ShapeRange`]s) gives the engine
+//! one optimization profile. Converters keep dynamic dimensions dynamic: reshapes copy them
+//! (TensorRT's `0`) or put them in the hole (`-1`), slices and resizes take their sizes from
+//! shape tensors. A reshape that would fix a dynamic dimension to the sample's size is an
+//! error, and so is a network whose outputs lost the inputs' dynamic dimension.
+//!
+//! # A converted submodule inside a candle model
+//!
+//! A [`TrtModule`] takes and returns candle CUDA tensors on candle's stream, so the hybrid
+//! approach is plain code: convert the part TensorRT should run, keep the rest in candle.
+//!
+//! ```no_run
+//! use candle2trt::{convert, ConversionOptions, TrtModule};
+//! use candle_core::{Module, Tensor};
+//!
+//! struct Hybrid {
+//!     backbone: TrtModule,       // convert(&backbone, &[sample], &options)?
+//!     head: candle_nn::Linear,   // stays in candle
+//! }
+//!
+//! impl Hybrid {
+//!     fn forward(&self, x: &Tensor) -> candle2trt::Result<Tensor> {
+//!         let features = self.backbone.forward(&[x])?.remove(0);
+//!         Ok(self.head.forward(&features)?)
+//!     }
+//! }
+//! ```
+//!
+//! # Errors
+//!
+//! [`Error`] has structured variants: op, module path, operand shapes, and TensorRT's own
+//! message where TensorRT refused something. Nothing in this crate panics on user input.
 
 mod candle_impl;
 mod convert;

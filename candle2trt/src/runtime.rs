@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::ffi::c_void;
+use std::sync::Arc;
 
 use candle_core::cuda_backend::cudarc::driver::{CudaSlice, CudaStream, DevicePtr, DevicePtrMut};
 use candle_core::cuda_backend::{CudaDType, CudaStorage};
@@ -12,14 +13,10 @@ use candle_core::{CudaDevice, DType, Storage, Tensor};
 use crate::engine::TrtModule;
 use crate::{Error, Result};
 
-/// The deserialized engine and its execution context, created on first use.
-///
-/// Field order is drop order: the context borrows the engine, which borrows the runtime.
+/// The deserialized engine and its execution context, created on first use. The context keeps
+/// the engine and the runtime alive (`trt::SharedContext`).
 struct State {
-    context: trt::ExecutionContext<'static>,
-    engine: Box<trt::Engine<'static>>,
-    runtime: Box<trt::Runtime<'static>>,
-    _logger: trt::Logger,
+    context: trt::SharedContext,
     device_ordinal: usize,
 }
 
@@ -43,22 +40,11 @@ impl State {
                 Error::RuntimeUnavailable(format!("binding candle's CUDA context: {e}"))
             })?;
         let logger = trt::Logger::new(trt::Severity::Warning)?;
-        let runtime = Box::new(trt::Runtime::new(library, &logger)?);
-        // SAFETY: `runtime` is boxed (its address is stable) and dropped after `engine` and
-        // `context` (field order of `State`), so extending the borrow to 'static never lets the
-        // engine outlive the runtime. Same for the context and the boxed engine below.
-        let runtime_ref: &'static trt::Runtime<'static> =
-            unsafe { &*(runtime.as_ref() as *const trt::Runtime<'static>) };
-        let engine = Box::new(runtime_ref.deserialize(module.engine_bytes())?);
-        // SAFETY: see above.
-        let engine_ref: &'static trt::Engine<'static> =
-            unsafe { &*(engine.as_ref() as *const trt::Engine<'static>) };
-        let context = engine_ref.create_execution_context()?;
+        let runtime = Arc::new(trt::Runtime::new(library, &logger)?);
+        let engine = Arc::new(runtime.deserialize_shared(module.engine_bytes())?);
+        let context = engine.create_shared_context()?;
         Ok(State {
             context,
-            engine,
-            runtime,
-            _logger: logger,
             device_ordinal: device.id_ordinal(),
         })
     }
@@ -80,7 +66,7 @@ impl DeviceOrdinal for CudaDevice {
 
 /// The device address of `x`'s first element (with its layout offset), read on `stream`.
 /// The returned guard must live until the work reading it is enqueued.
-fn input_ptr<'a, T: CudaDType>(
+fn input_ptr<'a, T: CudaDType + 'a>(
     storage: &'a CudaStorage,
     offset: usize,
     stream: &'a CudaStream,
@@ -101,7 +87,7 @@ enum Output {
 }
 
 fn alloc_output(device: &CudaDevice, dtype: DType, len: usize) -> Result<Output> {
-    // SAFETY (all arms): TensorRT writes every element before anything reads the tensor (the
+    // SAFETY: (all arms) TensorRT writes every element before anything reads the tensor (the
     // enqueue is ordered before any later use on the same stream).
     Ok(unsafe {
         match dtype {
@@ -252,8 +238,6 @@ pub(crate) fn forward(module: &TrtModule, inputs: &[&Tensor]) -> Result<Vec<Tens
     unsafe { state.context.enqueue(stream.cu_stream() as *mut c_void)? };
     drop(read_guards);
     drop(storages);
-    let _ = &state.engine;
-    let _ = &state.runtime;
 
     Ok(outputs
         .into_iter()

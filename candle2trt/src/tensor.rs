@@ -405,6 +405,14 @@ pub trait TraceTensor: Sized + Clone {
         stride: (usize, usize),
         padding: (usize, usize),
     ) -> Result<Self>;
+    /// Max pooling with `ceil_mode=True` (`torch.nn.MaxPool2d(k, s, p, ceil_mode=True)`, as in
+    /// SqueezeNet): the last window may hang over the bottom/right edge.
+    fn max_pool2d_ceil(
+        &self,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Result<Self>;
     /// Average pooling, stride = kernel.
     fn avg_pool2d<K: candle_core::ToUsize2>(&self, kernel: K) -> Result<Self> {
         let k = kernel.to_usize2();

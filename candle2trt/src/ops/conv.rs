@@ -169,6 +169,31 @@ pub(crate) fn max_pool2d<'n>(
     })
 }
 
+pub(crate) fn max_pool2d_ceil<'n>(
+    x: &TracedTensor<'n>,
+    k: (usize, usize),
+    s: (usize, usize),
+    p: (usize, usize),
+) -> Result<TracedTensor<'n>> {
+    let op = x.begin("max_pool2d_ceil", &[])?;
+    let value = op.value(x.value.max_pool2d_ceil(k, s, p))?;
+    let (_, _, h, w) = op.candle(x.value.dims4())?;
+    let (_, eh) = op.candle(crate::candle_impl::ceil_pool_size(h, k.0, s.0, p.0))?;
+    let (_, ew) = op.candle(crate::candle_impl::ceil_pool_size(w, k.1, s.1, p.1))?;
+    // Explicit extra padding at the end gives PyTorch's ceil-mode size exactly (max pooling
+    // pads with -inf in TensorRT).
+    let spec = PoolSpec {
+        kind: PoolingType::Max,
+        window: vec![k.0 as i64, k.1 as i64],
+        stride: vec![s.0 as i64, s.1 as i64],
+        pre_padding: vec![p.0 as i64, p.1 as i64],
+        post_padding: vec![(p.0 + eh) as i64, (p.1 + ew) as i64],
+        average_count_excludes_padding: false,
+    };
+    let h = op.pool_h(x.h, &spec)?;
+    op.finish(value, h)
+}
+
 pub(crate) fn avg_pool2d<'n>(
     x: &TracedTensor<'n>,
     k: (usize, usize),

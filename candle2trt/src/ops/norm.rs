@@ -77,6 +77,9 @@ pub(crate) fn batch_norm<'n>(
         let shift = (beta - (mean * &scale)?)?;
         Ok((scale, shift))
     })())?;
+    if x.value.rank() < 2 {
+        return Err(op.unsupported("batch norm needs an input of rank 2 or more (N, C, ...)"));
+    }
     let producer: Option<ConvProducer> = op.tracer.conv_producers.borrow().get(&x.h).cloned();
     let h = match producer {
         Some(conv) => {

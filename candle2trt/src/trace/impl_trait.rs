@@ -295,6 +295,14 @@ impl<'n> TraceTensor for TracedTensor<'n> {
     ) -> Result<Self> {
         conv::max_pool2d(self, kernel, stride, padding)
     }
+    fn max_pool2d_ceil(
+        &self,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Result<Self> {
+        conv::max_pool2d_ceil(self, kernel, stride, padding)
+    }
     fn avg_pool2d_with_stride<K: ToUsize2>(&self, kernel: K, stride: K) -> Result<Self> {
         conv::avg_pool2d(self, kernel.to_usize2(), stride.to_usize2(), (0, 0))
     }

@@ -429,3 +429,42 @@ impl<'a, 'n> Op<'a, 'n> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TraceTensor;
+
+    /// A converter that lies about its result is caught at that op, with the module path.
+    #[test]
+    fn shape_mismatch_is_caught_at_the_op() {
+        let library = trt::Library::load().expect("TensorRT library");
+        let logger = trt::Logger::new(trt::Severity::Warning).unwrap();
+        let builder = trt::Builder::new(library, &logger).unwrap();
+        let network = builder.create_network().unwrap();
+        let tracer = Tracer::new(Net::new(&network), DataType::Float, Fp32Policy::default());
+        let value = Tensor::zeros((2, 3), DType::F32, &candle_core::Device::Cpu).unwrap();
+        let x = tracer.add_input("x", &value, &[2, 3]).unwrap();
+        let _scope = x.scope("block");
+        let op = x.begin("bogus", &[]).unwrap();
+        let h = op
+            .net()
+            .activation(x.h, trt::ActivationType::Relu, 0.0, 0.0)
+            .unwrap();
+        let wrong = value.reshape((3, 2)).unwrap();
+        match op.finish(wrong, h) {
+            Err(Error::ShapeMismatch {
+                op,
+                module_path,
+                candle,
+                tensorrt,
+                ..
+            }) => {
+                assert_eq!(op, "bogus");
+                assert_eq!(module_path.to_string(), "block");
+                assert_eq!((candle, tensorrt), (vec![3, 2], vec![2, 3]));
+            }
+            other => panic!("expected ShapeMismatch, got {other:?}"),
+        }
+    }
+}

@@ -1,4 +1,4 @@
-use candle2trt::Result;
+use candle2trt::{Result, TraceTensor};
 use candle_nn::{
     Conv1d, Conv1dConfig, Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig,
 };
@@ -124,6 +124,26 @@ fn max_pool2d_with_padding() -> Result<()> {
     // ResNet's stem: MaxPool2d(3, stride=2, padding=1).
     model!(M, |x| x.max_pool2d_with_padding((3, 3), (2, 2), (1, 1)));
     check(&M, &[randn(&[1, 4, 16, 16])])?;
+    Ok(())
+}
+
+#[test]
+fn max_pool2d_ceil_mode() -> Result<()> {
+    // SqueezeNet: MaxPool2d(3, stride=2, ceil_mode=True), 111 -> 55 and 55 -> 27; 6 -> 3 hangs over.
+    model!(M, |x| x.max_pool2d_ceil((3, 3), (2, 2), (0, 0)));
+    check(&M, &[randn(&[1, 2, 111, 6])])?;
+    model!(P, |x| x.max_pool2d_ceil((3, 3), (2, 2), (1, 1)));
+    check(&P, &[randn(&[1, 2, 8, 7])])?;
+    Ok(())
+}
+
+#[test]
+fn max_pool2d_ceil_mode_values_match_pytorch() -> Result<()> {
+    // torch.nn.MaxPool2d((1, 3), (1, 2), ceil_mode=True)(arange(6)) == [2, 4, 5]
+    let x =
+        candle_core::Tensor::arange(0f32, 6.0, &candle_core::Device::Cpu)?.reshape((1, 1, 1, 6))?;
+    let y = x.max_pool2d_ceil((1, 3), (1, 2), (0, 0))?;
+    assert_eq!(y.flatten_all()?.to_vec1::<f32>()?, [2.0, 4.0, 5.0]);
     Ok(())
 }
 
