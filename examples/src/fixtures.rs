@@ -33,25 +33,22 @@ pub fn shared_fixtures_dir() -> PathBuf {
     }
 }
 
-/// The folder of fixture `name` (`resnet18`, …): under `$CANDLE2TRT_FIXTURES` when set, else
-/// the repository's copy, else `../shared/fixtures`. `Err` lists the places looked at.
+/// The folder of fixture `name` (`resnet18`, …): the repository's copy when it has one (the
+/// small fixtures), else the one under [`shared_fixtures_dir`]. `Err` lists the places looked at.
 pub fn fixture_dir(name: &str) -> anyhow::Result<PathBuf> {
-    let mut candidates = Vec::new();
-    if std::env::var_os(FIXTURES_ENV).is_some_and(|d| !d.is_empty()) {
-        candidates.push(shared_fixtures_dir().join(name));
-    } else {
-        candidates.push(repo_fixtures_dir().join(name));
-        candidates.push(shared_fixtures_dir().join(name));
-    }
+    let candidates = [
+        repo_fixtures_dir().join(name),
+        shared_fixtures_dir().join(name),
+    ];
     candidates
         .iter()
         .find(|dir| dir.is_dir())
         .cloned()
         .ok_or_else(|| {
-            let looked: Vec<_> = candidates.iter().map(|d| d.display().to_string()).collect();
             anyhow::anyhow!(
-                "fixture {name:?} not found (looked in {}; set {FIXTURES_ENV} to the folder holding it)",
-                looked.join(", ")
+                "fixture {name:?} not found in {} or {} (set {FIXTURES_ENV} to the folder that holds it)",
+                candidates[0].display(),
+                candidates[1].display()
             )
         })
 }
