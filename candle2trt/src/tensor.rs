@@ -432,8 +432,9 @@ pub trait TraceTensor: Sized + Clone {
         stride: (usize, usize),
         padding: (usize, usize),
     ) -> Result<Self>;
-    /// Adaptive average pooling to `(out_h, out_w)` (`torch.nn.AdaptiveAvgPool2d`). The tracer
-    /// converts it when the input sizes are multiples of the output sizes (always for 1×1).
+    /// Adaptive average pooling to `(out_h, out_w)` (`torch.nn.AdaptiveAvgPool2d`): a mean
+    /// (1×1), an average pool (sizes multiples of the output) or, for windows of unequal sizes,
+    /// two matrix products with constant averaging matrices.
     fn adaptive_avg_pool2d(&self, output_size: (usize, usize)) -> Result<Self>;
     /// Nearest-neighbour upsampling to `(h, w)`.
     fn upsample_nearest2d(&self, target_h: usize, target_w: usize) -> Result<Self>;

@@ -3,8 +3,8 @@
 
 use candle_core::Tensor;
 use trt::{
-    InterpolationMode, PoolingType, ReduceOperation, ResizeCoordinateTransformation,
-    ResizeRoundMode,
+    InterpolationMode, MatrixOperation, PoolingType, ReduceOperation,
+    ResizeCoordinateTransformation, ResizeRoundMode,
 };
 
 use crate::trace::build::tensor_weights;
@@ -229,12 +229,32 @@ pub(crate) fn adaptive_avg_pool2d<'n>(
         };
         op.pool_h(x.h, &spec)?
     } else {
-        return Err(op.unsupported(format!(
-            "adaptive average pooling from {h_in}x{w_in} to {}x{} has windows of unequal sizes",
-            out.0, out.1
-        )));
+        // Windows of unequal sizes: out = P_h · X · P_wᵀ with constant averaging matrices.
+        let p_h = op.candle(pooling_matrix(h_in, out.0))?;
+        let p_w = op.candle(pooling_matrix(w_in, out.1))?;
+        let policy = op.tracer.policy.reductions;
+        op.in_f32(x.h, policy, |h| {
+            let dt = op.net().dtype(h);
+            let p_w = op.constant(&p_w, dt, Some(&[1, 1, out.1 as i64, w_in as i64]))?;
+            let p_h = op.constant(&p_h, dt, Some(&[1, 1, out.0 as i64, h_in as i64]))?;
+            let rows = op.matmul_h(h, MatrixOperation::None, p_w, MatrixOperation::Transpose)?;
+            op.matmul_h(p_h, MatrixOperation::None, rows, MatrixOperation::None)
+        })?
     };
     op.finish(value, h)
+}
+
+/// `(out, size)` matrix whose row `i` averages PyTorch's adaptive window
+/// `floor(i·size/out) .. ceil((i+1)·size/out)`.
+fn pooling_matrix(size: usize, out: usize) -> candle_core::Result<Tensor> {
+    let mut m = vec![0f32; out * size];
+    for i in 0..out {
+        let (start, end) = (i * size / out, ((i + 1) * size).div_ceil(out));
+        for j in start..end {
+            m[i * size + j] = 1.0 / (end - start) as f32;
+        }
+    }
+    Tensor::from_vec(m, (out, size), &candle_core::Device::Cpu)
 }
 
 fn resize<'n>(
@@ -298,4 +318,35 @@ pub(crate) fn upsample_bilinear2d<'n>(
         coordinates,
         |v| TraceTensor::upsample_bilinear2d(v, th, tw, align_corners),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The matrices the converter bakes reproduce candle's (PyTorch's) adaptive pooling.
+    #[test]
+    fn pooling_matrices_reproduce_adaptive_avg_pool() {
+        let dev = candle_core::Device::Cpu;
+        for (h, w, oh, ow) in [(8, 7, 3, 5), (1, 1, 7, 7), (5, 9, 2, 4), (6, 6, 4, 4)] {
+            let x = Tensor::randn(0f32, 1.0, (2, 3, h, w), &dev).unwrap();
+            let expected = crate::candle_impl::adaptive_avg_pool2d(&x, (oh, ow)).unwrap();
+            let p_h = pooling_matrix(h, oh).unwrap();
+            let p_w = pooling_matrix(w, ow).unwrap();
+            let got = p_h
+                .broadcast_matmul(&x.broadcast_matmul(&p_w.t().unwrap()).unwrap())
+                .unwrap();
+            let diff = (got - expected)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .max(0)
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap();
+            assert!(diff < 1e-5, "{h}x{w} -> {oh}x{ow}: {diff}");
+        }
+    }
 }
