@@ -230,23 +230,25 @@ impl ResNet {
         let conv1 = conv2d(3, 64, 7, 2, 3, 1, false, vb.pp("conv1"))?;
         let bn1 = batch_norm2d(64, BN_EPS, vb.pp("bn1"))?;
         let mut in_planes = 64;
+        // torchvision's `_make_layer`: the first block of a stage strides and, when the shape
+        // changes, projects the identity through `downsample`.
         let mut make_layer = |planes: usize, blocks: usize, stride: usize, vb: VarBuilder| {
-            (0..blocks)
-                .map(|i| {
-                    let (stride, vb) = (if i == 0 { stride } else { 1 }, vb.pp(i.to_string()));
-                    let downsample = i == 0 && (stride != 1 || in_planes != planes * expansion);
-                    let block = match cfg.block {
-                        BlockKind::Basic => Block::Basic(BasicBlock::new(
-                            in_planes, planes, stride, downsample, vb,
-                        )?),
-                        BlockKind::Bottleneck => Block::Bottleneck(Bottleneck::new(
-                            in_planes, planes, stride, downsample, vb,
-                        )?),
-                    };
-                    in_planes = planes * expansion;
-                    Ok(block)
-                })
-                .collect::<candle_core::Result<Vec<_>>>()
+            let mut layer = Vec::with_capacity(blocks);
+            for i in 0..blocks {
+                let stride = if i == 0 { stride } else { 1 };
+                let downsample = i == 0 && (stride != 1 || in_planes != planes * expansion);
+                let vb = vb.pp(i);
+                layer.push(match cfg.block {
+                    BlockKind::Basic => {
+                        Block::Basic(BasicBlock::new(in_planes, planes, stride, downsample, vb)?)
+                    }
+                    BlockKind::Bottleneck => Block::Bottleneck(Bottleneck::new(
+                        in_planes, planes, stride, downsample, vb,
+                    )?),
+                });
+                in_planes = planes * expansion;
+            }
+            candle_core::Result::Ok(layer)
         };
         let layers = [
             make_layer(64, cfg.layers[0], 1, vb.pp("layer1"))?,
