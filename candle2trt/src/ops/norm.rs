@@ -99,6 +99,7 @@ pub(crate) fn batch_norm<'n>(
             let folded = op.convolution_h(conv.input, &w, Some(&b), &conv.spec, false)?;
             op.tracer.mark_folded(
                 conv.layer_index,
+                x.h,
                 &format!("{}/batch_norm", op.tracer.module_path()),
             );
             folded

@@ -121,8 +121,11 @@ fn reshape_dims(
         return Ok(out);
     }
     let dynamic_sizes = op.tracer.dynamic_sizes.borrow();
+    // Size 1 says nothing (unit dimensions are everywhere): only larger sizes identify the
+    // dynamic dimension, which is why a sample batch of 2 or more that no other dimension has
+    // gives the most reliable traces.
     let candidates: Vec<usize> = (0..out.len())
-        .filter(|&j| out[j] != 0 && dynamic_sizes.contains(&target[j]))
+        .filter(|&j| out[j] != 0 && target[j] > 1 && dynamic_sizes.contains(&target[j]))
         .collect();
     match (candidates.as_slice(), hole) {
         ([j], _) => out[*j] = -1,

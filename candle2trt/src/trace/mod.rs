@@ -88,6 +88,10 @@ pub(crate) struct Tracer<'n> {
     op_counter: Cell<usize>,
     /// The sample sizes of the model inputs' dynamic dimensions.
     pub(crate) dynamic_sizes: RefCell<Vec<usize>>,
+    /// How many ops (and outputs) read each tensor.
+    uses: RefCell<HashMap<H, usize>>,
+    /// Convolutions a batch norm was folded out of: (layer index, output, folded into).
+    folds: RefCell<Vec<(usize, H, String)>>,
 }
 
 impl<'n> Tracer<'n> {
@@ -102,6 +106,8 @@ impl<'n> Tracer<'n> {
             dynamic_lost_at: RefCell::new(None),
             op_counter: Cell::new(0),
             dynamic_sizes: RefCell::new(Vec::new()),
+            uses: RefCell::new(HashMap::new()),
+            folds: RefCell::new(Vec::new()),
         })
     }
 
@@ -113,8 +119,25 @@ impl<'n> Tracer<'n> {
         ModulePath(self.scopes.borrow().join(".").into())
     }
 
+    /// The layer report; a convolution a batch norm was folded out of is marked folded when
+    /// nothing else read its output (TensorRT then drops it).
     pub(crate) fn take_layers(&self) -> Vec<LayerInfo> {
+        let uses = self.uses.borrow();
+        for (index, out, into) in self.folds.borrow().iter() {
+            if uses.get(out).copied().unwrap_or(0) <= 1 {
+                let name = self.net().layer_name(*index);
+                for l in self.layers.borrow_mut().iter_mut() {
+                    if l.name == name {
+                        l.folded_into = Some(into.clone());
+                    }
+                }
+            }
+        }
         std::mem::take(&mut self.layers.borrow_mut())
+    }
+
+    fn record_use(&self, h: H) {
+        *self.uses.borrow_mut().entry(h).or_insert(0) += 1;
     }
 
     pub(crate) fn dynamic_lost_at(&self) -> Option<(String, String)> {
@@ -188,6 +211,7 @@ impl<'n> Tracer<'n> {
             shapes: Shapes(vec![t.value.dims().to_vec()]),
             message,
         };
+        self.record_use(t.h);
         let first = self.net().nb_layers();
         let mut h = t.h;
         let current = self.net().dtype(h);
@@ -252,13 +276,11 @@ impl<'n> Tracer<'n> {
         }
     }
 
-    pub(crate) fn mark_folded(&self, layer_index: usize, into: &str) {
-        let name = self.net().layer_name(layer_index);
-        for l in self.layers.borrow_mut().iter_mut() {
-            if l.name == name {
-                l.folded_into = Some(into.to_string());
-            }
-        }
+    /// Records that the batch norm reading `conv_output` was folded into a new convolution.
+    pub(crate) fn mark_folded(&self, layer_index: usize, conv_output: H, into: &str) {
+        self.folds
+            .borrow_mut()
+            .push((layer_index, conv_output, into.to_string()));
     }
 }
 
@@ -298,6 +320,10 @@ impl<'n> TracedTensor<'n> {
                     module_path: self.tracer.module_path(),
                 });
             }
+        }
+        self.tracer.record_use(self.h);
+        for o in others {
+            self.tracer.record_use(o.h);
         }
         let mut shapes = vec![self.value.dims().to_vec()];
         shapes.extend(others.iter().map(|o| o.value.dims().to_vec()));

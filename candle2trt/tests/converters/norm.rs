@@ -166,3 +166,30 @@ fn normalizations_with_dynamic_batch_fp16() -> Result<()> {
         .any(|l| l.module_path == "block.conv" && l.folded_into.is_some()));
     Ok(())
 }
+
+#[test]
+fn conv_output_read_elsewhere_is_not_reported_folded() -> Result<()> {
+    // The conv output also feeds a residual add: TensorRT keeps the original convolution.
+    struct M(ConvBn);
+    impl TraceModule for M {
+        fn forward<T: TraceTensor>(&self, x: &T) -> Result<T> {
+            let c = x.apply_named("conv", &self.0.conv)?;
+            c.apply_named("bn", &self.0.bn)?.add(&c)
+        }
+    }
+    let conv = Conv2d::new(
+        randn(&[3, 3, 3, 3]),
+        None,
+        Conv2dConfig {
+            padding: 1,
+            ..Default::default()
+        },
+    );
+    let m = check(&M(ConvBn { conv, bn: bn(3) }), &[randn(&[1, 3, 6, 6])])?;
+    assert!(
+        m.layers().iter().all(|l| l.folded_into.is_none()),
+        "{}",
+        m.report()
+    );
+    Ok(())
+}
