@@ -56,6 +56,11 @@ pub fn convert<M: TraceModel + ?Sized, A: Borrow<Tensor>>(
     };
     let tracer = Tracer::new(Net::new(&network), float, options.fp32_policy);
 
+    let sizes = if options.trace_at_sample_shape {
+        TraceSizes::default()
+    } else {
+        TraceSizes::choose(inputs, &profiles)
+    };
     let mut traced = Vec::with_capacity(inputs.len());
     let mut input_specs = Vec::with_capacity(inputs.len());
     for (i, (x, profile)) in inputs.iter().zip(&profiles).enumerate() {
@@ -72,7 +77,8 @@ pub fn convert<M: TraceModel + ?Sized, A: Borrow<Tensor>>(
                 .collect(),
             None => x.dims().iter().map(|&d| d as i64).collect(),
         };
-        traced.push(tracer.add_input(&name, x, &dims)?);
+        let value = sizes.tile(x, &dims)?;
+        traced.push(tracer.add_input(&name, &value, &dims)?);
         input_specs.push(IoSpec {
             name,
             dtype: x.dtype(),
@@ -99,13 +105,13 @@ pub fn convert<M: TraceModel + ?Sized, A: Borrow<Tensor>>(
     for (i, y) in outputs.iter().enumerate() {
         let name = name_at(&options.output_names, i, "output");
         let dims = tracer.mark_output(y, &name)?;
+        reference_outputs.push(sizes.untile(&y.value, &dims)?);
         output_specs.push(IoSpec {
             name,
             dtype: y.value.dtype(),
             dims,
             profile: None,
         });
-        reference_outputs.push(y.value.clone());
     }
     let any_dynamic_input = input_specs.iter().any(|s| s.dims.contains(&-1));
     let any_dynamic_output = output_specs.iter().any(|s| s.dims.contains(&-1));
@@ -270,4 +276,89 @@ fn profiles(inputs: &[&Tensor], options: &ConversionOptions) -> Result<Vec<Optio
         out.push(range);
     }
     Ok(out)
+}
+
+/// The sizes at which dynamic dimensions are traced.
+///
+/// A reshape target is plain numbers, read from the traced tensors' `dims()`: to tell which
+/// target dimension is the dynamic one, its traced size must differ from every static size.
+/// A batch of 1 (the usual sample) is the worst case, so dynamic dimensions are traced at a
+/// small prime within the profile that no static input dimension has (3, 5, 7, ...): the sample
+/// is tiled to that size, and the reference outputs are cut back to the sample's size.
+#[derive(Default)]
+struct TraceSizes {
+    /// (sample size, traced size) pairs.
+    map: Vec<(usize, usize)>,
+}
+
+impl TraceSizes {
+    fn choose(inputs: &[&Tensor], profiles: &[Option<ShapeRange>]) -> Self {
+        let mut avoid = std::collections::HashSet::new();
+        for (x, p) in inputs.iter().zip(profiles) {
+            for (d, &size) in x.dims().iter().enumerate() {
+                if p.as_ref().is_none_or(|p| p.min[d] == p.max[d]) {
+                    avoid.insert(size);
+                }
+            }
+        }
+        let mut map: Vec<(usize, usize)> = Vec::new();
+        for (x, p) in inputs.iter().zip(profiles) {
+            let Some(p) = p else { continue };
+            for (d, &n) in x.dims().iter().enumerate() {
+                if p.min[d] == p.max[d] || map.iter().any(|&(s, _)| s == n) {
+                    continue;
+                }
+                let free = |t: usize| !avoid.contains(&t) && !map.iter().any(|&(_, u)| u == t);
+                // Keep a sample size that is already distinctive; else grow it (the reference
+                // outputs are cut back, so the traced size is never smaller than the sample's).
+                let chosen = if n >= 2 && free(n) {
+                    n
+                } else {
+                    [3usize, 5, 7, 11, 13, 17, 19, 23, 29, 31, 2]
+                        .into_iter()
+                        .find(|&t| t > n && t <= p.max[d] && free(t))
+                        .unwrap_or(n)
+                };
+                avoid.insert(chosen);
+                map.push((n, chosen));
+            }
+        }
+        TraceSizes { map }
+    }
+
+    fn traced(&self, n: usize) -> usize {
+        self.map
+            .iter()
+            .find(|&&(s, _)| s == n)
+            .map_or(n, |&(_, t)| t)
+    }
+
+    /// `x` repeated cyclically along its dynamic dimensions to the traced sizes.
+    fn tile(&self, x: &Tensor, dims: &[i64]) -> Result<Tensor> {
+        let mut x = x.clone();
+        for (d, &td) in dims.iter().enumerate() {
+            let n = x.dims()[d];
+            let t = self.traced(n);
+            if td == -1 && t != n {
+                let ids: Vec<u32> = (0..t).map(|i| (i % n) as u32).collect();
+                let ids = Tensor::from_vec(ids, t, x.device())?;
+                x = x.index_select(&ids, d)?;
+            }
+        }
+        Ok(x)
+    }
+
+    /// `y` cut back to the sample's sizes along its dynamic dimensions.
+    fn untile(&self, y: &Tensor, dims: &[i64]) -> Result<Tensor> {
+        let mut y = y.clone();
+        for (d, &td) in dims.iter().enumerate() {
+            if td != -1 {
+                continue;
+            }
+            if let Some(&(n, _)) = self.map.iter().find(|&&(_, t)| t == y.dims()[d]) {
+                y = y.narrow(d, 0, n)?;
+            }
+        }
+        Ok(y)
+    }
 }

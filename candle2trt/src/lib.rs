@@ -45,7 +45,10 @@
 //! one optimization profile. Converters keep dynamic dimensions dynamic: reshapes copy them
 //! (TensorRT's `0`) or put them in the hole (`-1`), slices and resizes take their sizes from
 //! shape tensors. A reshape that would fix a dynamic dimension to the sample's size is an
-//! error, and so is a network whose outputs lost the inputs' dynamic dimension.
+//! error, and so is a network whose outputs lost the inputs' dynamic dimension. Dynamic
+//! dimensions are traced at a size no static dimension has (a batch-1 sample is tiled to 3,
+//! for instance), so that reshape targets read from `dims()` identify them; the reference
+//! outputs are cut back to the sample's size.
 //!
 //! # A converted submodule inside a candle model
 //!

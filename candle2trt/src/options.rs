@@ -95,6 +95,11 @@ pub struct ConversionOptions {
     pub fp32_policy: Fp32Policy,
     /// TensorRT's builder optimization level (0–5; `None`: TensorRT's default).
     pub builder_optimization_level: Option<i32>,
+    /// Trace dynamic dimensions at the sample's sizes. By default they are traced at a small
+    /// prime within the profile that no static input dimension has (the sample is tiled to it,
+    /// the reference outputs cut back), so that reshapes can tell the dynamic dimension from
+    /// static ones of the same size (a batch of 1 looks like every unit dimension).
+    pub trace_at_sample_shape: bool,
 }
 
 impl ConversionOptions {

@@ -84,3 +84,17 @@ fn reduction_over_the_batch_is_reported() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn batch_one_samples_are_traced_at_a_distinct_size() -> Result<()> {
+    // Merge the batch into rows, then split it out again with the batch read from the input:
+    // at batch 1 the split's leading 1 would be indistinguishable from a unit dimension.
+    model!(M, |x| {
+        let b = x.dim(0)?;
+        x.reshape(((), 20))?.reshape((b, (), 4))
+    });
+    let m = check_dynamic_fp16(&M, &[randn(&[1, 3, 20])])?;
+    assert_eq!(m.outputs()[0].dims, [-1, 15, 4]);
+    assert_eq!(m.reference_outputs()[0].dims(), [1, 15, 4]);
+    Ok(())
+}
