@@ -97,3 +97,18 @@ fn transcendental_ops_in_f16_with_dynamic_batch() -> Result<()> {
     assert!(m.layers().iter().filter(|l| l.layer_type == "Cast").count() >= 10);
     Ok(())
 }
+
+#[test]
+fn fp32_policy_none_keeps_everything_in_f16() -> Result<()> {
+    use candle2trt::{ConversionOptions, Fp32Policy};
+    model!(M, |x| x.exp()?.softmax_last_dim()?.sum_keepdim(1));
+    let options = ConversionOptions {
+        fp16_mode: true,
+        fp32_policy: Fp32Policy::none(),
+        ..Default::default()
+    };
+    let m = crate::common::check_with(&M, &[randn(&[2, 8])], &options)?;
+    let casts = m.layers().iter().filter(|l| l.layer_type == "Cast").count();
+    assert_eq!(casts, 2, "only the input and output casts:\n{}", m.report());
+    Ok(())
+}
