@@ -156,28 +156,17 @@ pub(crate) fn forward(module: &TrtModule, inputs: &[&Tensor]) -> Result<Vec<Tens
         }
     }
     let stream = device.cuda_stream();
-    let mut cell = module.runtime.0.borrow_mut();
-    if cell
-        .as_ref()
-        .is_some_and(|s| s.device_ordinal != device.id_ordinal())
-    {
-        *cell = None;
-    }
-    if cell.is_none() {
-        *cell = Some(State::new(module, &device)?);
-    }
-    let state = cell
-        .as_mut()
-        .ok_or_else(|| Error::RuntimeUnavailable("no engine".into()))?;
+    // TensorRT works in the calling thread's current CUDA context: make it candle's.
     stream
         .context()
         .bind_to_thread()
         .map_err(|e| Error::RuntimeUnavailable(format!("binding candle's CUDA context: {e}")))?;
 
-    // Inputs: shapes and the addresses of candle's own buffers (no copy).
+    // Inputs: the addresses of candle's own buffers (no copy), read on candle's stream.
     let storages: Vec<_> = inputs.iter().map(|x| x.storage_and_layout()).collect();
     let mut read_guards: Vec<Box<dyn Guard + '_>> = Vec::with_capacity(inputs.len());
-    for ((x, (storage, layout)), spec) in inputs.iter().zip(&storages).zip(module.inputs()) {
+    let mut input_ptrs = Vec::with_capacity(inputs.len());
+    for (x, (storage, layout)) in inputs.iter().zip(&storages) {
         let Storage::Cuda(cuda) = &**storage else {
             return Err(Error::RuntimeUnavailable(
                 "input storage is not CUDA".into(),
@@ -199,11 +188,33 @@ pub(crate) fn forward(module: &TrtModule, inputs: &[&Tensor]) -> Result<Vec<Tens
             }
         };
         read_guards.push(guard);
+        input_ptrs.push(ptr);
+    }
+    tracing::debug!(
+        ?input_ptrs,
+        "candle2trt: input device pointers from candle's storage"
+    );
+
+    // The engine, deserialized on first use (where TensorRT may refuse the GPU).
+    let mut cell = module.runtime.0.borrow_mut();
+    if cell
+        .as_ref()
+        .is_some_and(|s| s.device_ordinal != device.id_ordinal())
+    {
+        *cell = None;
+    }
+    if cell.is_none() {
+        *cell = Some(State::new(module, &device)?);
+    }
+    let state = cell
+        .as_mut()
+        .ok_or_else(|| Error::RuntimeUnavailable("no engine".into()))?;
+    for ((x, ptr), spec) in inputs.iter().zip(&input_ptrs).zip(module.inputs()) {
         let dims: Vec<i64> = x.dims().iter().map(|&d| d as i64).collect();
         state.context.set_input_shape(&spec.name, dims)?;
         state
             .context
-            .set_tensor_address(&spec.name, ptr as usize as *mut c_void)?;
+            .set_tensor_address(&spec.name, *ptr as usize as *mut c_void)?;
     }
 
     // Outputs: shapes from the context, fresh candle CUDA buffers.
@@ -254,4 +265,31 @@ impl<T> Guard for T {}
 
 fn boxed<'a, G: 'a>((ptr, guard): (u64, G)) -> (u64, Box<dyn Guard + 'a>) {
     (ptr, Box::new(guard))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Output buffers become candle CUDA tensors of the right shape and dtype (runs where a
+    /// CUDA device exists; TensorRT is not involved).
+    #[test]
+    fn output_buffers_become_candle_cuda_tensors() {
+        let Ok(candle_core::Device::Cuda(device)) = candle_core::Device::new_cuda(0) else {
+            println!("SKIPPED: no CUDA device");
+            return;
+        };
+        let stream = device.cuda_stream();
+        for dtype in [DType::F32, DType::F16, DType::I64, DType::U8] {
+            let mut out = alloc_output(&device, dtype, 6).unwrap();
+            assert_ne!(out.ptr(&stream), 0);
+            let storage = Storage::Cuda(out.into_storage(&device));
+            let t = Tensor::from_storage(storage, (2, 3), BackpropOp::none(), false);
+            assert!(t.device().is_cuda());
+            assert_eq!((t.dims(), t.dtype()), (&[2usize, 3][..], dtype));
+            // candle can use it like any of its tensors.
+            let z = t.zeros_like().unwrap().to_dtype(DType::F32).unwrap();
+            assert_eq!(z.sum_all().unwrap().to_scalar::<f32>().unwrap(), 0.0);
+        }
+    }
 }
