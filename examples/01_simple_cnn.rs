@@ -148,8 +148,23 @@ fn run() -> anyhow::Result<bool> {
 
     let layers = trt_model.layers();
     let folded = layers.iter().filter(|l| l.folded_into.is_some()).count();
+    // One traced op (conv2d, relu, ...) adds one or more layers named `<path>/<op>_<n>[.k]`.
+    let mut ops: Vec<String> = layers
+        .iter()
+        .filter(|l| !l.op.ends_with("/cast"))
+        .map(|l| {
+            let last = l.name.rsplit('/').next().unwrap_or(&l.name);
+            format!(
+                "{}/{}",
+                l.module_path,
+                last.split('.').next().unwrap_or(last)
+            )
+        })
+        .collect();
+    ops.dedup();
     println!(
-        "layers converted: {} TensorRT layers ({folded} folded)",
+        "layers converted: {} model ops -> {} TensorRT layers ({folded} folded), incl. fp16 casts at the I/O",
+        ops.len(),
         layers.len()
     );
     for l in layers {
