@@ -306,15 +306,42 @@ impl TensorInfo {
     }
 }
 
-fn decode<T, const N: usize>(bytes: &[u8], f: fn([u8; N]) -> T) -> Vec<T> {
-    bytes
-        .chunks_exact(N)
-        .map(|c| {
-            let mut a = [0u8; N];
-            a.copy_from_slice(c);
-            f(a)
-        })
-        .collect()
+/// Plain numeric element types: every bit pattern is a valid value.
+trait Pod: Copy {
+    fn from_le(bytes: &[u8]) -> Self;
+}
+
+macro_rules! pod {
+    ($($t:ty),*) => {$(
+        impl Pod for $t {
+            fn from_le(b: &[u8]) -> Self {
+                let mut a = [0u8; std::mem::size_of::<$t>()];
+                a.copy_from_slice(b);
+                <$t>::from_le_bytes(a)
+            }
+        }
+    )*};
+}
+pod!(f64, f32, half::f16, half::bf16, i64, i32, i16, u32);
+
+/// Little-endian elements into a `Vec<T>`, whatever the alignment of `bytes`.
+fn decode<T: Pod>(bytes: &[u8]) -> Vec<T> {
+    let size = std::mem::size_of::<T>();
+    let n = bytes.len() / size;
+    if cfg!(target_endian = "little") {
+        let mut v: Vec<T> = Vec::with_capacity(n);
+        // SAFETY: `v` has room for `n` elements, i.e. `n * size` bytes, all written by the copy
+        // before `set_len`; the source is a distinct allocation (or map) of at least that many
+        // bytes; `T: Pod` is a plain numeric type for which any bytes are a valid value, and on
+        // a little-endian host its in-memory layout is the file's little-endian layout.
+        unsafe {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), v.as_mut_ptr().cast::<u8>(), n * size);
+            v.set_len(n);
+        }
+        v
+    } else {
+        bytes.chunks_exact(size).map(T::from_le).collect()
+    }
 }
 
 fn typed_tensor(
@@ -324,18 +351,14 @@ fn typed_tensor(
     device: &Device,
 ) -> Result<Tensor> {
     let t = match dtype {
-        StoredDType::F64 => Tensor::from_vec(decode(bytes, f64::from_le_bytes), shape, device),
-        StoredDType::F32 => Tensor::from_vec(decode(bytes, f32::from_le_bytes), shape, device),
-        StoredDType::F16 => {
-            Tensor::from_vec(decode(bytes, half::f16::from_le_bytes), shape, device)
-        }
-        StoredDType::BF16 => {
-            Tensor::from_vec(decode(bytes, half::bf16::from_le_bytes), shape, device)
-        }
-        StoredDType::I64 => Tensor::from_vec(decode(bytes, i64::from_le_bytes), shape, device),
-        StoredDType::I32 => Tensor::from_vec(decode(bytes, i32::from_le_bytes), shape, device),
-        StoredDType::I16 => Tensor::from_vec(decode(bytes, i16::from_le_bytes), shape, device),
-        StoredDType::U32 => Tensor::from_vec(decode(bytes, u32::from_le_bytes), shape, device),
+        StoredDType::F64 => Tensor::from_vec(decode::<f64>(bytes), shape, device),
+        StoredDType::F32 => Tensor::from_vec(decode::<f32>(bytes), shape, device),
+        StoredDType::F16 => Tensor::from_vec(decode::<half::f16>(bytes), shape, device),
+        StoredDType::BF16 => Tensor::from_vec(decode::<half::bf16>(bytes), shape, device),
+        StoredDType::I64 => Tensor::from_vec(decode::<i64>(bytes), shape, device),
+        StoredDType::I32 => Tensor::from_vec(decode::<i32>(bytes), shape, device),
+        StoredDType::I16 => Tensor::from_vec(decode::<i16>(bytes), shape, device),
+        StoredDType::U32 => Tensor::from_vec(decode::<u32>(bytes), shape, device),
         StoredDType::U8 | StoredDType::I8 | StoredDType::Bool => {
             Tensor::from_vec(bytes.to_vec(), shape, device)
         }
