@@ -613,3 +613,26 @@ fn scalar_entries_beside_tensors_are_skipped() {
     let ckpt = open(torch_zip(&p.stop(), &[("0", f32_bytes(&[1.0]))])).unwrap();
     assert_eq!(ckpt.names().collect::<Vec<_>>(), ["fc.weight"]);
 }
+
+#[test]
+fn zip64_archives() {
+    let pkl = state_dict(&[contiguous("w", "FloatStorage", "0", &[3])]);
+    let data = f32_bytes(&[1.0, 2.0, 3.0]);
+    let z = zip64(&[
+        ("archive/data.pkl", &pkl),
+        ("archive/byteorder", b"little"),
+        ("archive/data/0", &data),
+    ]);
+    let ckpt = open(z.clone()).unwrap();
+    assert_eq!(
+        ckpt.tensor("w", &Device::Cpu)
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap(),
+        [1.0, 2.0, 3.0]
+    );
+    // Truncations of a zip64 archive are errors too.
+    for cut in 0..z.len() {
+        assert!(open(z[..cut].to_vec()).is_err());
+    }
+}
