@@ -286,7 +286,13 @@ pub(crate) fn load_zip(source: Arc<Bytes>, opts: &TorchOptions<'_>) -> Result<To
             }
         },
     };
-    let range = index.entries[&pkl_name].clone();
+    let range = index
+        .entries
+        .get(&pkl_name)
+        .cloned()
+        .ok_or_else(|| Error::MissingRecord {
+            name: pkl_name.clone(),
+        })?;
     let (pickle, _) = read_pickle(&data[range.clone()]).map_err(|e| match e {
         Error::Pickle { offset, reason } => Error::Pickle {
             offset,
