@@ -106,7 +106,7 @@ fn engine_for(
         fp16_mode: dtype == DType::F16,
         ..Default::default()
     };
-    let engine = match convert(&model, &[sample.clone()], &options) {
+    let engine = match convert(&model, std::slice::from_ref(&sample), &options) {
         Ok(e) => e,
         Err(e) => {
             println!("SKIPPED: tensorrt {name} batch {batch}: conversion failed: {e}");
