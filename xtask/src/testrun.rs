@@ -98,15 +98,30 @@ pub fn all(root: &Path, d: &Provisioned, cuda: bool) -> Result<()> {
     Ok(())
 }
 
-/// Runs a `cargo test`, echoing its output and adding its results to the tally.
+/// Whether a test output line reports a skipped test.
+fn is_skip(line: &str) -> bool {
+    line.trim_start().starts_with("SKIPPED:")
+}
+
+/// Runs a `cargo test`, echoing its output and adding its results to the tally. Skip lines are counted on both
+/// streams: some tests write them to stderr so that they show even when libtest captures stdout.
 fn run_counted(mut c: Command, tally: &mut Tally) -> Result<()> {
-    c.stdout(Stdio::piped());
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = c.spawn().with_context(|| format!("starting {c:?}"))?;
     let out = child.stdout.take().expect("stdout is piped");
+    let err = child.stderr.take().expect("stderr is piped");
+    let stderr_skips = std::thread::spawn(move || {
+        let mut skipped = 0u64;
+        for line in BufReader::new(err).lines().map_while(std::io::Result::ok) {
+            eprintln!("{line}");
+            skipped += u64::from(is_skip(&line));
+        }
+        skipped
+    });
     for line in BufReader::new(out).lines() {
         let line = line?;
         println!("{line}");
-        if line.trim_start().starts_with("SKIPPED:") {
+        if is_skip(&line) {
             tally.skipped += 1;
         } else if let Some(rest) = line.strip_prefix("test result: ") {
             // "ok. 5 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s"
@@ -125,6 +140,7 @@ fn run_counted(mut c: Command, tally: &mut Tally) -> Result<()> {
             }
         }
     }
+    tally.skipped += stderr_skips.join().unwrap_or(0);
     let st = child.wait()?;
     if !st.success() {
         bail!("cargo test failed ({st})");
