@@ -81,7 +81,8 @@ fn cudarc_source() -> Result<PathBuf> {
         .current_dir(&root)
         .status()?;
     ensure!(st.success(), "cargo fetch failed ({st})");
-    let out = Command::new(&cargo)
+    let mut metadata = Command::new(&cargo);
+    metadata
         .args([
             "metadata",
             "--format-version",
@@ -89,23 +90,6 @@ fn cudarc_source() -> Result<PathBuf> {
             "--features",
             "candle2trt/cuda",
         ])
-        .current_dir(&root)
-        .output()?;
-    ensure!(
-        out.status.success(),
-        "cargo metadata failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let meta = String::from_utf8(out.stdout)?;
-    meta.split("\"manifest_path\":\"")
-        .skip(1)
-        .filter_map(|s| s.split('"').next())
-        .find(|p| p.contains("/cudarc-"))
-        .map(|p| {
-            PathBuf::from(p)
-                .parent()
-                .expect("manifest has a folder")
-                .to_path_buf()
-        })
-        .context("cudarc not found in cargo metadata")
+        .current_dir(&root);
+    crate::deps::package_source(metadata, "/cudarc-")
 }

@@ -420,34 +420,16 @@ fn fetch_headers(deps: &Path, dest: &Path) -> Result<()> {
         "cargo fetch of {} failed ({st})",
         HEADERS_CRATE.0
     );
-    let out = Command::new(&cargo)
-        .args(["metadata", "--format-version", "1", "--manifest-path"])
-        .arg(&manifest)
-        .output()?;
-    ensure!(
-        out.status.success(),
-        "cargo metadata failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let meta = String::from_utf8(out.stdout)?;
-    // Find `"manifest_path":"…/trtx-sys-0.9.1+rtx1.7/Cargo.toml"` without a JSON dependency.
     let needle = format!(
         "{}-{}",
         HEADERS_CRATE.0,
         HEADERS_CRATE.1.trim_start_matches('=')
     );
-    let src = meta
-        .split("\"manifest_path\":\"")
-        .skip(1)
-        .filter_map(|s| s.split('"').next())
-        .find(|p| p.contains(&needle))
-        .map(|p| {
-            PathBuf::from(p)
-                .parent()
-                .expect("manifest has a folder")
-                .join("TensorRT-Headers")
-        })
-        .with_context(|| format!("{needle} not found in cargo metadata"))?;
+    let mut metadata = Command::new(&cargo);
+    metadata
+        .args(["metadata", "--format-version", "1", "--manifest-path"])
+        .arg(&manifest);
+    let src = package_source(metadata, &needle)?.join("TensorRT-Headers");
     let tmp = dest.with_extension("partial");
     let _ = fs::remove_dir_all(&tmp);
     fs::create_dir_all(&tmp)?;
@@ -481,4 +463,23 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The source folder of the package whose manifest path contains `needle` (`trtx-sys-0.9.1+rtx1.7`, `/cudarc-`), as
+/// the `cargo metadata --format-version 1 …` command `metadata` reports it. Read without a JSON dependency: the paths are the
+/// values of `"manifest_path"`.
+pub fn package_source(mut metadata: Command, needle: &str) -> Result<PathBuf> {
+    let out = metadata.output().context("running cargo metadata")?;
+    ensure!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta = String::from_utf8(out.stdout)?;
+    meta.split("\"manifest_path\":\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .find(|p| p.contains(needle))
+        .and_then(|p| Path::new(p).parent().map(Path::to_path_buf))
+        .with_context(|| format!("{needle} not found in cargo metadata"))
 }
