@@ -204,7 +204,13 @@ fn main() {
     build
         .flag("-idirafter")
         .flag(shim.join("cuda_stub").display().to_string());
-    for file in ["core.cpp", "network.cpp", "runtime.cpp", "enum_checks.cpp"] {
+    for file in [
+        "core.cpp",
+        "network.cpp",
+        "layers.cpp",
+        "runtime.cpp",
+        "enum_checks.cpp",
+    ] {
         build.file(shim.join(file));
     }
     build.compile("trt_shim");

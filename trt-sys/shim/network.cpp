@@ -799,13 +799,14 @@ trt_layer* trt_network_add_reverse_sequence(trt_network* network, trt_tensor* in
     });
 }
 
-trt_tensor* trt_network_add_attention(trt_network* network, trt_tensor* query, trt_tensor* key, trt_tensor* value,
+trt_layer* trt_network_add_attention(trt_network* network, trt_tensor* query, trt_tensor* key, trt_tensor* value,
     const trt_attention_params* params)
 {
-    return guarded("trt_network_add_attention", static_cast<trt_tensor*>(nullptr), [&] {
+    return guarded("trt_network_add_attention", static_cast<trt_layer*>(nullptr), [&] {
         need(params, "params");
 #if (SHIM_IS_RTX && SHIM_VERSION_AT_LEAST(1, 7)) || (!SHIM_IS_RTX && SHIM_VERSION_AT_LEAST(10, 16))
-        auto* attention = N(network)->addAttentionV2(*T(query), *T(key), *T(value),
+        auto* net = N(network);
+        auto* attention = net->addAttentionV2(*T(query), *T(key), *T(value),
             static_cast<nvinfer1::AttentionNormalizationOp>(params->normalization),
             static_cast<nvinfer1::CausalMaskKind>(params->causal_kind));
         if (attention == nullptr)
@@ -825,11 +826,21 @@ trt_tensor* trt_network_add_attention(trt_network* network, trt_tensor* query, t
         {
             fail("IAttention has no output");
         }
-        return H(out);
+        // The attention-output layer (just added, so searched from the end) is the one producing that output.
+        for (int32_t i = net->getNbLayers() - 1; i >= 0; --i)
+        {
+            auto* layer = net->getLayer(i);
+            if (layer->getType() == nvinfer1::LayerType::kATTENTION_OUTPUT && layer->getOutput(0) == out)
+            {
+                return H(layer);
+            }
+        }
+        fail("the attention-output layer of the new IAttention was not found");
+        return static_cast<trt_layer*>(nullptr);
 #else
         N(network);
         fail("fused attention needs TensorRT >= 10.16 or TensorRT-RTX >= 1.7 headers");
-        return static_cast<trt_tensor*>(nullptr);
+        return static_cast<trt_layer*>(nullptr);
 #endif
     });
 }

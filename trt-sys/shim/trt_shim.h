@@ -250,8 +250,10 @@ typedef struct trt_pooling_params {
     trt_dims stride;
     trt_dims pre_padding;
     trt_dims post_padding;
-    int32_t padding_mode; /* nvinfer1::PaddingMode, -1: keep default */
-    int32_t average_count_excludes_padding; /* -1: keep default */
+    /* nvinfer1::PaddingMode, -1: keep default. kEXPLICIT_ROUND_UP gives O = ceil((M - F) / S) + 1 (M the padded
+       size), which is not PyTorch's ceil_mode: PyTorch also drops a last window that would start in the padding. */
+    int32_t padding_mode;
+    int32_t average_count_excludes_padding; /* -1: keep default (true) */
     float blend_factor; /* used by max-average blend */
 } trt_pooling_params;
 
@@ -302,7 +304,7 @@ trt_layer* trt_network_add_gather(trt_network* network, trt_tensor* data, trt_te
 
 typedef struct trt_resize_params {
     int32_t mode; /* nvinfer1::InterpolationMode */
-    int32_t coordinate_transformation; /* nvinfer1::ResizeCoordinateTransformation, -1: keep default */
+    int32_t coordinate_transformation; /* nvinfer1::ResizeCoordinateTransformation, -1: keep default (kASYMMETRIC) */
     int32_t selector_for_single_pixel; /* nvinfer1::ResizeSelector, -1: keep default */
     int32_t nearest_rounding; /* nvinfer1::ResizeRoundMode, -1: keep default */
     trt_dims output_dims; /* used when nb_dims > 0 */
@@ -359,11 +361,160 @@ typedef struct trt_attention_params {
 } trt_attention_params;
 
 /**
- * softmax(q k^T / sqrt(d)) v as one fused op (addAttentionV2; TensorRT >= 10.16, TensorRT-RTX >= 1.7).
- * Inputs [batch, heads, tokens, head_dim]. Returns the output tensor (an IAttention is not an ILayer).
+ * normalization(q k^T + mask) v as one fused op (addAttentionV2; TensorRT >= 10.16, TensorRT-RTX >= 1.7).
+ * TensorRT does NOT scale q k^T by 1/sqrt(head_dim): NvInfer.h's attention graph is BMM1 -> mask -> normalization
+ * -> BMM2 with no scaling step, so the caller scales the query. Inputs [batch, heads, tokens, head_dim].
+ * An IAttention is not an ILayer: it shows in the network as an attention-input and an attention-output layer.
+ * Returns the attention-output layer, whose output 0 is the attention's output.
  */
-trt_tensor* trt_network_add_attention(trt_network* network, trt_tensor* query, trt_tensor* key, trt_tensor* value,
+trt_layer* trt_network_add_attention(trt_network* network, trt_tensor* query, trt_tensor* key, trt_tensor* value,
     const trt_attention_params* params);
+
+/* ------------------------------------------------------------------ read-back
+ *
+ * What TensorRT holds for a layer, through TensorRT's own getters: one getter per layer kind, filling the
+ * parameter struct its add call takes (or a small struct of the same fields). Tensor inputs, including those set
+ * with setInput (dynamic shapes, kernel tensors, zero points, ...), are read with trt_layer_input; tensor fields of
+ * these structs are filled from the layer's inputs too. Weights point into memory the network owns: valid while it
+ * lives and is not modified; copy them at once. A getter fails (status 1, trt_last_error) when the layer is of
+ * another kind. Dims that TensorRT reports as unset have nb_dims == -1.
+ */
+
+/** Convolution or deconvolution. kernel/bias count 0 when given as tensors (inputs 1 and 2). */
+int32_t trt_layer_get_convolution(const trt_layer* layer, trt_convolution_params* out);
+int32_t trt_layer_get_pooling(const trt_layer* layer, trt_pooling_params* out);
+
+typedef struct trt_activation_params {
+    int32_t activation_type; /* nvinfer1::ActivationType */
+    float alpha;
+    float beta;
+} trt_activation_params;
+int32_t trt_layer_get_activation(const trt_layer* layer, trt_activation_params* out);
+
+/**
+ * The single parameter of the layers that have one, as an int32: ElementWise -> ElementWiseOperation,
+ * Unary -> UnaryOperation, Cast -> output DataType, Concatenation / OneHot -> axis, Softmax -> axes bit mask,
+ * NonZero -> indices DataType. Fails for other kinds.
+ */
+int32_t trt_layer_get_single(const trt_layer* layer, int32_t* out);
+
+typedef struct trt_matrix_multiply_params {
+    int32_t op_a; /* nvinfer1::MatrixOperation of input 0 */
+    int32_t op_b; /* of input 1 */
+} trt_matrix_multiply_params;
+int32_t trt_layer_get_matrix_multiply(const trt_layer* layer, trt_matrix_multiply_params* out);
+
+typedef struct trt_constant_params {
+    trt_dims dims;
+    trt_weights weights;
+} trt_constant_params;
+int32_t trt_layer_get_constant(const trt_layer* layer, trt_constant_params* out);
+int32_t trt_layer_get_shuffle(const trt_layer* layer, trt_shuffle_params* out);
+int32_t trt_layer_get_slice(const trt_layer* layer, trt_slice_params* out);
+
+typedef struct trt_reduce_params {
+    int32_t op; /* nvinfer1::ReduceOperation */
+    uint32_t axes;
+    int32_t keep_dims;
+} trt_reduce_params;
+int32_t trt_layer_get_reduce(const trt_layer* layer, trt_reduce_params* out);
+
+typedef struct trt_normalization_params {
+    uint32_t axes;
+    float epsilon;
+    int64_t nb_groups;
+} trt_normalization_params;
+int32_t trt_layer_get_normalization(const trt_layer* layer, trt_normalization_params* out);
+
+typedef struct trt_scale_params {
+    int32_t mode; /* nvinfer1::ScaleMode */
+    trt_weights shift;
+    trt_weights scale;
+    trt_weights power;
+    int32_t channel_axis;
+} trt_scale_params;
+int32_t trt_layer_get_scale(const trt_layer* layer, trt_scale_params* out);
+
+typedef struct trt_gather_params {
+    int32_t mode; /* nvinfer1::GatherMode */
+    int32_t axis;
+    int32_t nb_elementwise_dims;
+} trt_gather_params;
+int32_t trt_layer_get_gather(const trt_layer* layer, trt_gather_params* out);
+/** nb_scales 0 when TensorRT reports no scales (output dims or a shape tensor given instead). */
+int32_t trt_layer_get_resize(const trt_layer* layer, trt_resize_params* out);
+
+typedef struct trt_quantize_params {
+    int32_t output_type; /* nvinfer1::DataType */
+    int32_t axis; /* -1: per-tensor */
+} trt_quantize_params;
+/** Quantize or dequantize. */
+int32_t trt_layer_get_quantize(const trt_layer* layer, trt_quantize_params* out);
+
+typedef struct trt_padding_params {
+    trt_dims pre_padding;
+    trt_dims post_padding;
+} trt_padding_params;
+int32_t trt_layer_get_padding(const trt_layer* layer, trt_padding_params* out);
+
+typedef struct trt_topk_params {
+    int32_t op; /* nvinfer1::TopKOperation */
+    int32_t k;
+    uint32_t axes;
+    int32_t indices_type; /* nvinfer1::DataType */
+} trt_topk_params;
+int32_t trt_layer_get_topk(const trt_layer* layer, trt_topk_params* out);
+
+typedef struct trt_fill_params {
+    trt_dims dims; /* nb_dims -1 when given as a tensor (input 0) */
+    int32_t op; /* nvinfer1::FillOperation */
+    int32_t output_type; /* nvinfer1::DataType */
+    double alpha;
+    double beta;
+} trt_fill_params;
+int32_t trt_layer_get_fill(const trt_layer* layer, trt_fill_params* out);
+/** The equation; valid while the layer lives. NULL on failure. */
+const char* trt_layer_get_einsum_equation(const trt_layer* layer);
+
+typedef struct trt_cumulative_params {
+    int32_t op; /* nvinfer1::CumulativeOperation */
+    int32_t exclusive;
+    int32_t reverse;
+} trt_cumulative_params;
+int32_t trt_layer_get_cumulative(const trt_layer* layer, trt_cumulative_params* out);
+
+typedef struct trt_lrn_params {
+    int64_t window;
+    float alpha;
+    float beta;
+    float k;
+} trt_lrn_params;
+int32_t trt_layer_get_lrn(const trt_layer* layer, trt_lrn_params* out);
+
+typedef struct trt_scatter_params {
+    int32_t mode; /* nvinfer1::ScatterMode */
+    int32_t axis;
+} trt_scatter_params;
+int32_t trt_layer_get_scatter(const trt_layer* layer, trt_scatter_params* out);
+
+typedef struct trt_grid_sample_params {
+    int32_t mode; /* nvinfer1::InterpolationMode */
+    int32_t align_corners;
+    int32_t sample_mode; /* nvinfer1::SampleMode */
+} trt_grid_sample_params;
+int32_t trt_layer_get_grid_sample(const trt_layer* layer, trt_grid_sample_params* out);
+
+typedef struct trt_reverse_sequence_params {
+    int32_t batch_axis;
+    int32_t sequence_axis;
+} trt_reverse_sequence_params;
+int32_t trt_layer_get_reverse_sequence(const trt_layer* layer, trt_reverse_sequence_params* out);
+
+/**
+ * The IAttention behind an attention-input or attention-output layer: its parameters (decomposable 0/1) and its
+ * query, key and value (`qkv`, 3 entries). Fails with headers without IAttention.
+ */
+int32_t trt_layer_get_attention(const trt_layer* layer, trt_attention_params* out, trt_tensor** qkv);
 
 /* ------------------------------------------------------------------ runtime */
 

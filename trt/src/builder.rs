@@ -5,12 +5,13 @@ use std::ffi::{c_char, c_void, CStr};
 use std::path::Path;
 use std::sync::Mutex;
 
+use crate::enums::{
+    BuilderFlag, ComputeCapability, MemoryPoolType, OptProfileSelector, ProfilingVerbosity,
+};
 use crate::error::{Error, Result};
 use crate::logger::Logger;
 use crate::network::Network;
-use crate::types::{
-    BuilderFlag, ComputeCapability, Dims, MemoryPoolType, OptProfileSelector, ProfilingVerbosity,
-};
+use crate::types::Dims;
 use crate::util::{cstring, write_atomic};
 use crate::Library;
 
@@ -21,13 +22,13 @@ use crate::Library;
 ///
 /// ```no_run
 /// # fn main() -> trt::Result<()> {
-/// use trt::{ActivationType, Builder, DataType, Library, Logger, Severity, Weights};
+/// use trt::{Activation, ActivationType, Builder, DataType, Library, Logger, Severity, Weights};
 /// let lib = Library::load()?;
 /// let logger = Logger::new(Severity::Warning)?;
 /// let builder = Builder::new(lib, &logger)?;
 /// let network = builder.create_network()?;
 /// let x = network.add_input("x", DataType::Float, [1, 3, 8, 8])?;
-/// let y = network.add_activation(x, ActivationType::Relu)?.output(0)?;
+/// let y = network.add(Activation::new(x, ActivationType::Relu))?.output(0)?;
 /// network.mark_output(y)?;
 /// let config = builder.create_config()?;
 /// let engine = builder.build_serialized_network(&network, &config)?;

@@ -3,7 +3,8 @@
 //! ```text
 //! Library::load()                      the TensorRT library, opened at run time (dlopen)
 //!   ├─ Builder<'lib>                   IBuilder
-//!   │    ├─ Network<'builder>          INetworkDefinition: add_input, add_* layers, mark_output
+//!   │    ├─ Network<'builder>          INetworkDefinition: add_input, add(LayerDesc), mark_output;
+//!   │    │                             Layer::description reads a layer back; dump() as JSON
 //!   │    ├─ BuilderConfig<'builder>    IBuilderConfig: workspace, optimization level, timing cache,
 //!   │    │                             progress monitor, optimization profiles
 //!   │    └─ build_serialized_network → SerializedEngine (bytes; save() is atomic)
@@ -28,8 +29,8 @@
 //! let network = builder.create_network()?;
 //! let x = network.add_input("x", DataType::Float, [1, 3, 32, 32])?;
 //! let kernel = Weights::from_f32(&vec![0.1; 16 * 3 * 3 * 3]);
-//! let conv = network.add_convolution(x, Convolution::new(16, [3, 3], kernel).padding([1, 1]))?;
-//! let y = network.add_activation(conv.output(0)?, ActivationType::Relu)?.output(0)?;
+//! let conv = network.add(Convolution::new(x, 16, [3, 3], kernel).padding([1, 1]))?;
+//! let y = network.add(Activation::new(conv.output(0)?, ActivationType::Relu))?.output(0)?;
 //! network.mark_output_named(y, "y")?;
 //! assert_eq!(y.dims()?, [1, 16, 32, 32]);
 //! let mut config = builder.create_config()?;
@@ -45,7 +46,10 @@
 //! ```
 
 mod builder;
+mod dump;
+mod enums;
 mod error;
+mod layers;
 mod logger;
 mod network;
 mod runtime;
@@ -56,11 +60,12 @@ mod weights;
 pub use builder::{
     Builder, BuilderConfig, OptimizationProfile, ProgressMonitor, SerializedEngine, TimingCache,
 };
+pub use dump::{DumpOptions, LayerDump, NetworkDump, TensorDump};
+pub use enums::*;
 pub use error::{Error, Result};
-pub use logger::{Logger, Severity};
-pub use network::{
-    Attention, Convolution, Layer, Network, Pooling, Resize, ResizeOutput, Shuffle, Slice, Tensor,
-};
+pub use layers::*;
+pub use logger::Logger;
+pub use network::{Layer, Network, Tensor};
 pub use runtime::{Engine, ExecutionContext, IoTensor, Runtime, SharedContext, SharedEngine};
 pub use types::*;
 pub use weights::{WeightElement, Weights};

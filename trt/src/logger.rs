@@ -3,23 +3,8 @@
 use std::ffi::{c_char, c_void, CStr};
 use std::sync::Arc;
 
+use crate::enums::Severity;
 use crate::error::{Error, Result};
-
-/// Severity of a TensorRT message (`nvinfer1::ILogger::Severity`). Lower is more severe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[repr(i32)]
-pub enum Severity {
-    /// An internal error; TensorRT may be in an unrecoverable state.
-    InternalError = 0,
-    /// An application error.
-    Error = 1,
-    /// A warning.
-    Warning = 2,
-    /// Informational.
-    Info = 3,
-    /// Verbose debugging output.
-    Verbose = 4,
-}
 
 /// TensorRT's logger ([`nvinfer1::ILogger`](https://docs.nvidia.com/deeplearning/tensorrt/latest/_static/c-api/classnvinfer1_1_1_i_logger.html)).
 ///

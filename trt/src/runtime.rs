@@ -4,11 +4,12 @@ use std::ffi::{c_void, CStr};
 use std::sync::Arc;
 
 use crate::builder::take_host_memory;
+use crate::enums::{
+    DataType, ExecutionContextAllocationStrategy, OptProfileSelector, TensorIOMode,
+};
 use crate::error::{Error, Result};
 use crate::logger::Logger;
-use crate::types::{
-    DataType, Dims, ExecutionContextAllocationStrategy, OptProfileSelector, TensorIOMode,
-};
+use crate::types::Dims;
 use crate::util::cstring;
 use crate::{Library, SerializedEngine};
 
@@ -196,7 +197,7 @@ impl<'runtime> Engine<'runtime> {
     pub fn tensor_data_type(&self, name: &str) -> Result<DataType> {
         let c = self.name_c("tensor_data_type", name)?;
         // SAFETY: `raw` is live.
-        DataType::from_raw(unsafe { trt_sys::trt_engine_tensor_data_type(self.raw, c.as_ptr()) })
+        DataType::from_i32(unsafe { trt_sys::trt_engine_tensor_data_type(self.raw, c.as_ptr()) })
     }
 
     /// Number of layers after optimization.

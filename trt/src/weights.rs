@@ -1,7 +1,7 @@
 //! [`Weights`]: typed constant data handed to the network (`nvinfer1::Weights`).
 
+use crate::enums::DataType;
 use crate::error::{Error, Result};
-use crate::types::DataType;
 
 /// Types whose slices can become [`Weights`] directly.
 pub trait WeightElement: Copy + 'static {
@@ -60,6 +60,28 @@ pub struct Weights {
 impl std::fmt::Debug for Weights {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Weights({:?} x {})", self.data_type, self.count)
+    }
+}
+
+/// Equal when type, count and bytes are.
+impl PartialEq for Weights {
+    fn eq(&self, other: &Self) -> bool {
+        self.data_type == other.data_type
+            && self.count == other.count
+            && self.as_bytes() == other.as_bytes()
+    }
+}
+
+/// Serializes as a summary (`data_type`, `count`, `digest`), never the values: see
+/// [`Network::dump`](crate::Network::dump) for those.
+impl serde::Serialize for Weights {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Weights", 3)?;
+        st.serialize_field("data_type", &self.data_type)?;
+        st.serialize_field("count", &self.count)?;
+        st.serialize_field("digest", &self.digest())?;
+        st.end()
     }
 }
 
@@ -142,6 +164,66 @@ impl Weights {
     /// The bytes.
     pub fn as_bytes(&self) -> &[u8] {
         self.storage.bytes()
+    }
+
+    /// A copy of weights TensorRT holds (read back from a layer). `op` names the read in errors.
+    pub(crate) fn copied(raw: &trt_sys::trt_weights, op: &'static str) -> Result<Self> {
+        let data_type = DataType::from_raw(raw.data_type).ok_or_else(|| {
+            Error::invalid(
+                op,
+                format!("weights of unknown data type {}", raw.data_type),
+            )
+        })?;
+        if raw.count <= 0 || raw.values.is_null() {
+            return Ok(Weights::empty(data_type));
+        }
+        let len = (raw.count as usize * data_type.bits()).div_ceil(8);
+        // SAFETY: TensorRT's weights hold `count` elements of `data_type` at `values`, alive while the network
+        // lives (the caller holds a layer of it); copied at once.
+        let bytes = unsafe { std::slice::from_raw_parts(raw.values.cast::<u8>(), len) }.to_vec();
+        Ok(Weights {
+            data_type,
+            count: raw.count,
+            storage: Storage::Owned(bytes),
+        })
+    }
+
+    /// The values as `f64`, for the numeric types (`None` for Fp8, Fp4, Int4 and E8M0).
+    pub fn to_f64(&self) -> Option<Vec<f64>> {
+        let b = self.as_bytes();
+        let n = self.count as usize;
+        let take = |size: usize| b.chunks_exact(size).take(n);
+        Some(match self.data_type {
+            DataType::Float => take(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
+                .collect(),
+            DataType::Half => take(2)
+                .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f64())
+                .collect(),
+            DataType::BF16 => take(2)
+                .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f64())
+                .collect(),
+            DataType::Int32 => take(4)
+                .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)
+                .collect(),
+            DataType::Int64 => take(8)
+                .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])) as f64)
+                .collect(),
+            DataType::Int8 => take(1).map(|c| c[0] as i8 as f64).collect(),
+            DataType::UInt8 | DataType::Bool => take(1).map(|c| c[0] as f64).collect(),
+            DataType::Fp8 | DataType::Fp4 | DataType::Int4 | DataType::E8M0 => return None,
+        })
+    }
+
+    /// A 64-bit FNV-1a digest of the bytes, as 16 hex digits: tells weights apart in a dump (not cryptographic).
+    pub fn digest(&self) -> String {
+        let hash = self
+            .as_bytes()
+            .iter()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+            });
+        format!("{hash:016x}")
     }
 
     /// The raw descriptor; the pointer is valid while `self.storage` is neither dropped nor mutated.

@@ -7,10 +7,12 @@
 //!   TensorRT 11.4 (Enterprise) headers, and with `--cuda` the CUDA code path compiled and linted.
 //! - `env [--cuda]`    prints that environment as `export` lines, for `eval "$(cargo xtask env --cuda)"`.
 //! - `bindgen [--check]` regenerates `trt-sys/src/bindings.rs` from the shim's C header (or checks it is current).
+//! - `enums [--check]`   regenerates `trt-sys/shim/enum_checks.cpp` from `trt/src/enums.rs` (or checks it is current).
 
 mod bindings;
 mod cuda_stubs;
 mod deps;
+mod enums;
 mod testrun;
 
 use anyhow::{bail, Context, Result};
@@ -62,6 +64,7 @@ fn run() -> Result<()> {
             testrun::all(&root, &d, flag("--cuda"))?;
         }
         "bindgen" => bindings::generate(&root, flag("--check"))?,
+        "enums" => enums::generate(&root, flag("--check"))?,
         "env" => {
             // For `eval "$(cargo xtask env --cuda)"`: the same environment the other commands give cargo.
             let d = deps::setup(&root, flag("--cuda"))?;
@@ -82,7 +85,7 @@ fn run() -> Result<()> {
 
 fn print_help() {
     println!(
-        "cargo xtask <command>\n\n  setup [--cuda]     provision TensorRT-RTX, headers (and CUDA tools) into .deps/\n  demo               convert the SimpleCNN into simple_cnn.engine and report\n  test [--cuda]      run every test (with --cuda: also compile the CUDA path)\n  bindgen [--check]  regenerate trt-sys/src/bindings.rs (or check it is current)\n  env [--cuda]       print the build environment as export lines"
+        "cargo xtask <command>\n\n  setup [--cuda]     provision TensorRT-RTX, headers (and CUDA tools) into .deps/\n  demo               convert the SimpleCNN into simple_cnn.engine and report\n  test [--cuda]      run every test (with --cuda: also compile the CUDA path)\n  bindgen [--check]  regenerate trt-sys/src/bindings.rs (or check it is current)\n  enums [--check]    regenerate trt-sys/shim/enum_checks.cpp from trt/src/enums.rs (or check it)\n  env [--cuda]       print the build environment as export lines"
     );
 }
 
