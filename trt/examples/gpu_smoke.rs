@@ -20,8 +20,8 @@ mod cuda;
 
 use cuda::Cuda;
 use trt::{
-    header_version, ActivationType, Builder, Convolution, DataType, Error, Library, Logger,
-    Runtime, SerializedEngine, Severity, Weights,
+    header_version, Activation, ActivationType, Builder, Convolution, DataType, Error, Library,
+    Logger, Runtime, SerializedEngine, Severity, Weights,
 };
 
 const N: i64 = 1;
@@ -35,14 +35,13 @@ fn build(lib: &'static Library, logger: &Logger) -> trt::Result<SerializedEngine
     let network = builder.create_network()?;
     let x = network.add_input("x", DataType::Float, [N, C, H, W])?;
     let kernel = Weights::from_f32(&vec![0.1; (K * C * 3 * 3) as usize]);
-    let conv = network.add_convolution(
-        x,
-        Convolution::new(K, [3, 3], kernel)
+    let conv = network.add(
+        Convolution::new(x, K, [3, 3], kernel)
             .bias(Weights::from_f32(&[0.0; K as usize]))
             .padding([1, 1]),
     )?;
     let y = network
-        .add_activation(conv.output(0)?, ActivationType::Relu)?
+        .add(Activation::new(conv.output(0)?, ActivationType::Relu))?
         .output(0)?;
     network.mark_output_named(y, "y")?;
     println!("  network output dims inferred by TensorRT: {}", y.dims()?);

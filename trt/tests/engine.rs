@@ -10,15 +10,17 @@ fn conv_relu<'n>(network: &'n Network<'_>) -> Tensor<'n> {
         .unwrap();
     let kernel = Weights::from_f32(&vec![0.01; 16 * 3 * 3 * 3]);
     let conv = network
-        .add_convolution(
-            x,
-            Convolution::new(16, [3, 3], kernel)
+        .add(
+            Convolution::new(x, 16, [3, 3], kernel)
                 .bias(Weights::from_f32(&[0.5; 16]))
                 .padding([1, 1]),
         )
         .unwrap();
     let y = network
-        .add_activation(conv.output(0).unwrap(), ActivationType::Relu)
+        .add(Activation::new(
+            conv.output(0).unwrap(),
+            ActivationType::Relu,
+        ))
         .unwrap()
         .output(0)
         .unwrap();
@@ -101,7 +103,9 @@ fn missing_output_is_an_error_with_tensorrt_message() {
     setup!(lib, logger, builder);
     let network = builder.create_network().unwrap();
     let x = network.add_input("x", DataType::Float, [2, 3]).unwrap();
-    network.add_activation(x, ActivationType::Relu).unwrap();
+    network
+        .add(Activation::new(x, ActivationType::Relu))
+        .unwrap();
     let config = builder.create_config().unwrap();
     let err = builder
         .build_serialized_network(&network, &config)
@@ -119,7 +123,7 @@ fn rank_mismatch_is_an_error_with_tensorrt_message() {
     let b = network.add_input("b", DataType::Float, [2, 3, 4]).unwrap();
     // TensorRT accepts the layer and reports the problem when shapes are inferred.
     let result = network
-        .add_elementwise(a, b, ElementWiseOperation::Sum)
+        .add(ElementWise::new(a, b, ElementWiseOperation::Sum))
         .and_then(|l| l.output(0))
         .and_then(|y| {
             let dims = y.dims();
@@ -146,7 +150,7 @@ fn bad_axes_are_errors_with_tensorrt_message() {
     let network = builder.create_network().unwrap();
     let x = network.add_input("x", DataType::Float, [2, 3]).unwrap();
     let err = network
-        .add_reduce(x, ReduceOperation::Sum, axes_mask(&[5]), true)
+        .add(Reduce::new(x, ReduceOperation::Sum, axes_mask(&[5]), true))
         .and_then(|l| l.output(0))
         .and_then(|y| y.dims())
         .expect_err("reducing axis 5 of a rank-2 tensor");
@@ -157,7 +161,7 @@ fn bad_axes_are_errors_with_tensorrt_message() {
     );
 
     let err = network
-        .add_concatenation(&[x, x], 4)
+        .add(Concatenation::new(&[x, x], 4))
         .and_then(|l| l.output(0))
         .and_then(|y| y.dims())
         .expect_err("concatenating on axis 4 of rank-2 tensors");
@@ -165,7 +169,7 @@ fn bad_axes_are_errors_with_tensorrt_message() {
     assert!(err.tensorrt_message().is_some(), "{err:?}");
 
     let err = network
-        .add_shuffle(x, Shuffle::transpose([0, 0]))
+        .add(Shuffle::transpose(x, [0, 0]))
         .and_then(|l| l.output(0))
         .and_then(|y| y.dims());
     let err = err.expect_err("a permutation repeating an axis");
@@ -203,7 +207,9 @@ fn arguments_checked_before_tensorrt() {
     assert!(config.set_builder_optimization_level(9).is_err());
     // An input index the layer does not have is refused by TensorRT, and reported.
     let x = network.add_input("x2", DataType::Float, [2]).unwrap();
-    let relu = network.add_activation(x, ActivationType::Relu).unwrap();
+    let relu = network
+        .add(Activation::new(x, ActivationType::Relu))
+        .unwrap();
     let err = relu.set_input(5, x).unwrap_err();
     eprintln!("bad set_input: {err}");
     assert!(
@@ -299,21 +305,19 @@ fn dynamic_batch_engine_with_optimization_profile() {
         .add_input("x", DataType::Float, [-1, 3, 16, 16])
         .unwrap();
     let conv = network
-        .add_convolution(
-            x,
-            Convolution::new(8, [3, 3], Weights::from_f32(&[0.1; 8 * 27])).padding([1, 1]),
-        )
+        .add(Convolution::new(x, 8, [3, 3], Weights::from_f32(&[0.1; 8 * 27])).padding([1, 1]))
         .unwrap();
     let pooled = network
-        .add_pooling(
+        .add(Pooling::new(
             conv.output(0).unwrap(),
-            Pooling::new(PoolingType::Average, [16, 16]),
-        )
+            PoolingType::Average,
+            [16, 16],
+        ))
         .unwrap()
         .output(0)
         .unwrap();
     let y = network
-        .add_shuffle(pooled, Shuffle::reshape([0, 8]))
+        .add(Shuffle::reshape(pooled, [0, 8]))
         .unwrap()
         .output(0)
         .unwrap();
@@ -675,10 +679,12 @@ fn wrong_kernel_size_is_an_error_with_tensorrt_message() {
         .unwrap();
     // 16 output maps of 3x3x3 need 432 weights; give 10.
     let result = network
-        .add_convolution(
+        .add(Convolution::new(
             x,
-            Convolution::new(16, [3, 3], Weights::from_f32(&[0.0; 10])),
-        )
+            16,
+            [3, 3],
+            Weights::from_f32(&[0.0; 10]),
+        ))
         .and_then(|l| l.output(0))
         .and_then(|y| {
             network.mark_output(y)?;

@@ -17,14 +17,14 @@ fn conv_relu_runs_and_matches_the_expected_values() {
     let x = network
         .add_input("x", DataType::Float, [-1, 3, 8, 8])
         .unwrap();
-    let conv = Convolution::new(4, [3, 3], Weights::from_f32(&[0.1; 4 * 27]))
+    let conv = Convolution::new(x, 4, [3, 3], Weights::from_f32(&[0.1; 4 * 27]))
         .bias(Weights::from_f32(&[-0.5; 4]))
         .padding([1, 1]);
     let y = network
-        .add_activation(
-            network.add_convolution(x, conv).unwrap().output(0).unwrap(),
+        .add(Activation::new(
+            network.add(conv).unwrap().output(0).unwrap(),
             ActivationType::Relu,
-        )
+        ))
         .unwrap()
         .output(0)
         .unwrap();

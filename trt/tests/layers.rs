@@ -22,13 +22,13 @@ fn convolution() {
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", F, [2, 4, 17, 17]).unwrap();
     // groups 2, dilation 2, stride 2, asymmetric padding, bias.
-    let conv = Convolution::new(8, [3, 3], f32s(8 * 2 * 3 * 3))
+    let conv = Convolution::new(x, 8, [3, 3], f32s(8 * 2 * 3 * 3))
         .bias(f32s(8))
         .stride([2, 2])
         .pre_post_padding([1, 2], [2, 1])
         .dilation([2, 2])
         .groups(2);
-    let layer = net.add_convolution(x, conv).unwrap();
+    let layer = net.add(conv).unwrap();
     assert_eq!(layer.layer_type(), Some(LayerType::Convolution));
     let y = layer.output(0).unwrap();
     // (17 + 3 - 2*(3-1) - 1) / 2 + 1 = 8
@@ -36,9 +36,8 @@ fn convolution() {
     net.mark_output(y).unwrap();
     // Depthwise, SAME padding, no bias.
     let dw = net
-        .add_convolution(
-            x,
-            Convolution::new(4, [3, 3], f32s(4 * 3 * 3))
+        .add(
+            Convolution::new(x, 4, [3, 3], f32s(4 * 3 * 3))
                 .groups(4)
                 .padding_mode(PaddingMode::SameUpper),
         )
@@ -57,7 +56,7 @@ fn convolution_3d_half() {
     let x = net.add_input("x", DataType::Half, [1, 2, 4, 6, 6]).unwrap();
     let half_kernel = Weights::from_bytes(DataType::Half, vec![0; 2 * 3 * 2 * 2 * 2 * 2]).unwrap();
     let y = net
-        .add_convolution(x, Convolution::new(3, [2, 2, 2], half_kernel))
+        .add(Convolution::new(x, 3, [2, 2, 2], half_kernel))
         .unwrap()
         .output(0)
         .unwrap();
@@ -71,12 +70,12 @@ fn deconvolution() {
     setup!(lib, logger, builder);
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", F, [1, 4, 8, 8]).unwrap();
-    let p = Convolution::new(6, [4, 4], f32s(4 * 3 * 4 * 4))
+    let p = Deconvolution::new(x, 6, [4, 4], f32s(4 * 3 * 4 * 4))
         .bias(f32s(6))
         .stride([2, 2])
         .padding([1, 1])
         .groups(2);
-    let layer = net.add_deconvolution(x, p).unwrap();
+    let layer = net.add(p).unwrap();
     assert_eq!(layer.layer_type(), Some(LayerType::Deconvolution));
     let y = layer.output(0).unwrap();
     // (8 - 1) * 2 - 2 + 4 = 16
@@ -91,36 +90,32 @@ fn pooling() {
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", F, [1, 3, 10, 10]).unwrap();
     let max = net
-        .add_pooling(
-            x,
-            Pooling::new(PoolingType::Max, [3, 3])
+        .add(
+            Pooling::new(x, PoolingType::Max, [3, 3])
                 .stride([2, 2])
                 .padding([1, 1]),
         )
         .unwrap();
     check(max.output(0).unwrap(), &[1, 3, 5, 5], F);
     let ceil = net
-        .add_pooling(
-            x,
-            Pooling::new(PoolingType::Max, [3, 3])
+        .add(
+            Pooling::new(x, PoolingType::Max, [3, 3])
                 .stride([2, 2])
-                .ceil_mode(true),
+                .round_up(true),
         )
         .unwrap();
     check(ceil.output(0).unwrap(), &[1, 3, 5, 5], F);
     let floor = net
-        .add_pooling(
-            x,
-            Pooling::new(PoolingType::Max, [3, 3])
+        .add(
+            Pooling::new(x, PoolingType::Max, [3, 3])
                 .stride([2, 2])
-                .ceil_mode(false),
+                .round_up(false),
         )
         .unwrap();
     check(floor.output(0).unwrap(), &[1, 3, 4, 4], F);
     let avg = net
-        .add_pooling(
-            x,
-            Pooling::new(PoolingType::Average, [2, 2])
+        .add(
+            Pooling::new(x, PoolingType::Average, [2, 2])
                 .stride([2, 2])
                 .padding([1, 1])
                 .exclusive(false),
@@ -128,9 +123,8 @@ fn pooling() {
         .unwrap();
     check(avg.output(0).unwrap(), &[1, 3, 6, 6], F);
     let blend = net
-        .add_pooling(
-            x,
-            Pooling::new(PoolingType::MaxAverageBlend, [2, 2])
+        .add(
+            Pooling::new(x, PoolingType::MaxAverageBlend, [2, 2])
                 .stride([2, 2])
                 .blend_factor(0.3),
         )
@@ -159,7 +153,7 @@ fn activation_every_type() {
             _ => (0.0, 0.0),
         };
         let y = net
-            .add_activation_with(x, kind, alpha, beta)
+            .add(Activation::new(x, kind).params(alpha, beta))
             .unwrap()
             .output(0)
             .unwrap();
@@ -193,9 +187,9 @@ fn elementwise_every_op() {
                 | ElementWiseOperation::Less
         );
         let y = if logic {
-            net.add_elementwise(p, q, op)
+            net.add(ElementWise::new(p, q, op))
         } else {
-            net.add_elementwise(a, b, op)
+            net.add(ElementWise::new(a, b, op))
         }
         .unwrap()
         .output(0)
@@ -222,7 +216,7 @@ fn unary_every_op() {
     let b = net.add_input("b", DataType::Bool, [3, 4]).unwrap();
     for &op in UnaryOperation::ALL {
         let input = if op == UnaryOperation::Not { b } else { x };
-        let y = net.add_unary(input, op).unwrap().output(0).unwrap();
+        let y = net.add(Unary::new(input, op)).unwrap().output(0).unwrap();
         let bool_out = matches!(
             op,
             UnaryOperation::Not | UnaryOperation::IsInf | UnaryOperation::IsNan
@@ -243,35 +237,50 @@ fn matrix_multiply() {
     let net = builder.create_network().unwrap();
     let a = net.add_input("a", F, [2, 3, 4]).unwrap();
     let w = net
-        .add_constant([5, 4], f32s(20))
+        .add(Constant::new([5, 4], f32s(20)))
         .unwrap()
         .output(0)
         .unwrap();
     let v = net
-        .add_constant([1, 4], f32s(4))
+        .add(Constant::new([1, 4], f32s(4)))
         .unwrap()
         .output(0)
         .unwrap();
     // a @ w^T (batched against a broadcast 2-D matrix, as nn.Linear).
     let w3 = net
-        .add_shuffle(w, Shuffle::reshape([1, 5, 4]))
+        .add(Shuffle::reshape(w, [1, 5, 4]))
         .unwrap()
         .output(0)
         .unwrap();
     let y = net
-        .add_matrix_multiply(a, MatrixOperation::None, w3, MatrixOperation::Transpose)
+        .add(MatrixMultiply::new(
+            a,
+            MatrixOperation::None,
+            w3,
+            MatrixOperation::Transpose,
+        ))
         .unwrap()
         .output(0)
         .unwrap();
     check(y, &[2, 3, 5], F);
     let z = net
-        .add_matrix_multiply(a, MatrixOperation::None, v, MatrixOperation::Vector)
+        .add(MatrixMultiply::new(
+            a,
+            MatrixOperation::None,
+            v,
+            MatrixOperation::Vector,
+        ))
         .unwrap()
         .output(0)
         .unwrap();
     check(z, &[2, 3], F);
     let t = net
-        .add_matrix_multiply(a, MatrixOperation::Transpose, a, MatrixOperation::None)
+        .add(MatrixMultiply::new(
+            a,
+            MatrixOperation::Transpose,
+            a,
+            MatrixOperation::None,
+        ))
         .unwrap();
     assert_eq!(t.layer_type(), Some(LayerType::MatrixMultiply));
     check(t.output(0).unwrap(), &[2, 4, 4], F);
@@ -288,24 +297,31 @@ fn constant() {
     let x = net.add_input("x", F, [2, 3]).unwrap();
     static BYTES: [u8; 24] = [0; 24];
     let c = net
-        .add_constant([2, 3], Weights::from_static(F, &BYTES).unwrap())
+        .add(Constant::new(
+            [2, 3],
+            Weights::from_static(F, &BYTES).unwrap(),
+        ))
         .unwrap();
     assert_eq!(c.layer_type(), Some(LayerType::Constant));
     let i = net
-        .add_constant([3], Weights::from_slice(&[1i32, 2, 3]))
+        .add(Constant::new([3], Weights::from_slice(&[1i32, 2, 3])))
         .unwrap()
         .output(0)
         .unwrap();
     check(i, &[3], DataType::Int32);
     let y = net
-        .add_elementwise(x, c.output(0).unwrap(), ElementWiseOperation::Sum)
+        .add(ElementWise::new(
+            x,
+            c.output(0).unwrap(),
+            ElementWiseOperation::Sum,
+        ))
         .unwrap()
         .output(0)
         .unwrap();
     check(y, &[2, 3], F);
     net.mark_output(y).unwrap();
     assert!(
-        net.add_constant([4], f32s(3)).is_err(),
+        net.add(Constant::new([4], f32s(3))).is_err(),
         "count mismatch is rejected"
     );
     build(&builder, &net, "constant");
@@ -317,22 +333,21 @@ fn shuffle() {
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", F, [2, 3, 4]).unwrap();
     let r = net
-        .add_shuffle(x, Shuffle::reshape([6, -1]))
+        .add(Shuffle::reshape(x, [6, -1]))
         .unwrap()
         .output(0)
         .unwrap();
     check(r, &[6, 4], F);
     let t = net
-        .add_shuffle(x, Shuffle::transpose([2, 0, 1]))
+        .add(Shuffle::transpose(x, [2, 0, 1]))
         .unwrap()
         .output(0)
         .unwrap();
     check(t, &[4, 2, 3], F);
     // first transpose, reshape (0 copies a dim), second transpose.
     let all = net
-        .add_shuffle(
-            x,
-            Shuffle::transpose([0, 2, 1])
+        .add(
+            Shuffle::transpose(x, [0, 2, 1])
                 .then_reshape([0, 12])
                 .then_transpose([1, 0]),
         )
@@ -351,21 +366,21 @@ fn shuffle_dynamic_reshape_from_shape_tensor() {
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", F, [-1, 3, 4]).unwrap();
     // flatten(1): [N, 12] with N known only at run time: concat(shape(x)[0:1], [12]).
-    let shape = net.add_shape(x).unwrap().output(0).unwrap();
+    let shape = net.add(Shape::new(x)).unwrap().output(0).unwrap();
     check(shape, &[3], DataType::Int64);
     let n = net
-        .add_slice(shape, Slice::new([0], [1], [1]))
+        .add(Slice::new(shape, [0], [1], [1]))
         .unwrap()
         .output(0)
         .unwrap();
-    let twelve = net.add_constant_i64(&[12]).unwrap();
+    let twelve = net.add(Constant::i64(&[12])).unwrap().output(0).unwrap();
     let new_shape = net
-        .add_concatenation(&[n, twelve], 0)
+        .add(Concatenation::new(&[n, twelve], 0))
         .unwrap()
         .output(0)
         .unwrap();
     let y = net
-        .add_shuffle(x, Shuffle::reshape_dynamic(new_shape))
+        .add(Shuffle::reshape_dynamic(x, new_shape))
         .unwrap()
         .output(0)
         .unwrap();
@@ -386,7 +401,7 @@ fn concatenation() {
     let net = builder.create_network().unwrap();
     let a = net.add_input("a", F, [2, 3, 4]).unwrap();
     let b = net.add_input("b", F, [2, 5, 4]).unwrap();
-    let l = net.add_concatenation(&[a, b, a], 1).unwrap();
+    let l = net.add(Concatenation::new(&[a, b, a], 1)).unwrap();
     assert_eq!(l.layer_type(), Some(LayerType::Concatenation));
     check(l.output(0).unwrap(), &[2, 11, 4], F);
     net.mark_output(l.output(0).unwrap()).unwrap();
@@ -398,16 +413,11 @@ fn slice_static_and_modes() {
     setup!(lib, logger, builder);
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", F, [4, 10]).unwrap();
-    let s = net
-        .add_slice(x, Slice::new([1, 0], [2, 5], [1, 2]))
-        .unwrap();
+    let s = net.add(Slice::new(x, [1, 0], [2, 5], [1, 2])).unwrap();
     assert_eq!(s.layer_type(), Some(LayerType::Slice));
     check(s.output(0).unwrap(), &[2, 5], F);
     let wrap = net
-        .add_slice(
-            x,
-            Slice::new([0, 5], [4, 10], [1, 1]).mode(SampleMode::Wrap),
-        )
+        .add(Slice::new(x, [0, 5], [4, 10], [1, 1]).mode(SampleMode::Wrap))
         .unwrap()
         .output(0)
         .unwrap();
@@ -423,22 +433,22 @@ fn slice_dynamic_start_size_stride() {
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", F, [-1, 8]).unwrap();
     // x[:, 2:6] for any batch: size = [shape(x)[0], 4].
-    let shape = net.add_shape(x).unwrap().output(0).unwrap();
+    let shape = net.add(Shape::new(x)).unwrap().output(0).unwrap();
     let n = net
-        .add_slice(shape, Slice::new([0], [1], [1]))
+        .add(Slice::new(shape, [0], [1], [1]))
         .unwrap()
         .output(0)
         .unwrap();
-    let four = net.add_constant_i64(&[4]).unwrap();
+    let four = net.add(Constant::i64(&[4])).unwrap().output(0).unwrap();
     let size = net
-        .add_concatenation(&[n, four], 0)
+        .add(Concatenation::new(&[n, four], 0))
         .unwrap()
         .output(0)
         .unwrap();
-    let start = net.add_constant_i64(&[0, 2]).unwrap();
-    let stride = net.add_constant_i64(&[1, 1]).unwrap();
+    let start = net.add(Constant::i64(&[0, 2])).unwrap().output(0).unwrap();
+    let stride = net.add(Constant::i64(&[1, 1])).unwrap().output(0).unwrap();
     let y = net
-        .add_slice(x, Slice::dynamic(start, size, stride, 2))
+        .add(Slice::dynamic(x, start, size, stride))
         .unwrap()
         .output(0)
         .unwrap();
@@ -466,13 +476,13 @@ fn reduce() {
         ReduceOperation::Avg,
     ] {
         let keep = net
-            .add_reduce(x, op, axes_mask(&[1, 2]), true)
+            .add(Reduce::new(x, op, axes_mask(&[1, 2]), true))
             .unwrap()
             .output(0)
             .unwrap();
         check(keep, &[2, 1, 1], F);
         let drop = net
-            .add_reduce(x, op, axes_mask(&[1]), false)
+            .add(Reduce::new(x, op, axes_mask(&[1]), false))
             .unwrap()
             .output(0)
             .unwrap();
@@ -492,7 +502,7 @@ fn softmax() {
     setup!(lib, logger, builder);
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", F, [2, 3, 4]).unwrap();
-    let l = net.add_softmax(x, axes_mask(&[2])).unwrap();
+    let l = net.add(Softmax::new(x, axes_mask(&[2]))).unwrap();
     assert_eq!(l.layer_type(), Some(LayerType::Softmax));
     check(l.output(0).unwrap(), &[2, 3, 4], F);
     net.mark_output(l.output(0).unwrap()).unwrap();
@@ -506,41 +516,41 @@ fn normalization_layer_instance_group() {
     // Layer norm over the last dim of [2, 5, 8].
     let x = net.add_input("x", F, [2, 5, 8]).unwrap();
     let g = net
-        .add_constant([1, 1, 8], f32s(8))
+        .add(Constant::new([1, 1, 8], f32s(8)))
         .unwrap()
         .output(0)
         .unwrap();
     let b = net
-        .add_constant([1, 1, 8], f32s(8))
+        .add(Constant::new([1, 1, 8], f32s(8)))
         .unwrap()
         .output(0)
         .unwrap();
     let ln = net
-        .add_normalization(x, g, b, axes_mask(&[2]), 1e-5, None)
+        .add(Normalization::new(x, g, b, axes_mask(&[2]), 1e-5))
         .unwrap();
     assert_eq!(ln.layer_type(), Some(LayerType::Normalization));
     check(ln.output(0).unwrap(), &[2, 5, 8], F);
     // Instance norm of [2, 4, 6, 6]: per-channel scale [1, C, 1, 1], axes = spatial.
     let img = net.add_input("img", F, [2, 4, 6, 6]).unwrap();
     let sc = net
-        .add_constant([1, 4, 1, 1], f32s(4))
+        .add(Constant::new([1, 4, 1, 1], f32s(4)))
         .unwrap()
         .output(0)
         .unwrap();
     let bc = net
-        .add_constant([1, 4, 1, 1], f32s(4))
+        .add(Constant::new([1, 4, 1, 1], f32s(4)))
         .unwrap()
         .output(0)
         .unwrap();
     let inorm = net
-        .add_normalization(img, sc, bc, axes_mask(&[2, 3]), 1e-5, None)
+        .add(Normalization::new(img, sc, bc, axes_mask(&[2, 3]), 1e-5))
         .unwrap()
         .output(0)
         .unwrap();
     check(inorm, &[2, 4, 6, 6], F);
     // Group norm, 2 groups of 2 channels (TensorRT wants the spatial axes; the groups span channels).
     let gn = net
-        .add_normalization(img, sc, bc, axes_mask(&[2, 3]), 1e-5, Some(2))
+        .add(Normalization::new(img, sc, bc, axes_mask(&[2, 3]), 1e-5).groups(2))
         .unwrap()
         .output(0)
         .unwrap();
@@ -557,18 +567,19 @@ fn scale() {
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", F, [1, 3, 4, 4]).unwrap();
     let ch = net
-        .add_scale(x, ScaleMode::Channel, Some(f32s(3)), Some(f32s(3)), None, 1)
+        .add(
+            Scale::new(x, ScaleMode::Channel, 1)
+                .shift(f32s(3))
+                .scale(f32s(3)),
+        )
         .unwrap();
     assert_eq!(ch.layer_type(), Some(LayerType::Scale));
     check(ch.output(0).unwrap(), &[1, 3, 4, 4], F);
     let uni = net
-        .add_scale(
-            x,
-            ScaleMode::Uniform,
-            None,
-            Some(Weights::from_f32(&[2.0])),
-            Some(Weights::from_f32(&[1.0])),
-            1,
+        .add(
+            Scale::new(x, ScaleMode::Uniform, 1)
+                .scale(Weights::from_f32(&[2.0]))
+                .power(Weights::from_f32(&[1.0])),
         )
         .unwrap();
     check(uni.output(0).unwrap(), &[1, 3, 4, 4], F);
@@ -590,7 +601,7 @@ fn cast() {
         DataType::Bool,
         DataType::UInt8,
     ] {
-        let y = net.add_cast(x, to).unwrap();
+        let y = net.add(Cast::new(x, to)).unwrap();
         assert_eq!(y.layer_type(), Some(LayerType::Cast));
         check(y.output(0).unwrap(), &[2, 3], to);
         net.mark_output(y.output(0).unwrap()).unwrap();
@@ -609,13 +620,13 @@ fn gather_every_mode() {
     let data = net.add_input("data", F, [3, 4, 5]).unwrap();
     let idx = net.add_input("idx", DataType::Int32, [2, 6]).unwrap();
     // Default: index_select along axis 1 -> [3, 2, 6, 5].
-    let d = net.add_gather(data, idx, 1).unwrap();
+    let d = net.add(Gather::new(data, idx, 1)).unwrap();
     assert_eq!(d.layer_type(), Some(LayerType::Gather));
     check(d.output(0).unwrap(), &[3, 2, 6, 5], F);
     // Element: torch.gather along axis 2, indices shaped like the output.
     let eidx = net.add_input("eidx", DataType::Int64, [3, 4, 2]).unwrap();
     let e = net
-        .add_gather_with(data, eidx, GatherMode::Element, 2, None)
+        .add(Gather::new(data, eidx, 2).mode(GatherMode::Element))
         .unwrap()
         .output(0)
         .unwrap();
@@ -623,7 +634,11 @@ fn gather_every_mode() {
     // ND: indices [..., 2] pick [3, 4] positions -> [7, 5].
     let nidx = net.add_input("nidx", DataType::Int32, [7, 2]).unwrap();
     let n = net
-        .add_gather_with(data, nidx, GatherMode::Nd, 0, Some(0))
+        .add(
+            Gather::new(data, nidx, 0)
+                .mode(GatherMode::Nd)
+                .nb_elementwise_dims(0),
+        )
         .unwrap()
         .output(0)
         .unwrap();
@@ -640,9 +655,9 @@ fn resize_modes() {
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", F, [1, 3, 8, 8]).unwrap();
     let nearest = net
-        .add_resize(
-            x,
+        .add(
             Resize::new(
+                x,
                 ResizeOutput::Scales(vec![1.0, 1.0, 2.0, 2.0]),
                 InterpolationMode::Nearest,
             )
@@ -653,9 +668,9 @@ fn resize_modes() {
     assert_eq!(nearest.layer_type(), Some(LayerType::Resize));
     check(nearest.output(0).unwrap(), &[1, 3, 16, 16], F);
     let linear = net
-        .add_resize(
-            x,
+        .add(
             Resize::new(
+                x,
                 ResizeOutput::Dims(Dims::from([1, 3, 5, 7])),
                 InterpolationMode::Linear,
             )
@@ -667,9 +682,9 @@ fn resize_modes() {
         .unwrap();
     check(linear, &[1, 3, 5, 7], F);
     let aligned = net
-        .add_resize(
-            x,
+        .add(
             Resize::new(
+                x,
                 ResizeOutput::Scales(vec![1.0, 1.0, 0.5, 0.5]),
                 InterpolationMode::Linear,
             )
@@ -680,13 +695,11 @@ fn resize_modes() {
         .unwrap();
     check(aligned, &[1, 3, 4, 4], F);
     let cubic = net
-        .add_resize(
+        .add(Resize::new(
             x,
-            Resize::new(
-                ResizeOutput::Scales(vec![1.0, 1.0, 2.0, 2.0]),
-                InterpolationMode::Cubic,
-            ),
-        )
+            ResizeOutput::Scales(vec![1.0, 1.0, 2.0, 2.0]),
+            InterpolationMode::Cubic,
+        ))
         .unwrap()
         .output(0)
         .unwrap();
@@ -707,12 +720,13 @@ fn resize_to_shape_tensor() {
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", F, [-1, 3, 8, 8]).unwrap();
     let like = net.add_input("like", F, [-1, 3, 16, 12]).unwrap();
-    let shape = net.add_shape(like).unwrap().output(0).unwrap();
+    let shape = net.add(Shape::new(like)).unwrap().output(0).unwrap();
     let y = net
-        .add_resize(
+        .add(Resize::new(
             x,
-            Resize::new(ResizeOutput::ShapeTensor(shape), InterpolationMode::Nearest),
-        )
+            ResizeOutput::ShapeTensor(shape),
+            InterpolationMode::Nearest,
+        ))
         .unwrap()
         .output(0)
         .unwrap();
@@ -737,11 +751,11 @@ fn select() {
     let a = net.add_input("a", F, [2, 3]).unwrap();
     let b = net.add_input("b", F, [1, 3]).unwrap();
     let c = net
-        .add_elementwise(a, b, ElementWiseOperation::Greater)
+        .add(ElementWise::new(a, b, ElementWiseOperation::Greater))
         .unwrap()
         .output(0)
         .unwrap();
-    let l = net.add_select(c, a, b).unwrap();
+    let l = net.add(Select::new(c, a, b)).unwrap();
     assert_eq!(l.layer_type(), Some(LayerType::Select));
     check(l.output(0).unwrap(), &[2, 3], F);
     net.mark_output(l.output(0).unwrap()).unwrap();
@@ -753,7 +767,7 @@ fn identity() {
     setup!(lib, logger, builder);
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", DataType::Half, [2, 3]).unwrap();
-    let l = net.add_identity(x).unwrap();
+    let l = net.add(Identity::new(x)).unwrap();
     assert_eq!(l.layer_type(), Some(LayerType::Identity));
     check(l.output(0).unwrap(), &[2, 3], DataType::Half);
     net.mark_output(l.output(0).unwrap()).unwrap();
@@ -767,52 +781,59 @@ fn quantize_dequantize_per_tensor_and_per_axis() {
     let x = net.add_input("x", F, [1, 4, 8, 8]).unwrap();
     // Per-tensor INT8 Q/DQ of the activation.
     let s = net
-        .add_constant(Dims::scalar(), Weights::from_f32(&[0.05]))
+        .add(Constant::new(Dims::scalar(), Weights::from_f32(&[0.05])))
         .unwrap()
         .output(0)
         .unwrap();
-    let q = net.add_quantize(x, s, DataType::Int8, None).unwrap();
+    let q = net.add(Quantize::new(x, s, DataType::Int8, None)).unwrap();
     assert_eq!(q.layer_type(), Some(LayerType::Quantize));
     check(q.output(0).unwrap(), &[1, 4, 8, 8], DataType::Int8);
     let dq = net
-        .add_dequantize(q.output(0).unwrap(), s, F, None)
+        .add(Dequantize::new(q.output(0).unwrap(), s, F, None))
         .unwrap();
     assert_eq!(dq.layer_type(), Some(LayerType::Dequantize));
     check(dq.output(0).unwrap(), &[1, 4, 8, 8], F);
     // Per-channel (axis 0) INT8 weights, dequantized, feeding a convolution through its kernel input.
     let w = net
-        .add_constant([6, 4, 3, 3], f32s(6 * 4 * 9))
+        .add(Constant::new([6, 4, 3, 3], f32s(6 * 4 * 9)))
         .unwrap()
         .output(0)
         .unwrap();
     let ws = net
-        .add_constant([6], Weights::from_f32(&[0.01; 6]))
+        .add(Constant::new([6], Weights::from_f32(&[0.01; 6])))
         .unwrap()
         .output(0)
         .unwrap();
     let wq = net
-        .add_quantize(w, ws, DataType::Int8, Some(0))
+        .add(Quantize::new(w, ws, DataType::Int8, Some(0)))
         .unwrap()
         .output(0)
         .unwrap();
     check(wq, &[6, 4, 3, 3], DataType::Int8);
     let wdq = net
-        .add_dequantize(wq, ws, F, Some(0))
+        .add(Dequantize::new(wq, ws, F, Some(0)))
         .unwrap()
         .output(0)
         .unwrap();
     let conv = net
-        .add_convolution(
+        .add(Convolution::new(
             dq.output(0).unwrap(),
-            Convolution::new(6, [3, 3], Weights::empty(F)),
-        )
+            6,
+            [3, 3],
+            Weights::empty(F),
+        ))
         .unwrap();
     conv.set_input(1, wdq).unwrap();
     check(conv.output(0).unwrap(), &[1, 6, 6, 6], F);
     net.mark_output(conv.output(0).unwrap()).unwrap();
     // Dequantize to half.
     let dqh = net
-        .add_dequantize(q.output(0).unwrap(), s, DataType::Half, None)
+        .add(Dequantize::new(
+            q.output(0).unwrap(),
+            s,
+            DataType::Half,
+            None,
+        ))
         .unwrap()
         .output(0)
         .unwrap();
@@ -829,17 +850,17 @@ fn quantize_dequantize_per_tensor_and_per_axis() {
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", F, [4]).unwrap();
     let s = net
-        .add_constant(Dims::scalar(), Weights::from_f32(&[0.05]))
+        .add(Constant::new(Dims::scalar(), Weights::from_f32(&[0.05])))
         .unwrap()
         .output(0)
         .unwrap();
     let zp = net
-        .add_constant(Dims::scalar(), Weights::from_slice(&[0i8]))
+        .add(Constant::new(Dims::scalar(), Weights::from_slice(&[0i8])))
         .unwrap()
         .output(0)
         .unwrap();
     let qz = net
-        .add_q_or_dq(x, s, Some(zp), DataType::Int8, None, true)
+        .add(Quantize::new(x, s, DataType::Int8, None).zero_point(zp))
         .unwrap();
     assert_eq!(qz.nb_inputs(), 3);
     check(qz.output(0).unwrap(), &[4], DataType::Int8);
@@ -851,18 +872,18 @@ fn quantize_fp8() {
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", F, [1, 4, 8, 8]).unwrap();
     let s = net
-        .add_constant(Dims::scalar(), Weights::from_f32(&[0.05]))
+        .add(Constant::new(Dims::scalar(), Weights::from_f32(&[0.05])))
         .unwrap()
         .output(0)
         .unwrap();
     let q8 = net
-        .add_quantize(x, s, DataType::Fp8, None)
+        .add(Quantize::new(x, s, DataType::Fp8, None))
         .unwrap()
         .output(0)
         .unwrap();
     check(q8, &[1, 4, 8, 8], DataType::Fp8);
     let dq8 = net
-        .add_dequantize(q8, s, F, None)
+        .add(Dequantize::new(q8, s, F, None))
         .unwrap()
         .output(0)
         .unwrap();
@@ -891,11 +912,11 @@ fn shape() {
     setup!(lib, logger, builder);
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", F, [-1, 3, 5]).unwrap();
-    let l = net.add_shape(x).unwrap();
+    let l = net.add(Shape::new(x)).unwrap();
     assert_eq!(l.layer_type(), Some(LayerType::Shape));
     let s = l.output(0).unwrap();
     check(s, &[3], DataType::Int64);
-    let f = net.add_cast(s, F).unwrap().output(0).unwrap();
+    let f = net.add(Cast::new(s, F)).unwrap().output(0).unwrap();
     check(f, &[3], F);
     net.mark_output(f).unwrap();
     let mut profile = builder.create_optimization_profile().unwrap();
@@ -912,7 +933,7 @@ fn padding() {
     setup!(lib, logger, builder);
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", F, [1, 2, 5, 5]).unwrap();
-    let l = net.add_padding(x, [1, 2], [3, -1]).unwrap();
+    let l = net.add(Padding::new(x, [1, 2], [3, -1])).unwrap();
     assert_eq!(l.layer_type(), Some(LayerType::Padding));
     check(l.output(0).unwrap(), &[1, 2, 9, 6], F);
     net.mark_output(l.output(0).unwrap()).unwrap();
@@ -925,14 +946,26 @@ fn topk() {
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", F, [2, 10]).unwrap();
     let l = net
-        .add_topk(x, TopKOperation::Max, 3, axes_mask(&[1]), DataType::Int32)
+        .add(TopK::new(
+            x,
+            TopKOperation::Max,
+            3,
+            axes_mask(&[1]),
+            DataType::Int32,
+        ))
         .unwrap();
     assert_eq!(l.layer_type(), Some(LayerType::TopK));
     assert_eq!(l.nb_outputs(), 2);
     check(l.output(0).unwrap(), &[2, 3], F);
     check(l.output(1).unwrap(), &[2, 3], DataType::Int32);
     let m = net
-        .add_topk(x, TopKOperation::Min, 2, axes_mask(&[1]), DataType::Int64)
+        .add(TopK::new(
+            x,
+            TopKOperation::Min,
+            2,
+            axes_mask(&[1]),
+            DataType::Int64,
+        ))
         .unwrap();
     check(m.output(1).unwrap(), &[2, 2], DataType::Int64);
     net.mark_output(l.output(0).unwrap()).unwrap();
@@ -947,23 +980,33 @@ fn fill() {
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", F, [2, 3]).unwrap();
     let lin = net
-        .add_fill([2, 3], FillOperation::Linspace, F, 0.0, 1.0)
+        .add(Fill::new([2, 3], FillOperation::Linspace, F, 0.0, 1.0))
         .unwrap();
     assert_eq!(lin.layer_type(), Some(LayerType::Fill));
     check(lin.output(0).unwrap(), &[2, 3], F);
     let rnd = net
-        .add_fill([2, 3], FillOperation::RandomUniform, F, -1.0, 1.0)
+        .add(Fill::new(
+            [2, 3],
+            FillOperation::RandomUniform,
+            F,
+            -1.0,
+            1.0,
+        ))
         .unwrap()
         .output(0)
         .unwrap();
     check(rnd, &[2, 3], F);
     let y = net
-        .add_elementwise(x, lin.output(0).unwrap(), ElementWiseOperation::Sum)
+        .add(ElementWise::new(
+            x,
+            lin.output(0).unwrap(),
+            ElementWiseOperation::Sum,
+        ))
         .unwrap()
         .output(0)
         .unwrap();
     let y = net
-        .add_elementwise(y, rnd, ElementWiseOperation::Sum)
+        .add(ElementWise::new(y, rnd, ElementWiseOperation::Sum))
         .unwrap()
         .output(0)
         .unwrap();
@@ -977,11 +1020,11 @@ fn parametric_relu() {
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", F, [1, 3, 4, 4]).unwrap();
     let slope = net
-        .add_constant([1, 3, 1, 1], f32s(3))
+        .add(Constant::new([1, 3, 1, 1], f32s(3)))
         .unwrap()
         .output(0)
         .unwrap();
-    let l = net.add_parametric_relu(x, slope).unwrap();
+    let l = net.add(ParametricRelu::new(x, slope)).unwrap();
     assert_eq!(l.layer_type(), Some(LayerType::ParametricRelu));
     check(l.output(0).unwrap(), &[1, 3, 4, 4], F);
     net.mark_output(l.output(0).unwrap()).unwrap();
@@ -994,7 +1037,7 @@ fn einsum() {
     let net = builder.create_network().unwrap();
     let a = net.add_input("a", F, [2, 3, 4]).unwrap();
     let b = net.add_input("b", F, [2, 4, 5]).unwrap();
-    let l = net.add_einsum(&[a, b], "bij,bjk->bik").unwrap();
+    let l = net.add(Einsum::new(&[a, b], "bij, bjk->bik")).unwrap();
     assert_eq!(l.layer_type(), Some(LayerType::Einsum));
     check(l.output(0).unwrap(), &[2, 3, 5], F);
     net.mark_output(l.output(0).unwrap()).unwrap();
@@ -1006,10 +1049,20 @@ fn squeeze_unsqueeze() {
     setup!(lib, logger, builder);
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", F, [2, 1, 3, 1]).unwrap();
-    let s = net.add_squeeze(x, &[1, 3]).unwrap();
+    let s = net
+        .add(Squeeze::new(
+            x,
+            net.add(Constant::i64(&[1, 3])).unwrap().output(0).unwrap(),
+        ))
+        .unwrap();
     assert_eq!(s.layer_type(), Some(LayerType::Squeeze));
     check(s.output(0).unwrap(), &[2, 3], F);
-    let u = net.add_unsqueeze(s.output(0).unwrap(), &[0, 3]).unwrap();
+    let u = net
+        .add(Unsqueeze::new(
+            s.output(0).unwrap(),
+            net.add(Constant::i64(&[0, 3])).unwrap().output(0).unwrap(),
+        ))
+        .unwrap();
     assert_eq!(u.layer_type(), Some(LayerType::Unsqueeze));
     check(u.output(0).unwrap(), &[1, 2, 3, 1], F);
     net.mark_output(u.output(0).unwrap()).unwrap();
@@ -1022,12 +1075,30 @@ fn cumulative() {
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", F, [2, 6]).unwrap();
     let l = net
-        .add_cumulative(x, 1, CumulativeOperation::Sum, false, false)
+        .add(Cumulative::new(
+            x,
+            net.add(Constant::new(Dims::scalar(), Weights::from_slice(&[1i32])))
+                .unwrap()
+                .output(0)
+                .unwrap(),
+            CumulativeOperation::Sum,
+            false,
+            false,
+        ))
         .unwrap();
     assert_eq!(l.layer_type(), Some(LayerType::Cumulative));
     check(l.output(0).unwrap(), &[2, 6], F);
     let r = net
-        .add_cumulative(x, 1, CumulativeOperation::Sum, true, true)
+        .add(Cumulative::new(
+            x,
+            net.add(Constant::new(Dims::scalar(), Weights::from_slice(&[1i32])))
+                .unwrap()
+                .output(0)
+                .unwrap(),
+            CumulativeOperation::Sum,
+            true,
+            true,
+        ))
         .unwrap()
         .output(0)
         .unwrap();
@@ -1041,7 +1112,7 @@ fn lrn() {
     setup!(lib, logger, builder);
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", F, [1, 8, 4, 4]).unwrap();
-    let l = net.add_lrn(x, 5, 1e-4, 0.75, 2.0).unwrap();
+    let l = net.add(Lrn::new(x, 5, 1e-4, 0.75, 2.0)).unwrap();
     assert_eq!(l.layer_type(), Some(LayerType::Lrn));
     check(l.output(0).unwrap(), &[1, 8, 4, 4], F);
     net.mark_output(l.output(0).unwrap()).unwrap();
@@ -1056,14 +1127,14 @@ fn scatter_element_and_nd() {
     let idx = net.add_input("idx", DataType::Int32, [3, 2]).unwrap();
     let upd = net.add_input("upd", F, [3, 2]).unwrap();
     let e = net
-        .add_scatter(data, idx, upd, ScatterMode::Element, 1)
+        .add(Scatter::new(data, idx, upd, ScatterMode::Element, 1))
         .unwrap();
     assert_eq!(e.layer_type(), Some(LayerType::Scatter));
     check(e.output(0).unwrap(), &[3, 4], F);
     let nidx = net.add_input("nidx", DataType::Int32, [2, 1]).unwrap();
     let nupd = net.add_input("nupd", F, [2, 4]).unwrap();
     let n = net
-        .add_scatter(data, nidx, nupd, ScatterMode::Nd, 0)
+        .add(Scatter::new(data, nidx, nupd, ScatterMode::Nd, 0))
         .unwrap()
         .output(0)
         .unwrap();
@@ -1079,16 +1150,16 @@ fn one_hot() {
     let net = builder.create_network().unwrap();
     let idx = net.add_input("idx", DataType::Int32, [2, 3]).unwrap();
     let values = net
-        .add_constant([2], Weights::from_f32(&[0.0, 1.0]))
+        .add(Constant::new([2], Weights::from_f32(&[0.0, 1.0])))
         .unwrap()
         .output(0)
         .unwrap();
     let depth = net
-        .add_constant(Dims::scalar(), Weights::from_slice(&[5i32]))
+        .add(Constant::new(Dims::scalar(), Weights::from_slice(&[5i32])))
         .unwrap()
         .output(0)
         .unwrap();
-    let l = net.add_one_hot(idx, values, depth, -1).unwrap();
+    let l = net.add(OneHot::new(idx, values, depth, -1)).unwrap();
     assert_eq!(l.layer_type(), Some(LayerType::OneHot));
     check(l.output(0).unwrap(), &[2, 3, 5], F);
     net.mark_output(l.output(0).unwrap()).unwrap();
@@ -1100,7 +1171,7 @@ fn non_zero() {
     setup!(lib, logger, builder);
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", DataType::Int32, [3, 4]).unwrap();
-    let l = net.add_non_zero(x, DataType::Int64).unwrap();
+    let l = net.add(NonZero::new(x, DataType::Int64)).unwrap();
     assert_eq!(l.layer_type(), Some(LayerType::NonZero));
     let y = l.output(0).unwrap();
     // The count is data-dependent: TensorRT reports it as -1.
@@ -1133,7 +1204,13 @@ fn grid_sample() {
     let x = net.add_input("x", F, [1, 3, 8, 8]).unwrap();
     let grid = net.add_input("grid", F, [1, 5, 6, 2]).unwrap();
     let l = net
-        .add_grid_sample(x, grid, InterpolationMode::Linear, false, SampleMode::Fill)
+        .add(GridSample::new(
+            x,
+            grid,
+            InterpolationMode::Linear,
+            false,
+            SampleMode::Fill,
+        ))
         .unwrap();
     assert_eq!(l.layer_type(), Some(LayerType::GridSample));
     check(l.output(0).unwrap(), &[1, 3, 5, 6], F);
@@ -1147,11 +1224,11 @@ fn reverse_sequence() {
     let net = builder.create_network().unwrap();
     let x = net.add_input("x", F, [4, 3, 5]).unwrap();
     let lens = net
-        .add_constant([3], Weights::from_slice(&[4i32, 2, 1]))
+        .add(Constant::new([3], Weights::from_slice(&[4i32, 2, 1])))
         .unwrap()
         .output(0)
         .unwrap();
-    let l = net.add_reverse_sequence(x, lens, 1, 0).unwrap();
+    let l = net.add(ReverseSequence::new(x, lens, 1, 0)).unwrap();
     assert_eq!(l.layer_type(), Some(LayerType::ReverseSequence));
     check(l.output(0).unwrap(), &[4, 3, 5], F);
     net.mark_output(l.output(0).unwrap()).unwrap();
@@ -1166,25 +1243,28 @@ fn attention() {
     let k = net.add_input("k", DataType::Half, [2, 4, 16, 32]).unwrap();
     let v = net.add_input("v", DataType::Half, [2, 4, 16, 32]).unwrap();
     let y = net
-        .add_attention(q, k, v, Attention::softmax().decomposable(true))
+        .add(Attention::softmax(q, k, v).decomposable(true))
+        .unwrap()
+        .output(0)
         .unwrap();
     check(y, &[2, 4, 16, 32], DataType::Half);
     let mask = net
         .add_input("mask", DataType::Bool, [2, 1, 16, 16])
         .unwrap();
     let masked = net
-        .add_attention(q, k, v, Attention::softmax().mask(mask).decomposable(true))
+        .add(Attention::softmax(q, k, v).mask(mask).decomposable(true))
+        .unwrap()
+        .output(0)
         .unwrap();
     check(masked, &[2, 4, 16, 32], DataType::Half);
     let causal = net
-        .add_attention(
-            q,
-            k,
-            v,
-            Attention::softmax()
+        .add(
+            Attention::softmax(q, k, v)
                 .causal(CausalMaskKind::UpperLeft)
                 .decomposable(true),
         )
+        .unwrap()
+        .output(0)
         .unwrap();
     for o in [y, masked, causal] {
         net.mark_output(o).unwrap();

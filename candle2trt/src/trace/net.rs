@@ -139,12 +139,17 @@ impl<'n> Net<'n> {
     }
 
     pub(crate) fn constant(&mut self, dims: &[i64], w: Weights) -> R {
-        let l = self.network.add_constant(dims.to_vec(), w);
+        let l = self.network.add(trt::Constant::new(dims.to_vec(), w));
         self.push_layer(l)
     }
 
-    fn conv_params(spec: &ConvSpec, kernel: Weights, bias: Option<Weights>) -> trt::Convolution {
-        let mut c = trt::Convolution::new(spec.out_channels, spec.kernel.clone(), kernel)
+    fn conv_params(
+        x: trt::Tensor<'n>,
+        spec: &ConvSpec,
+        kernel: Weights,
+        bias: Option<Weights>,
+    ) -> trt::Convolution<'n> {
+        let mut c = trt::Convolution::new(x, spec.out_channels, spec.kernel.clone(), kernel)
             .stride(spec.stride.clone())
             .pre_post_padding(spec.pre_padding.clone(), spec.post_padding.clone())
             .dilation(spec.dilation.clone())
@@ -164,7 +169,7 @@ impl<'n> Net<'n> {
     ) -> R {
         let l = self
             .network
-            .add_convolution(self.tensors[x], Self::conv_params(spec, kernel, bias));
+            .add(Self::conv_params(self.tensors[x], spec, kernel, bias));
         self.push_layer(l)
     }
 
@@ -175,44 +180,56 @@ impl<'n> Net<'n> {
         kernel: Weights,
         bias: Option<Weights>,
     ) -> R {
-        let l = self
-            .network
-            .add_deconvolution(self.tensors[x], Self::conv_params(spec, kernel, bias));
+        let mut d =
+            trt::Deconvolution::new(self.tensors[x], spec.out_channels, spec.kernel.clone(), kernel)
+                .stride(spec.stride.clone())
+                .pre_post_padding(spec.pre_padding.clone(), spec.post_padding.clone())
+                .dilation(spec.dilation.clone())
+                .groups(spec.groups);
+        if let Some(b) = bias {
+            d = d.bias(b);
+        }
+        let l = self.network.add(d);
         self.push_layer(l)
     }
 
     pub(crate) fn pooling(&mut self, x: H, spec: &PoolSpec) -> R {
-        let mut p = trt::Pooling::new(spec.kind, spec.window.clone()).stride(spec.stride.clone());
-        p.pre_padding = Some(spec.pre_padding.clone().into());
-        p.post_padding = Some(spec.post_padding.clone().into());
-        p.average_count_excludes_padding = Some(spec.average_count_excludes_padding);
-        let l = self.network.add_pooling(self.tensors[x], p);
+        let p = trt::Pooling::new(self.tensors[x], spec.kind, spec.window.clone())
+            .stride(spec.stride.clone())
+            .pre_post_padding(spec.pre_padding.clone(), spec.post_padding.clone())
+            .exclusive(spec.average_count_excludes_padding);
+        let l = self.network.add(p);
         self.push_layer(l)
     }
 
     pub(crate) fn activation(&mut self, x: H, kind: ActivationType, alpha: f32, beta: f32) -> R {
         let l = self
             .network
-            .add_activation_with(self.tensors[x], kind, alpha, beta);
+            .add(trt::Activation::new(self.tensors[x], kind).params(alpha, beta));
         self.push_layer(l)
     }
 
     pub(crate) fn unary(&mut self, x: H, op: UnaryOperation) -> R {
-        let l = self.network.add_unary(self.tensors[x], op);
+        let l = self.network.add(trt::Unary::new(self.tensors[x], op));
         self.push_layer(l)
     }
 
     pub(crate) fn elementwise(&mut self, a: H, b: H, op: ElementWiseOperation) -> R {
-        let l = self
-            .network
-            .add_elementwise(self.tensors[a], self.tensors[b], op);
+        let l = self.network.add(trt::ElementWise::new(
+            self.tensors[a],
+            self.tensors[b],
+            op,
+        ));
         self.push_layer(l)
     }
 
     pub(crate) fn matmul(&mut self, a: H, op_a: MatrixOperation, b: H, op_b: MatrixOperation) -> R {
-        let l = self
-            .network
-            .add_matrix_multiply(self.tensors[a], op_a, self.tensors[b], op_b);
+        let l = self.network.add(trt::MatrixMultiply::new(
+            self.tensors[a],
+            op_a,
+            self.tensors[b],
+            op_b,
+        ));
         self.push_layer(l)
     }
 
@@ -224,33 +241,40 @@ impl<'n> Net<'n> {
                 .map(|p| p.iter().map(|&a| a as i32).collect()),
             reshape: spec.reshape.clone().map(Into::into),
             reshape_tensor: spec.reshape_tensor.map(|h| self.tensors[h]),
-            ..Default::default()
+            ..trt::Shuffle::new(self.tensors[x])
         };
-        let l = self.network.add_shuffle(self.tensors[x], p);
+        let l = self.network.add(p);
         self.push_layer(l)
     }
 
     pub(crate) fn concat(&mut self, hs: &[H], axis: i32) -> R {
         let ts: Vec<trt::Tensor<'n>> = hs.iter().map(|&h| self.tensors[h]).collect();
-        let l = self.network.add_concatenation(&ts, axis);
+        let l = self.network.add(trt::Concatenation::new(ts, axis));
         self.push_layer(l)
     }
 
     pub(crate) fn slice(&mut self, x: H, spec: &SliceSpec) -> R {
-        let mut p = trt::Slice::new(spec.start.clone(), spec.size.clone(), spec.stride.clone());
+        let mut p = trt::Slice::new(
+            self.tensors[x],
+            spec.start.clone(),
+            spec.size.clone(),
+            spec.stride.clone(),
+        );
         p.size_tensor = spec.size_tensor.map(|h| self.tensors[h]);
-        p.mode = spec.mode;
-        let l = self.network.add_slice(self.tensors[x], p);
+        p.mode = spec.mode.unwrap_or(SampleMode::StrictBounds);
+        let l = self.network.add(p);
         self.push_layer(l)
     }
 
     pub(crate) fn reduce(&mut self, x: H, op: ReduceOperation, axes: u32, keep: bool) -> R {
-        let l = self.network.add_reduce(self.tensors[x], op, axes, keep);
+        let l = self
+            .network
+            .add(trt::Reduce::new(self.tensors[x], op, axes, keep));
         self.push_layer(l)
     }
 
     pub(crate) fn softmax(&mut self, x: H, axes: u32) -> R {
-        let l = self.network.add_softmax(self.tensors[x], axes);
+        let l = self.network.add(trt::Softmax::new(self.tensors[x], axes));
         self.push_layer(l)
     }
 
@@ -263,27 +287,31 @@ impl<'n> Net<'n> {
         eps: f32,
         groups: i64,
     ) -> R {
-        let groups = (groups > 0).then_some(groups);
-        let l = self.network.add_normalization(
+        let mut n = trt::Normalization::new(
             self.tensors[x],
             self.tensors[scale],
             self.tensors[bias],
             axes,
             eps,
-            groups,
         );
+        if groups > 0 {
+            n = n.groups(groups);
+        }
+        let l = self.network.add(n);
         self.push_layer(l)
     }
 
     pub(crate) fn cast(&mut self, x: H, to: DataType) -> R {
-        let l = self.network.add_cast(self.tensors[x], to);
+        let l = self.network.add(trt::Cast::new(self.tensors[x], to));
         self.push_layer(l)
     }
 
     pub(crate) fn gather(&mut self, data: H, indices: H, axis: i32) -> R {
-        let l = self
-            .network
-            .add_gather(self.tensors[data], self.tensors[indices], axis);
+        let l = self.network.add(trt::Gather::new(
+            self.tensors[data],
+            self.tensors[indices],
+            axis,
+        ));
         self.push_layer(l)
     }
 
@@ -298,37 +326,41 @@ impl<'n> Net<'n> {
                 })
             }
         };
-        let p = trt::Resize::new(output, spec.mode)
+        let p = trt::Resize::new(self.tensors[x], output, spec.mode)
             .coordinate_transformation(spec.coordinate_transformation)
             .nearest_rounding(spec.nearest_rounding);
-        let l = self.network.add_resize(self.tensors[x], p);
+        let l = self.network.add(p);
         self.push_layer(l)
     }
 
     pub(crate) fn select(&mut self, c: H, t: H, f: H) -> R {
-        let l = self
-            .network
-            .add_select(self.tensors[c], self.tensors[t], self.tensors[f]);
+        let l = self.network.add(trt::Select::new(
+            self.tensors[c],
+            self.tensors[t],
+            self.tensors[f],
+        ));
         self.push_layer(l)
     }
 
     pub(crate) fn shape(&mut self, x: H) -> R {
-        let l = self.network.add_shape(self.tensors[x]);
+        let l = self.network.add(trt::Shape::new(self.tensors[x]));
         self.push_layer(l)
     }
 
     pub(crate) fn squeeze(&mut self, x: H, axes: &[i64]) -> R {
-        let l = self.network.add_squeeze(self.tensors[x], axes);
+        let axes = self.network.add(trt::Constant::i64(axes))?.output(0)?;
+        let l = self.network.add(trt::Squeeze::new(self.tensors[x], axes));
         self.push_layer(l)
     }
 
     pub(crate) fn unsqueeze(&mut self, x: H, axes: &[i64]) -> R {
-        let l = self.network.add_unsqueeze(self.tensors[x], axes);
+        let axes = self.network.add(trt::Constant::i64(axes))?.output(0)?;
+        let l = self.network.add(trt::Unsqueeze::new(self.tensors[x], axes));
         self.push_layer(l)
     }
 
     pub(crate) fn identity(&mut self, x: H) -> R {
-        let l = self.network.add_identity(self.tensors[x]);
+        let l = self.network.add(trt::Identity::new(self.tensors[x]));
         self.push_layer(l)
     }
 }
