@@ -180,12 +180,16 @@ impl<'n> Net<'n> {
         kernel: Weights,
         bias: Option<Weights>,
     ) -> R {
-        let mut d =
-            trt::Deconvolution::new(self.tensors[x], spec.out_channels, spec.kernel.clone(), kernel)
-                .stride(spec.stride.clone())
-                .pre_post_padding(spec.pre_padding.clone(), spec.post_padding.clone())
-                .dilation(spec.dilation.clone())
-                .groups(spec.groups);
+        let mut d = trt::Deconvolution::new(
+            self.tensors[x],
+            spec.out_channels,
+            spec.kernel.clone(),
+            kernel,
+        )
+        .stride(spec.stride.clone())
+        .pre_post_padding(spec.pre_padding.clone(), spec.post_padding.clone())
+        .dilation(spec.dilation.clone())
+        .groups(spec.groups);
         if let Some(b) = bias {
             d = d.bias(b);
         }
@@ -215,11 +219,9 @@ impl<'n> Net<'n> {
     }
 
     pub(crate) fn elementwise(&mut self, a: H, b: H, op: ElementWiseOperation) -> R {
-        let l = self.network.add(trt::ElementWise::new(
-            self.tensors[a],
-            self.tensors[b],
-            op,
-        ));
+        let l = self
+            .network
+            .add(trt::ElementWise::new(self.tensors[a], self.tensors[b], op));
         self.push_layer(l)
     }
 
