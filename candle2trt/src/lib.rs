@@ -77,23 +77,20 @@
 //! [`Error`] has structured variants: op, module path, operand shapes, and TensorRT's own
 //! message where TensorRT refused something. Nothing in this crate panics on user input.
 
-mod candle_impl;
 mod convert;
 mod engine;
 mod error;
 mod module;
 mod ops;
 mod options;
-#[cfg(feature = "cuda")]
-mod runtime;
 mod tensor;
 mod trace;
 
 pub use candle_core::op::CmpOp;
 pub use convert::convert;
-pub use engine::{IoSpec, TrtModule};
-pub use error::{Error, ModulePath, Result, Shapes};
+pub use engine::{EngineMeta, IoSpec, LayerInfo, Precision, TrtModule};
+pub use error::{Error, ModulePath, OpContext, Result, Shapes};
 pub use module::{TraceModel, TraceModule};
 pub use options::{ConversionOptions, Fp32Policy, ShapeRange};
-pub use tensor::{ScopeGuard, TraceTensor};
-pub use trace::{LayerInfo, TracedTensor};
+pub use tensor::{group_norm, GroupNorm, Pool2dConfig, ScopeGuard, TraceTensor};
+pub use trace::TracedTensor;
