@@ -398,11 +398,19 @@ mod tests {
         let err = Error::at_op(context(), trt_error);
         assert!(matches!(err, Error::TensorRtOp { .. }), "{err:?}");
         assert_eq!(err.op(), Some("conv2d"));
-        assert_eq!(err.tensorrt_message(), Some("kernel weights count mismatch"));
+        assert_eq!(
+            err.tensorrt_message(),
+            Some("kernel weights count mismatch")
+        );
         let source = std::error::Error::source(&err).expect("a source");
         assert!(source.to_string().contains("add_convolution"), "{source}");
         let text = err.to_string();
-        for part in ["conv2d", "layer1.0", "[1, 3, 8, 8]", "kernel weights count mismatch"] {
+        for part in [
+            "conv2d",
+            "layer1.0",
+            "[1, 3, 8, 8]",
+            "kernel weights count mismatch",
+        ] {
             assert!(text.contains(part), "{part} missing from {text}");
         }
     }
@@ -410,7 +418,10 @@ mod tests {
     /// A plain candle error gets the op's context; an error that has its own passes through.
     #[test]
     fn candle_errors_get_the_context_others_pass_through() {
-        let err = Error::at_op(context(), Error::Candle(candle_core::Error::Msg("bad".into())));
+        let err = Error::at_op(
+            context(),
+            Error::Candle(candle_core::Error::Msg("bad".into())),
+        );
         assert!(
             matches!(&err, Error::CandleOp { op, shapes, .. } if op == "conv2d" && shapes.0 == [[1, 3, 8, 8]]),
             "{err:?}"
@@ -423,6 +434,9 @@ mod tests {
             },
             inner,
         );
-        assert!(matches!(&err, Error::UnsupportedOp { op, .. } if op == "conv2d"), "{err:?}");
+        assert!(
+            matches!(&err, Error::UnsupportedOp { op, .. } if op == "conv2d"),
+            "{err:?}"
+        );
     }
 }

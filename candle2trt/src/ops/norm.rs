@@ -28,7 +28,9 @@ fn cpu_f32(t: &Tensor) -> candle_core::Result<Tensor> {
 
 /// Batch norm at inference as an affine map per channel, `y = x · scale + shift`:
 /// `scale = γ / sqrt(var + ε)`, `shift = β - mean · scale` (f32, on the CPU).
-pub(crate) fn batch_norm_affine(bn: &candle_nn::BatchNorm) -> candle_core::Result<(Tensor, Tensor)> {
+pub(crate) fn batch_norm_affine(
+    bn: &candle_nn::BatchNorm,
+) -> candle_core::Result<(Tensor, Tensor)> {
     let var = cpu_f32(bn.running_var())?;
     let mean = cpu_f32(bn.running_mean())?;
     let inv_std = (var + bn.eps())?.sqrt()?.recip()?;
@@ -156,7 +158,12 @@ pub(crate) fn group_norm<'n>(x: &TracedTensor<'n>, gn: &GroupNorm) -> Result<Tra
                 op.reshape_static(normed, &dims)?
             }
         };
-        op.scale_shift(back, Some(gn.weight()), Some(gn.bias()), &channel_dims(c, rank))
+        op.scale_shift(
+            back,
+            Some(gn.weight()),
+            Some(gn.bias()),
+            &channel_dims(c, rank),
+        )
     })?;
     op.finish(value, h)
 }
@@ -181,16 +188,27 @@ mod tests {
         };
         let x = randn(&[2, 3, 9, 8])?;
         for bias in [false, true] {
-            let conv = Conv2d::new(randn(&[5, 3, 3, 3])?, bias.then(|| randn(&[5])).transpose()?, cfg);
+            let conv = Conv2d::new(
+                randn(&[5, 3, 3, 3])?,
+                bias.then(|| randn(&[5])).transpose()?,
+                cfg,
+            );
             let var = Tensor::rand(0.1f32, 2.0, 5, &dev)?;
             let bn = BatchNorm::new(5, randn(&[5])?, var, randn(&[5])?, randn(&[5])?, 1e-3)?;
             let expected = bn.forward_t(&conv.forward(&x)?, false)?;
             let (scale, shift) = batch_norm_affine(&bn)?;
             let (w, b) = fold_batch_norm(conv.weight(), conv.bias(), (&scale, &shift))?;
             let folded = Conv2d::new(w, Some(b), cfg).forward(&x)?;
-            let diff = (folded - &expected)?.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
+            let diff = (folded - &expected)?
+                .abs()?
+                .flatten_all()?
+                .max(0)?
+                .to_scalar::<f32>()?;
             let size = expected.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
-            assert!(diff <= 1e-5 * size.max(1.0), "bias {bias}: folded differs by {diff}");
+            assert!(
+                diff <= 1e-5 * size.max(1.0),
+                "bias {bias}: folded differs by {diff}"
+            );
         }
         Ok(())
     }

@@ -11,10 +11,7 @@ use crate::trace::TracedTensor;
 use crate::{Pool2dConfig, Result, TraceTensor};
 
 /// Max pooling; the op is named `max_pool2d_ceil` in ceil mode.
-pub(crate) fn max_pool2d<'n>(
-    x: &TracedTensor<'n>,
-    cfg: &Pool2dConfig,
-) -> Result<TracedTensor<'n>> {
+pub(crate) fn max_pool2d<'n>(x: &TracedTensor<'n>, cfg: &Pool2dConfig) -> Result<TracedTensor<'n>> {
     let name = if cfg.ceil_mode {
         "max_pool2d_ceil"
     } else {
@@ -47,10 +44,7 @@ pub(crate) fn max_pool2d<'n>(
 }
 
 /// Average pooling, padding counted in the average.
-pub(crate) fn avg_pool2d<'n>(
-    x: &TracedTensor<'n>,
-    cfg: &Pool2dConfig,
-) -> Result<TracedTensor<'n>> {
+pub(crate) fn avg_pool2d<'n>(x: &TracedTensor<'n>, cfg: &Pool2dConfig) -> Result<TracedTensor<'n>> {
     let op = x.begin("avg_pool2d", &[])?;
     if cfg.ceil_mode {
         return Err(op.unsupported("average pooling with ceil_mode"));

@@ -69,4 +69,3 @@ pub(crate) fn upsample_bilinear2d<'n>(
         |v| TraceTensor::upsample_bilinear2d(v, th, tw, align_corners),
     )
 }
-

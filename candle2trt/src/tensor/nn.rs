@@ -92,12 +92,16 @@ impl GroupNorm {
     pub fn new(weight: Tensor, bias: Tensor, num_groups: usize, eps: f64) -> Result<Self> {
         let channels = weight.dims1()?;
         if bias.dims1()? != channels {
-            let msg = format!("GroupNorm: weight has {channels} channels, bias {:?}", bias.dims());
+            let msg = format!(
+                "GroupNorm: weight has {channels} channels, bias {:?}",
+                bias.dims()
+            );
             return Err(candle_core::Error::Msg(msg).into());
         }
         if num_groups == 0 || channels % num_groups != 0 {
-            let msg =
-                format!("GroupNorm: num_groups ({num_groups}) must divide num_channels ({channels})");
+            let msg = format!(
+                "GroupNorm: num_groups ({num_groups}) must divide num_channels ({channels})"
+            );
             return Err(candle_core::Error::Msg(msg).into());
         }
         Ok(Self {

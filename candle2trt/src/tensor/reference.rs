@@ -172,7 +172,9 @@ mod tests {
             .unwrap()
             .reshape((1, 1, 1, 6))
             .unwrap();
-        let cfg = Pool2dConfig::new((1, 3)).with_stride((1, 2)).with_ceil_mode(true);
+        let cfg = Pool2dConfig::new((1, 3))
+            .with_stride((1, 2))
+            .with_ceil_mode(true);
         assert_eq!(values(&max_pool2d(&x, &cfg).unwrap()), [2.0, 4.0, 5.0]);
         // PyTorch's rule: a last window that would start in the right padding is dropped
         // (size 5, kernel 2, stride 2, padding 1: 3 outputs, not 4).
@@ -183,11 +185,18 @@ mod tests {
     /// torch.nn.AvgPool2d(3, 1, 1)(ones(1, 1, 3, 3)) counts the zero padding: corners 4/9.
     #[test]
     fn padded_avg_pool_counts_the_padding() {
-        let x = Tensor::ones((1, 1, 3, 3), candle_core::DType::F32, &candle_core::Device::Cpu)
-            .unwrap();
+        let x = Tensor::ones(
+            (1, 1, 3, 3),
+            candle_core::DType::F32,
+            &candle_core::Device::Cpu,
+        )
+        .unwrap();
         let y = avg_pool2d(&x, &Pool2dConfig::new(3).with_stride(1).with_padding(1)).unwrap();
         let v = values(&y);
-        assert!((v[0] - 4.0 / 9.0).abs() < 1e-6 && (v[4] - 1.0).abs() < 1e-6, "{v:?}");
+        assert!(
+            (v[0] - 4.0 / 9.0).abs() < 1e-6 && (v[4] - 1.0).abs() < 1e-6,
+            "{v:?}"
+        );
         assert!(avg_pool2d(&x, &Pool2dConfig::new(2).with_ceil_mode(true)).is_err());
     }
 }

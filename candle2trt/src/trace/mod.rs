@@ -246,9 +246,7 @@ impl<'n> Tracer<'n> {
             h = self.net().identity(h).map_err(|e| err(e.into()))?;
         }
         self.name_layers(&format!("{name}/cast"), first);
-        self.net()
-            .mark_output(h, name)
-            .map_err(|e| err(e.into()))?;
+        self.net().mark_output(h, name).map_err(|e| err(e.into()))?;
         self.net().try_dims(h).map_err(|e| err(e.into()))
     }
 

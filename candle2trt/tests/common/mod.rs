@@ -1,10 +1,14 @@
 //! Shared helpers of the real-builder tests: every check builds a TensorRT engine with the
-//! TensorRT library (TensorRT-RTX builds on a CPU-only machine) and compares the traced model
-//! with plain candle.
+//! TensorRT library (TensorRT-RTX builds on a CPU-only machine), checks TensorRT's inferred
+//! output dims against candle's, and checks the tracer's consistency: the candle values the
+//! tracer computed equal plain candle's. Nothing here runs the engine (that needs a GPU
+//! TensorRT supports): these checks say nothing about the engine's numbers.
 
 #![allow(dead_code)]
 
-use candle2trt::{convert, ConversionOptions, Result, TraceModel, TrtModule};
+use std::collections::BTreeSet;
+
+use candle2trt::{convert, ConversionOptions, Error, Result, TraceModel, TrtModule};
 use candle_core::{DType, Device, Tensor};
 
 /// A random f32 tensor.
@@ -39,8 +43,9 @@ pub fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
         .unwrap()
 }
 
-/// Converts `model` (a real engine build) and checks: the traced candle values equal plain
-/// candle's, and TensorRT's output dims equal candle's (`-1` only where dynamic).
+/// Converts `model` (a real engine build) and checks: tracer consistency (the candle values
+/// computed under the tracer equal plain candle's), and TensorRT's output dims equal candle's,
+/// with `-1` only at an axis where some engine input is dynamic.
 pub fn check_with<M: TraceModel>(
     model: &M,
     inputs: &[Tensor],
@@ -50,6 +55,18 @@ pub fn check_with<M: TraceModel>(
     let module = convert(model, inputs, options)?;
     assert!(!module.engine_bytes().is_empty(), "empty engine");
     assert_eq!(plain.len(), module.outputs().len());
+    let dynamic_axes: BTreeSet<usize> = module
+        .inputs()
+        .iter()
+        .flat_map(|i| i.dims.iter().enumerate().filter(|(_, &d)| d == -1))
+        .map(|(axis, _)| axis)
+        .collect();
+    if !options_dynamic(options) {
+        assert!(dynamic_axes.is_empty(), "static options, dynamic inputs");
+    }
+    if options.dynamic_batch.is_some() {
+        assert!(dynamic_axes.contains(&0), "dynamic batch, static inputs");
+    }
     for ((p, r), spec) in plain
         .iter()
         .zip(module.reference_outputs())
@@ -58,12 +75,15 @@ pub fn check_with<M: TraceModel>(
         assert_eq!(p.dims(), r.dims());
         assert_eq!(p.dtype(), spec.dtype);
         let d = max_diff(p, r);
-        assert!(d <= 1e-6, "traced value differs from plain candle by {d}");
+        assert!(
+            d <= 1e-6,
+            "tracer consistency: the traced candle value differs from plain candle's by {d}"
+        );
         assert_eq!(spec.dims.len(), p.rank(), "rank of {}", spec.name);
         for (i, (&t, &c)) in spec.dims.iter().zip(p.dims()).enumerate() {
             assert!(
-                t == c as i64 || (t == -1 && options_dynamic(options)),
-                "output {} dim {i}: TensorRT {t}, candle {c}",
+                t == c as i64 || (t == -1 && dynamic_axes.contains(&i)),
+                "output {} dim {i}: TensorRT {t}, candle {c} (dynamic input axes: {dynamic_axes:?})",
                 spec.name
             );
         }
@@ -73,6 +93,19 @@ pub fn check_with<M: TraceModel>(
 
 fn options_dynamic(o: &ConversionOptions) -> bool {
     o.dynamic_batch.is_some() || o.input_shapes.iter().any(Option::is_some)
+}
+
+/// Whether `e` is TensorRT-RTX's refusal to run engines on this GPU's compute capability (the
+/// only GPU lent to this project, an H100 with compute capability 9.0): a known refusal a test
+/// may skip on. Any other error is a failure.
+pub fn is_gpu_refusal(e: &Error) -> bool {
+    e.tensorrt_message()
+        .is_some_and(|m| m.contains("The engine cannot run on this GPU"))
+}
+
+/// The one skip line a test prints before returning early: `SKIPPED: <reason>`.
+pub fn skip(reason: impl std::fmt::Display) {
+    println!("SKIPPED: {reason}");
 }
 
 /// [`check_with`] in f32, static shapes.

@@ -37,7 +37,8 @@ fn max_pool2d_ceil_mode() -> Result<()> {
         ..Pool2dConfig::new(3).with_stride(2)
     }));
     check(&M, &[randn(&[1, 2, 111, 6])])?;
-    model!(P, |x| x.max_pool2d_with_config(&stem().with_ceil_mode(true)));
+    model!(P, |x| x
+        .max_pool2d_with_config(&stem().with_ceil_mode(true)));
     check(&P, &[randn(&[1, 2, 8, 7])])?;
     Ok(())
 }
@@ -66,7 +67,9 @@ fn avg_pool2d() -> Result<()> {
 fn avg_pool2d_with_stride_and_padding() -> Result<()> {
     model!(M, |x| x
         .avg_pool2d_with_stride(3, 2)?
-        .avg_pool2d_with_config(&Pool2dConfig::new(3).with_stride(1).with_padding(1)));
+        .avg_pool2d_with_config(
+            &Pool2dConfig::new(3).with_stride(1).with_padding(1)
+        ));
     check(&M, &[randn(&[1, 3, 13, 13])])?;
     Ok(())
 }
@@ -125,7 +128,9 @@ fn pools_and_upsampling_with_dynamic_batch_fp16() -> Result<()> {
 
 #[test]
 fn avg_pool2d_ceil_mode_is_refused_by_name() {
-    model!(M, |x| x.avg_pool2d_with_config(&Pool2dConfig::new(2).with_ceil_mode(true)));
+    model!(M, |x| x.avg_pool2d_with_config(
+        &Pool2dConfig::new(2).with_ceil_mode(true)
+    ));
     let options = candle2trt::ConversionOptions::default();
     let err = candle2trt::convert(&M, &[randn(&[1, 2, 5, 5])], &options).unwrap_err();
     assert!(
