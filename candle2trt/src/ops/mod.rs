@@ -18,7 +18,8 @@ pub(crate) mod shape;
 
 use candle_core::Tensor;
 
-use crate::trace::{Op, TracedTensor, H};
+use crate::trace::op::Op;
+use crate::trace::{TracedTensor, H};
 use crate::Result;
 
 /// A one-input op: candle's value from the plain implementation (`candle`), TensorRT's layers

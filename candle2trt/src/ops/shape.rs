@@ -11,7 +11,8 @@ use candle_core::shape::{Dim, Dims, ShapeWithOneHole};
 use candle_core::{DType, Tensor};
 use trt::{DataType, SampleMode};
 
-use crate::trace::{Op, TracedTensor, H};
+use crate::trace::op::Op;
+use crate::trace::{TracedTensor, H};
 use crate::{Error, Result, TraceTensor};
 
 /// TensorRT reshape dimensions for reshaping `x` to `target`.

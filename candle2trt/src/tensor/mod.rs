@@ -465,6 +465,12 @@ pub trait TraceTensor: Sized + Clone {
     fn embedding(&self, layer: &candle_nn::Embedding) -> Result<Self>;
 }
 
+impl crate::TraceModule for GroupNorm {
+    fn forward<T: TraceTensor>(&self, xs: &T) -> Result<T> {
+        xs.group_norm(self)
+    }
+}
+
 /// The guard returned by [`TraceTensor::scope`]: the scope ends when it is dropped.
 #[must_use = "the scope ends when the guard is dropped"]
 pub struct ScopeGuard {

@@ -4,7 +4,7 @@
 
 use candle_core::{Tensor, ToUsize2};
 
-use crate::{Result, TraceModule, TraceTensor};
+use crate::Result;
 
 /// A 2-D pooling window, as `torch.nn.MaxPool2d` / `torch.nn.AvgPool2d` take it: kernel, stride,
 /// symmetric padding and `ceil_mode`.
@@ -149,10 +149,4 @@ pub fn group_norm(
     let weight = vb.get_with_hints(num_channels, "weight", candle_nn::Init::Const(1.0))?;
     let bias = vb.get_with_hints(num_channels, "bias", candle_nn::Init::Const(0.0))?;
     GroupNorm::new(weight, bias, num_groups, eps)
-}
-
-impl TraceModule for GroupNorm {
-    fn forward<T: TraceTensor>(&self, xs: &T) -> Result<T> {
-        xs.group_norm(self)
-    }
 }

@@ -14,11 +14,10 @@ use crate::options::Fp32Policy;
 use crate::{Error, Result};
 
 pub(crate) mod net;
-mod op;
+pub(crate) mod op;
 mod weights;
 
 pub(crate) use net::{Net, H};
-pub(crate) use op::Op;
 
 /// A tensor under the tracer: the candle value (computed exactly as plain candle would) and
 /// the TensorRT tensor that the network computes for it.
