@@ -442,3 +442,28 @@ fn converted_submodule_inside_a_candle_model() -> Result<()> {
     }
     Ok(())
 }
+
+/// A test skips on TensorRT-RTX's compute-capability refusal only; any other TensorRT error, or
+/// an unavailable runtime, is not a reason to skip.
+#[test]
+fn only_the_known_gpu_refusal_counts_as_a_skip() {
+    let refusal = trt::Error::TensorRt {
+        op: "deserialize_cuda_engine",
+        message:
+            "IRuntime::deserializeCudaEngine: Error Code 6: API Usage Error (The engine cannot \
+                  run on this GPU, which has compute capability 9.0. Supported compute \
+                  capabilities: 8.0 8.6 8.9 12.0 12.1 >12.0.)"
+                .into(),
+        detail: String::new(),
+    };
+    assert!(common::is_gpu_refusal(&Error::TensorRt(refusal)));
+    let other = trt::Error::TensorRt {
+        op: "deserialize_cuda_engine",
+        message: "Error Code 1: Serialization (magic tag does not match)".into(),
+        detail: String::new(),
+    };
+    assert!(!common::is_gpu_refusal(&Error::TensorRt(other)));
+    assert!(!common::is_gpu_refusal(&Error::RuntimeUnavailable(
+        "the engine was built by TensorRT 1.7.1, the loaded library is TensorRT 1.8.0".into()
+    )));
+}
