@@ -6,7 +6,7 @@ use std::time::Instant;
 use candle_core::Tensor;
 use trt::DataType;
 
-use crate::engine::{IoSpec, TrtModule};
+use crate::engine::{EngineMeta, IoSpec, Precision, TrtModule};
 use crate::options::{ConversionOptions, ShapeRange};
 use crate::trace::{Net, Tracer};
 use crate::{Error, Result, TraceModel};
@@ -153,16 +153,22 @@ pub fn convert<M: TraceModel + ?Sized, A: Borrow<Tensor>>(
     let engine = builder.build_serialized_network(&network, &config)?;
     let build_time = build_started.elapsed();
 
-    Ok(TrtModule::new(
-        engine.into_bytes(),
-        input_specs,
-        output_specs,
+    let meta = EngineMeta {
+        inputs: input_specs,
+        outputs: output_specs,
         layers,
-        library.version().to_string(),
-        options.fp16_mode,
-        reference_outputs,
-        Some((trace_time, build_time)),
-    ))
+        tensorrt_version: library.version().to_string(),
+        precision: if options.fp16_mode {
+            Precision::Fp16
+        } else {
+            Precision::Fp32
+        },
+        fp32_policy: options.fp32_policy,
+        builder_optimization_level: options.builder_optimization_level,
+        max_workspace: options.max_workspace,
+    };
+    Ok(TrtModule::new(meta, engine.into_bytes())
+        .with_conversion(reference_outputs, (trace_time, build_time)))
 }
 
 fn name_at(names: &[String], i: usize, prefix: &str) -> String {

@@ -1,4 +1,4 @@
-//! The crate's error type.
+//! The crate's error type, and [`Error::at_op`]: the one constructor of errors that name an op.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -33,10 +33,74 @@ impl fmt::Display for ModulePath {
     }
 }
 
+/// Where an op ran: its name, the module path and its operands' shapes. Every error about an op
+/// is built from one of these by [`Error::at_op`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpContext {
+    /// The op's name, as the model called it (`conv2d`, `reshape`, ...).
+    pub op: String,
+    /// Where in the model the op was called.
+    pub module_path: ModulePath,
+    /// The shapes of the op's operands (candle's values while tracing).
+    pub shapes: Shapes,
+}
+
+/// What went wrong in an op; [`Error::at_op`] turns it and an [`OpContext`] into an [`Error`].
+#[derive(Debug)]
+pub(crate) enum OpFailure {
+    /// No converter exists for the op.
+    NoConverter,
+    /// A converter exists, but not for these arguments.
+    Arguments(String),
+    /// candle refused the op.
+    Candle(candle_core::Error),
+    /// TensorRT refused a layer of the op.
+    TensorRt(trt::Error),
+    /// TensorRT inferred other dimensions than candle computed.
+    ShapeMismatch {
+        candle: Vec<usize>,
+        tensorrt: Vec<i64>,
+    },
+    /// TensorRT's element type differs from the one candle's dtype maps to.
+    DTypeMismatch {
+        candle: candle_core::DType,
+        tensorrt: String,
+    },
+    /// The operands come from different traces.
+    ForeignTensor,
+    /// An error that already names where it happened: passed through unchanged.
+    Located(Error),
+}
+
+impl From<candle_core::Error> for OpFailure {
+    fn from(e: candle_core::Error) -> Self {
+        OpFailure::Candle(e)
+    }
+}
+
+impl From<trt::Error> for OpFailure {
+    fn from(e: trt::Error) -> Self {
+        OpFailure::TensorRt(e)
+    }
+}
+
+impl From<Error> for OpFailure {
+    /// A plain candle error (from the plain-candle implementation) gets the op's context;
+    /// anything else already has its own.
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Candle(e) => OpFailure::Candle(e),
+            other => OpFailure::Located(other),
+        }
+    }
+}
+
 /// Everything that can go wrong while tracing, converting, saving, loading or running a model.
 ///
 /// Variants carry the op, the module path (see [`crate::TraceTensor::scope`]) and the operand
 /// shapes where they are known, so an error points at the line of the model that caused it.
+/// Where TensorRT refused something, its [`trt::Error`] is kept as the
+/// [`source`](std::error::Error::source): [`Error::tensorrt_message`] gives TensorRT's own words.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -87,12 +151,17 @@ pub enum Error {
     },
 
     /// TensorRT's element type for a result differs from the one candle's dtype maps to.
-    #[error("dtype mismatch in `{op}` at `{module_path}`: candle computed {candle:?}, TensorRT produced {tensorrt}")]
+    #[error(
+        "dtype mismatch in `{op}` at `{module_path}` (operand shapes: {shapes}): candle \
+         computed {candle:?}, TensorRT produced {tensorrt}"
+    )]
     DTypeMismatch {
         /// The op's name.
         op: String,
         /// Where in the model the op was called.
         module_path: ModulePath,
+        /// The shapes of the op's operands.
+        shapes: Shapes,
         /// candle's dtype.
         candle: candle_core::DType,
         /// TensorRT's data type.
@@ -126,8 +195,8 @@ pub enum Error {
         source: Box<candle_core::Error>,
     },
 
-    /// TensorRT refused to add a layer or build the network; the message is TensorRT's own.
-    #[error("TensorRT error in `{op}` at `{module_path}` (operand shapes: {shapes}): {message}")]
+    /// TensorRT refused a layer of an op; `source` is TensorRT's error, with its own message.
+    #[error("TensorRT error in `{op}` at `{module_path}` (operand shapes: {shapes}): {source}")]
     TensorRtOp {
         /// The op's name.
         op: String,
@@ -135,27 +204,30 @@ pub enum Error {
         module_path: ModulePath,
         /// The shapes of the op's operands.
         shapes: Shapes,
-        /// TensorRT's own message.
-        message: String,
+        /// TensorRT's error: the TensorRT call and TensorRT's own message.
+        #[source]
+        source: trt::Error,
     },
 
     /// A tensor from one trace was combined with a tensor from another (or with a plain value).
-    #[error("op `{op}` at `{module_path}` mixes tensors from different traces")]
+    #[error("op `{op}` at `{module_path}` (operand shapes: {shapes}) mixes tensors from different traces")]
     ForeignTensor {
         /// The op's name.
         op: String,
         /// Where in the model the op was called.
         module_path: ModulePath,
+        /// The shapes of the op's operands.
+        shapes: Shapes,
     },
 
     /// An error from candle outside of tracing (plain candle execution, tensor copies).
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
 
-    /// An error from TensorRT outside of a specific op (builder, runtime, engine); the message
-    /// is TensorRT's own.
+    /// An error from TensorRT outside of a specific op (library, builder, runtime, engine); the
+    /// `trt::Error` is kept whole: the TensorRT call and TensorRT's own message.
     #[error("TensorRT error: {0}")]
-    TensorRt(String),
+    TensorRt(#[from] trt::Error),
 
     /// The conversion options are inconsistent (e.g. input names of the wrong count).
     #[error("invalid conversion options: {0}")]
@@ -211,11 +283,160 @@ pub enum Error {
     RuntimeUnavailable(String),
 }
 
-impl From<trt::Error> for Error {
-    fn from(e: trt::Error) -> Self {
-        Error::TensorRt(e.to_string())
+impl Error {
+    /// The error for `failure` in the op described by `context`: the one constructor of the
+    /// op-level variants ([`UnsupportedOp`](Error::UnsupportedOp),
+    /// [`UnsupportedArguments`](Error::UnsupportedArguments),
+    /// [`ShapeMismatch`](Error::ShapeMismatch), [`DTypeMismatch`](Error::DTypeMismatch),
+    /// [`CandleOp`](Error::CandleOp), [`TensorRtOp`](Error::TensorRtOp),
+    /// [`ForeignTensor`](Error::ForeignTensor)).
+    pub(crate) fn at_op(context: OpContext, failure: impl Into<OpFailure>) -> Error {
+        let OpContext {
+            op,
+            module_path,
+            shapes,
+        } = context;
+        match failure.into() {
+            OpFailure::NoConverter => Error::UnsupportedOp {
+                op,
+                module_path,
+                shapes,
+            },
+            OpFailure::Arguments(reason) => Error::UnsupportedArguments {
+                op,
+                module_path,
+                shapes,
+                reason,
+            },
+            OpFailure::Candle(source) => Error::CandleOp {
+                op,
+                module_path,
+                shapes,
+                source: Box::new(source),
+            },
+            OpFailure::TensorRt(source) => Error::TensorRtOp {
+                op,
+                module_path,
+                shapes,
+                source,
+            },
+            OpFailure::ShapeMismatch { candle, tensorrt } => Error::ShapeMismatch {
+                op,
+                module_path,
+                candle,
+                tensorrt,
+                inputs: shapes,
+            },
+            OpFailure::DTypeMismatch { candle, tensorrt } => Error::DTypeMismatch {
+                op,
+                module_path,
+                shapes,
+                candle,
+                tensorrt,
+            },
+            OpFailure::ForeignTensor => Error::ForeignTensor {
+                op,
+                module_path,
+                shapes,
+            },
+            OpFailure::Located(e) => e,
+        }
+    }
+
+    /// The op an error is about, for the op-level variants.
+    pub fn op(&self) -> Option<&str> {
+        match self {
+            Error::UnsupportedOp { op, .. }
+            | Error::UnsupportedArguments { op, .. }
+            | Error::ShapeMismatch { op, .. }
+            | Error::DTypeMismatch { op, .. }
+            | Error::DynamicShapeLost { op, .. }
+            | Error::CandleOp { op, .. }
+            | Error::TensorRtOp { op, .. }
+            | Error::ForeignTensor { op, .. } => Some(op),
+            _ => None,
+        }
+    }
+
+    /// The TensorRT error underneath, where TensorRT (or loading its library) failed.
+    pub fn tensorrt_error(&self) -> Option<&trt::Error> {
+        match self {
+            Error::TensorRt(e) | Error::TensorRtOp { source: e, .. } => Some(e),
+            _ => None,
+        }
+    }
+
+    /// TensorRT's own message, where TensorRT refused a call.
+    pub fn tensorrt_message(&self) -> Option<&str> {
+        self.tensorrt_error().and_then(trt::Error::tensorrt_message)
     }
 }
 
 /// The crate's result type.
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context() -> OpContext {
+        OpContext {
+            op: "conv2d".into(),
+            module_path: ModulePath("layer1.0".into()),
+            shapes: Shapes(vec![vec![1, 3, 8, 8]]),
+        }
+    }
+
+    /// TensorRT's error stays reachable: as the source, and its message through the accessor.
+    #[test]
+    fn tensorrt_error_is_kept_as_the_source() {
+        let trt_error = trt::Error::TensorRt {
+            op: "add_convolution",
+            message: "kernel weights count mismatch".into(),
+            detail: "shim".into(),
+        };
+        let err = Error::at_op(context(), trt_error);
+        assert!(matches!(err, Error::TensorRtOp { .. }), "{err:?}");
+        assert_eq!(err.op(), Some("conv2d"));
+        assert_eq!(
+            err.tensorrt_message(),
+            Some("kernel weights count mismatch")
+        );
+        let source = std::error::Error::source(&err).expect("a source");
+        assert!(source.to_string().contains("add_convolution"), "{source}");
+        let text = err.to_string();
+        for part in [
+            "conv2d",
+            "layer1.0",
+            "[1, 3, 8, 8]",
+            "kernel weights count mismatch",
+        ] {
+            assert!(text.contains(part), "{part} missing from {text}");
+        }
+    }
+
+    /// A plain candle error gets the op's context; an error that has its own passes through.
+    #[test]
+    fn candle_errors_get_the_context_others_pass_through() {
+        let err = Error::at_op(
+            context(),
+            Error::Candle(candle_core::Error::Msg("bad".into())),
+        );
+        assert!(
+            matches!(&err, Error::CandleOp { op, shapes, .. } if op == "conv2d" && shapes.0 == [[1, 3, 8, 8]]),
+            "{err:?}"
+        );
+        let inner = Error::at_op(context(), OpFailure::NoConverter);
+        let err = Error::at_op(
+            OpContext {
+                op: "outer".into(),
+                ..OpContext::default()
+            },
+            inner,
+        );
+        assert!(
+            matches!(&err, Error::UnsupportedOp { op, .. } if op == "conv2d"),
+            "{err:?}"
+        );
+    }
+}

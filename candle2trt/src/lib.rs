@@ -19,7 +19,10 @@
 //!
 //! `candle_nn` layers (`Conv1d`, `Conv2d`, `ConvTranspose2d`, `Linear`, `BatchNorm`,
 //! `LayerNorm`, `RmsNorm`, `Embedding`, `Activation`, `Dropout`) implement [`TraceModule`];
-//! their converters read weights and configuration through the layers' public accessors.
+//! their converters read weights and configuration through the layers' public accessors. Where
+//! `candle_nn` has no readable equivalent, this crate has one: [`GroupNorm`] (built with
+//! [`group_norm`] from a `VarBuilder`), and [`Pool2dConfig`] for PyTorch's pooling options
+//! (padding, `ceil_mode`), as `candle_nn::Conv2dConfig` is for convolutions.
 //! [`TraceTensor::scope`] and [`TraceTensor::apply_named`] build module paths
 //! (`layer1.0.conv1`) that errors and the layer report name.
 //!
@@ -72,28 +75,33 @@
 //! }
 //! ```
 //!
+//! # Engine files
+//!
+//! [`TrtModule::save`] writes the engine with its [`EngineMeta`] (I/O names, dtypes, shapes and
+//! profiles, the layer list, the TensorRT version, the precision and the options that shaped the
+//! engine) as a header, atomically; [`TrtModule::load`] checks the file before TensorRT sees it.
+//!
 //! # Errors
 //!
-//! [`Error`] has structured variants: op, module path, operand shapes, and TensorRT's own
-//! message where TensorRT refused something. Nothing in this crate panics on user input.
+//! [`Error`] has structured variants: op, module path, operand shapes ([`OpContext`]), and,
+//! where TensorRT refused something, TensorRT's [`trt::Error`] as the error's `source`
+//! ([`Error::tensorrt_message`] gives TensorRT's own words). Nothing in this crate panics on
+//! user input.
 
-mod candle_impl;
 mod convert;
 mod engine;
 mod error;
 mod module;
 mod ops;
 mod options;
-#[cfg(feature = "cuda")]
-mod runtime;
 mod tensor;
 mod trace;
 
 pub use candle_core::op::CmpOp;
 pub use convert::convert;
-pub use engine::{IoSpec, TrtModule};
-pub use error::{Error, ModulePath, Result, Shapes};
+pub use engine::{EngineMeta, IoSpec, LayerInfo, Precision, TrtModule};
+pub use error::{Error, ModulePath, OpContext, Result, Shapes};
 pub use module::{TraceModel, TraceModule};
 pub use options::{ConversionOptions, Fp32Policy, ShapeRange};
-pub use tensor::{ScopeGuard, TraceTensor};
-pub use trace::{LayerInfo, TracedTensor};
+pub use tensor::{group_norm, GroupNorm, Pool2dConfig, ScopeGuard, TraceTensor};
+pub use trace::TracedTensor;

@@ -69,8 +69,11 @@ fn simple_cnn_options() -> ConversionOptions {
     .with_dynamic_batch(1, 1, 8)
 }
 
+/// What can be checked without a GPU TensorRT runs on: candle's SimpleCNN matches PyTorch, and it
+/// converts into an fp16 engine with a dynamic batch whose I/O and layers are as intended. No
+/// fp16 value is compared: the engine does not run here.
 #[test]
-fn simple_cnn_fp16_dynamic_batch_matches_pytorch() -> Result<()> {
+fn simple_cnn_candle_matches_pytorch_and_builds_fp16_dynamic_batch_engine() -> Result<()> {
     let model = SimpleCnn::load()?;
     let (x1, y1) = io("io.safetensors")?;
     let (x8, y8) = io("io_batch8.safetensors")?;
@@ -80,6 +83,7 @@ fn simple_cnn_fp16_dynamic_batch_matches_pytorch() -> Result<()> {
     assert!(max_diff(&model.forward(&x8)?, &y8) <= tolerance);
 
     let module = convert(&model, &[&x1], &simple_cnn_options())?;
+    // The tracer's candle values (f32, computed while tracing; not the engine's) match PyTorch.
     assert!(max_diff(&module.reference_outputs()[0], &y1) <= tolerance);
     let input = &module.inputs()[0];
     assert_eq!(input.name, "input_tensor");
@@ -109,9 +113,11 @@ fn simple_cnn_fp16_dynamic_batch_matches_pytorch() -> Result<()> {
         .iter()
         .any(|l| l.module_path == "conv1" && l.op == "conv2d"));
 
-    // Tracing at batch 8 builds the same kind of engine.
+    // Tracing at batch 8 builds the same kind of engine; the tracer's candle values match.
     let module8 = convert(&model, &[x8], &simple_cnn_options())?;
     assert!(max_diff(&module8.reference_outputs()[0], &y8) <= tolerance);
+    assert_eq!(module8.inputs(), module.inputs());
+    assert_eq!(module8.outputs(), module.outputs());
     Ok(())
 }
 
@@ -190,6 +196,8 @@ fn engine_file_round_trip() -> Result<()> {
     assert_eq!(loaded.outputs(), module.outputs());
     assert_eq!(loaded.layers(), module.layers());
     assert_eq!(loaded.tensorrt_version(), module.tensorrt_version());
+    // Precision and the options that shaped the engine come back too.
+    assert_eq!(loaded.meta(), module.meta());
     assert!(loaded.reference_outputs().is_empty());
     // Only the final file is left: no temporary.
     let names: Vec<_> = std::fs::read_dir(dir.path())
@@ -208,30 +216,60 @@ fn loading_garbage_is_a_typed_error() -> Result<()> {
     module.save(&good)?;
     let bytes = std::fs::read(&good).unwrap();
 
-    let cases: Vec<(&str, Vec<u8>)> = vec![
-        ("garbage", b"this is not an engine at all".to_vec()),
-        ("empty", vec![]),
-        ("truncated", bytes[..bytes.len() / 2].to_vec()),
-        ("bit flip", {
-            let mut b = bytes.clone();
-            let i = b.len() - 100;
-            b[i] ^= 0x40;
-            b
-        }),
-        ("huge header length", {
-            let mut b = bytes.clone();
-            b[12..20].copy_from_slice(&u64::MAX.to_le_bytes());
-            b
-        }),
-        ("raw TensorRT engine", module.engine_bytes().to_vec()),
+    let half_file = format!("exceeds the file size {}", bytes.len() / 2);
+    // Each corruption, and what the reason must say about it.
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "garbage",
+            b"this is not an engine at all".to_vec(),
+            "wrong magic bytes",
+        ),
+        (
+            "empty",
+            vec![],
+            "truncated: needed 8 bytes at offset 0, the file has 0",
+        ),
+        (
+            // The engine is most of the file: its length field points past the end.
+            "truncated",
+            bytes[..bytes.len() / 2].to_vec(),
+            &half_file,
+        ),
+        (
+            "bit flip",
+            {
+                let mut b = bytes.clone();
+                let i = b.len() - 100;
+                b[i] ^= 0x40;
+                b
+            },
+            "checksum mismatch",
+        ),
+        (
+            "huge header length",
+            {
+                let mut b = bytes.clone();
+                b[12..20].copy_from_slice(&u64::MAX.to_le_bytes());
+                b
+            },
+            "header length 18446744073709551615 is implausible",
+        ),
+        (
+            "raw TensorRT engine",
+            module.engine_bytes().to_vec(),
+            "wrong magic bytes",
+        ),
     ];
-    for (what, content) in cases {
+    for (what, content, expected) in cases {
         let path = dir.path().join(format!("{what}.engine"));
         std::fs::write(&path, content).unwrap();
         match TrtModule::load(&path) {
             Err(Error::InvalidEngineFile { path: p, reason }) => {
                 assert_eq!(p, path);
-                assert!(!reason.is_empty());
+                assert!(
+                    reason.contains(expected),
+                    "{what}: the reason {reason:?} does not say {expected:?}"
+                );
             }
             other => panic!("{what}: expected InvalidEngineFile, got {other:?}"),
         }
@@ -371,18 +409,61 @@ fn converted_submodule_inside_a_candle_model() -> Result<()> {
         features,
         head: Linear::new(randn(&[4, 8]), None),
     };
-    match Device::cuda_if_available(0).unwrap() {
-        Device::Cuda(_) if cfg!(feature = "cuda") => {
-            let x = x.to_device(&Device::cuda_if_available(0).unwrap())?;
-            match hybrid.forward(&x) {
-                Ok(y) => assert_eq!(y.dims(), [2, 4]),
-                Err(e) => println!("engine not run on this GPU: {e}"),
-            }
+    // A CPU tensor is refused by name, whatever the build: TensorRT reads device memory.
+    let err = hybrid.forward(&x).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidInput { index: 0, reason, .. } if reason.contains("CUDA")),
+        "{err}"
+    );
+    if !cfg!(feature = "cuda") {
+        common::skip("running the hybrid model needs the `cuda` feature");
+        return Ok(());
+    }
+    let device = Device::cuda_if_available(0)?;
+    if !device.is_cuda() {
+        common::skip("running the hybrid model needs a CUDA device; none found");
+        return Ok(());
+    }
+    // candle's answer: the head on the features candle computed while tracing.
+    let features = &hybrid.features.reference_outputs()[0];
+    let expected = candle_core::Module::forward(&hybrid.head, features)?;
+    match hybrid.forward(&x.to_device(&device)?) {
+        Ok(y) => {
+            assert_eq!(y.dims(), [2, 4]);
+            let d = max_diff(&y.to_device(&Device::Cpu)?, &expected);
+            assert!(d < 1e-3, "the hybrid model differs from candle by {d}");
         }
-        _ => {
-            let err = hybrid.forward(&x).unwrap_err();
-            println!("skipped running the hybrid model (no CUDA): {err}");
+        Err(e) if common::is_gpu_refusal(&e) => {
+            common::skip(format!(
+                "TensorRT-RTX refuses to run engines on this GPU: {e}"
+            ));
         }
+        Err(e) => panic!("running the hybrid model: {e}"),
     }
     Ok(())
+}
+
+/// A test skips on TensorRT-RTX's compute-capability refusal only; any other TensorRT error, or
+/// an unavailable runtime, is not a reason to skip.
+#[test]
+fn only_the_known_gpu_refusal_counts_as_a_skip() {
+    let refusal = trt::Error::TensorRt {
+        op: "deserialize_cuda_engine",
+        message:
+            "IRuntime::deserializeCudaEngine: Error Code 6: API Usage Error (The engine cannot \
+                  run on this GPU, which has compute capability 9.0. Supported compute \
+                  capabilities: 8.0 8.6 8.9 12.0 12.1 >12.0.)"
+                .into(),
+        detail: String::new(),
+    };
+    assert!(common::is_gpu_refusal(&Error::TensorRt(refusal)));
+    let other = trt::Error::TensorRt {
+        op: "deserialize_cuda_engine",
+        message: "Error Code 1: Serialization (magic tag does not match)".into(),
+        detail: String::new(),
+    };
+    assert!(!common::is_gpu_refusal(&Error::TensorRt(other)));
+    assert!(!common::is_gpu_refusal(&Error::RuntimeUnavailable(
+        "the engine was built by TensorRT 1.7.1, the loaded library is TensorRT 1.8.0".into()
+    )));
 }

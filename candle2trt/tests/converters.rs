@@ -1,7 +1,7 @@
-//! One real-builder test per converter: each builds a TensorRT engine (no mocks) and checks
-//! TensorRT's inferred shapes and the traced candle values against plain candle.
-//! Families: activation, elementwise, matmul, conv (and pooling, resampling), norm, reduce,
-//! shape; `dynamic` builds engines with a dynamic batch under fp16.
+//! One real-builder test per converter: each builds a TensorRT engine (no mocks), checks
+//! TensorRT's inferred shapes against candle's, and checks the tracer's consistency (the values it
+//! computed while tracing equal plain candle's). One file per `src/ops/` family, with the same
+//! name; `dynamic` builds engines with a dynamic batch under fp16.
 
 #[macro_use]
 mod common;
@@ -11,8 +11,13 @@ mod converters {
     mod conv;
     mod dynamic;
     mod elementwise;
+    mod gather;
+    mod math;
     mod matmul;
     mod norm;
+    mod parameter;
+    mod pool;
     mod reduce;
+    mod resize;
     mod shape;
 }

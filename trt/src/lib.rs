@@ -68,6 +68,7 @@ pub use logger::Logger;
 pub use network::{Layer, Network, Tensor};
 pub use runtime::{Engine, ExecutionContext, IoTensor, Runtime, SharedContext, SharedEngine};
 pub use types::*;
+pub use util::write_atomic;
 pub use weights::{WeightElement, Weights};
 
 /// The TensorRT library (re-exported from `trt-sys`): see [`Library::load`] for the search order.

@@ -12,9 +12,12 @@ pub(crate) fn cstring(op: &'static str, s: &str) -> Result<CString> {
     CString::new(s).map_err(|_| Error::invalid(op, format!("{s:?} contains a NUL byte")))
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory, then renames it into place, so
-/// readers never see a partial file and a failure leaves nothing behind.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8], op: &'static str) -> Result<()> {
+/// Writes `bytes` to `path` through a temporary file in the same directory, synced, then renamed into place, so
+/// readers never see a partial file and a failure leaves nothing behind (an existing `path` stays intact).
+///
+/// `op` names the operation in the error (`"write engine"`). Used by [`SerializedEngine::save`](crate::SerializedEngine::save),
+/// [`TimingCache::save`](crate::TimingCache::save) and by crates above `trt` that write files (candle2trt's engine files).
+pub fn write_atomic(path: &Path, bytes: &[u8], op: &'static str) -> Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let io = |source| Error::Io {
         op,

@@ -2,13 +2,13 @@
 
 use candle_core::op::CmpOp;
 use candle_core::Tensor;
-use trt::{DataType, ElementWiseOperation as Ew, UnaryOperation};
+use trt::{DataType, ElementWiseOperation as Ew};
 
-use crate::trace::{Op, TracedTensor, H};
+use crate::trace::TracedTensor;
 use crate::{Result, TraceTensor};
 
-/// `a <ew> b` with broadcasting; `transcendental` routes it through the f32 policy.
-pub(crate) fn binary<'n>(
+/// `a <ew> b` with broadcasting; `pow` follows the f32 policy for exp-like ops.
+fn binary<'n>(
     a: &TracedTensor<'n>,
     b: &TracedTensor<'n>,
     name: &'static str,
@@ -16,7 +16,7 @@ pub(crate) fn binary<'n>(
     candle: impl FnOnce(&Tensor, &Tensor) -> Result<Tensor>,
 ) -> Result<TracedTensor<'n>> {
     let op = a.begin(name, &[b])?;
-    let value = op.value(candle(&a.value, &b.value))?;
+    let value = op.named(candle(&a.value, &b.value))?;
     let f32 = ew == Ew::Pow && op.tracer.policy.transcendental;
     let dt = op.net().dtype(a.h);
     let h = if f32 && matches!(dt, DataType::Half | DataType::BF16) {
@@ -30,44 +30,29 @@ pub(crate) fn binary<'n>(
     op.finish(value, h)
 }
 
-impl Op<'_, '_> {
-    /// TensorRT's Bool result of a comparison.
-    pub(crate) fn compare(&self, a: H, b: H, cmp: CmpOp) -> Result<H> {
-        let (ew, negate) = match cmp {
-            CmpOp::Eq => (Ew::Equal, false),
-            CmpOp::Ne => (Ew::Equal, true),
-            CmpOp::Lt => (Ew::Less, false),
-            CmpOp::Ge => (Ew::Less, true),
-            CmpOp::Gt => (Ew::Greater, false),
-            CmpOp::Le => (Ew::Greater, true),
-        };
-        let c = self.ew_broadcast(a, b, ew)?;
-        if negate {
-            self.unary(c, UnaryOperation::Not)
-        } else {
-            Ok(c)
+macro_rules! binary_ops {
+    ($($fn_name:ident => $ew:ident;)*) => {$(
+        pub(crate) fn $fn_name<'n>(
+            a: &TracedTensor<'n>,
+            b: &TracedTensor<'n>,
+        ) -> Result<TracedTensor<'n>> {
+            binary(a, b, stringify!($fn_name), Ew::$ew, |a, b| TraceTensor::$fn_name(a, b))
         }
-    }
+    )*};
+}
 
-    /// A Bool condition from a candle-style 0/1 (or any non-zero) tensor.
-    pub(crate) fn to_bool(&self, h: H) -> Result<H> {
-        let dt = self.net().dtype(h);
-        if dt == DataType::Bool {
-            return Ok(h);
-        }
-        // UInt8 supports little besides casts in TensorRT.
-        let h = if dt == DataType::UInt8 {
-            self.cast(h, DataType::Int32)?
-        } else {
-            h
-        };
-        let (dt, rank) = {
-            let net = self.net();
-            (net.dtype(h), net.dims(h).len())
-        };
-        let zero = self.scalar(0.0, dt, rank)?;
-        self.compare(h, zero, CmpOp::Ne)
-    }
+binary_ops! {
+    add => Sum;
+    sub => Sub;
+    mul => Prod;
+    div => Div;
+    broadcast_add => Sum;
+    broadcast_sub => Sub;
+    broadcast_mul => Prod;
+    broadcast_div => Div;
+    broadcast_pow => Pow;
+    broadcast_maximum => Max;
+    broadcast_minimum => Min;
 }
 
 fn cmp_name(cmp: CmpOp) -> &'static str {
@@ -87,7 +72,7 @@ pub(crate) fn broadcast_cmp<'n>(
     cmp: CmpOp,
 ) -> Result<TracedTensor<'n>> {
     let op = a.begin(cmp_name(cmp), &[b])?;
-    let value = op.value(a.value.broadcast_cmp(&b.value, cmp))?;
+    let value = op.named(a.value.broadcast_cmp(&b.value, cmp))?;
     let h = op.compare(a.h, b.h, cmp)?;
     op.finish(value, h)
 }
@@ -98,7 +83,7 @@ pub(crate) fn cmp_scalar<'n>(
     cmp: CmpOp,
 ) -> Result<TracedTensor<'n>> {
     let op = a.begin(cmp_name(cmp), &[])?;
-    let value = op.value(a.value.cmp_scalar(rhs, cmp))?;
+    let value = op.named(a.value.cmp_scalar(rhs, cmp))?;
     let (dt, rank) = {
         let net = op.net();
         (net.dtype(a.h), net.dims(a.h).len())
@@ -114,13 +99,12 @@ pub(crate) fn where_cond<'n>(
     on_false: &TracedTensor<'n>,
 ) -> Result<TracedTensor<'n>> {
     let op = cond.begin("where_cond", &[on_true, on_false])?;
-    let value = op.value(TraceTensor::where_cond(
+    let value = op.named(TraceTensor::where_cond(
         &cond.value,
         &on_true.value,
         &on_false.value,
     ))?;
     let c = op.to_bool(cond.h)?;
-    let r = op.net().select(c, on_true.h, on_false.h);
-    let h = op.trt(r)?;
+    let h = op.select_h(c, on_true.h, on_false.h)?;
     op.finish(value, h)
 }

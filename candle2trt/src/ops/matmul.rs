@@ -2,25 +2,12 @@
 
 use trt::{ElementWiseOperation as Ew, MatrixOperation};
 
-use crate::trace::{Op, TracedTensor, H};
+use crate::trace::TracedTensor;
 use crate::{Result, TraceTensor};
-
-impl Op<'_, '_> {
-    pub(crate) fn matmul_h(
-        &self,
-        a: H,
-        op_a: MatrixOperation,
-        b: H,
-        op_b: MatrixOperation,
-    ) -> Result<H> {
-        let r = self.net().matmul(a, op_a, b, op_b);
-        self.trt(r)
-    }
-}
 
 pub(crate) fn matmul<'n>(a: &TracedTensor<'n>, b: &TracedTensor<'n>) -> Result<TracedTensor<'n>> {
     let op = a.begin("matmul", &[b])?;
-    let value = op.value(TraceTensor::matmul(&a.value, &b.value))?;
+    let value = op.named(TraceTensor::matmul(&a.value, &b.value))?;
     let h = op.matmul_h(a.h, MatrixOperation::None, b.h, MatrixOperation::None)?;
     op.finish(value, h)
 }
@@ -30,7 +17,7 @@ pub(crate) fn broadcast_matmul<'n>(
     b: &TracedTensor<'n>,
 ) -> Result<TracedTensor<'n>> {
     let op = a.begin("broadcast_matmul", &[b])?;
-    let value = op.value(TraceTensor::broadcast_matmul(&a.value, &b.value))?;
+    let value = op.named(TraceTensor::broadcast_matmul(&a.value, &b.value))?;
     // TensorRT broadcasts batch dimensions of size 1 between operands of equal rank.
     let rank = a.value.rank().max(b.value.rank());
     let x = op.to_rank(a.h, rank)?;
@@ -44,13 +31,13 @@ pub(crate) fn linear<'n>(
     layer: &candle_nn::Linear,
 ) -> Result<TracedTensor<'n>> {
     let op = x.begin("linear", &[])?;
-    let value = op.value(TraceTensor::linear(&x.value, layer))?;
+    let value = op.named(TraceTensor::linear(&x.value, layer))?;
     let rank = x.value.rank();
     if rank < 2 {
         return Err(op.unsupported("linear needs an input of rank 2 or more"));
     }
     let dt = op.net().dtype(x.h);
-    let (n, k) = op.candle(layer.weight().dims2())?;
+    let (n, k) = op.named(layer.weight().dims2())?;
     let mut w_dims = vec![1i64; rank - 2];
     w_dims.extend([n as i64, k as i64]);
     let w = op.constant(layer.weight(), dt, Some(&w_dims))?;

@@ -3,11 +3,10 @@
 //! the policy says otherwise.
 
 use candle_core::{DType, Device, Tensor};
-use trt::{ElementWiseOperation as Ew, ReduceOperation, UnaryOperation};
+use trt::{ElementWiseOperation as Ew, ReduceOperation};
 
-use crate::trace::net::ShuffleSpec;
-use crate::trace::{ConvProducer, Op, TracedTensor, H};
-use crate::{Result, TraceTensor};
+use crate::trace::{ConvProducer, TracedTensor};
+use crate::{GroupNorm, Result, TraceTensor};
 
 /// Dims `[1, C, 1, ...]` for per-channel constants against a rank-`rank` tensor.
 fn channel_dims(c: usize, rank: usize) -> Vec<i64> {
@@ -27,36 +26,38 @@ fn cpu_f32(t: &Tensor) -> candle_core::Result<Tensor> {
     t.to_device(&Device::Cpu)?.to_dtype(DType::F32)
 }
 
-impl Op<'_, '_> {
-    /// `h · scale + shift` with constants of dims `dims` (in `h`'s type).
-    fn scale_shift(
-        &self,
-        h: H,
-        scale: Option<&Tensor>,
-        shift: Option<&Tensor>,
-        dims: &[i64],
-    ) -> Result<H> {
-        let dt = self.net().dtype(h);
-        let mut out = h;
-        if let Some(s) = scale {
-            let c = self.constant(s, dt, Some(dims))?;
-            out = self.ew(out, c, Ew::Prod)?;
-        }
-        if let Some(b) = shift {
-            let c = self.constant(b, dt, Some(dims))?;
-            out = self.ew(out, c, Ew::Sum)?;
-        }
-        Ok(out)
-    }
+/// Batch norm at inference as an affine map per channel, `y = x · scale + shift`:
+/// `scale = γ / sqrt(var + ε)`, `shift = β - mean · scale` (f32, on the CPU).
+pub(crate) fn batch_norm_affine(
+    bn: &candle_nn::BatchNorm,
+) -> candle_core::Result<(Tensor, Tensor)> {
+    let var = cpu_f32(bn.running_var())?;
+    let mean = cpu_f32(bn.running_mean())?;
+    let inv_std = (var + bn.eps())?.sqrt()?.recip()?;
+    let (scale, beta) = match bn.weight_and_bias() {
+        Some((w, b)) => ((cpu_f32(w)? * &inv_std)?, cpu_f32(b)?),
+        None => (inv_std.clone(), inv_std.zeros_like()?),
+    };
+    let shift = (beta - (mean * &scale)?)?;
+    Ok((scale, shift))
+}
 
-    /// `h / sqrt(mean(h², axis) + eps)` over the last axis (or `axis`).
-    fn rms_h(&self, h: H, axis: usize, eps: f64) -> Result<H> {
-        let sq = self.ew(h, h, Ew::Prod)?;
-        let ms = self.reduce_h(sq, ReduceOperation::Avg, &[axis], true)?;
-        let ms = self.with_scalar(ms, Ew::Sum, eps)?;
-        let rms = self.unary(ms, UnaryOperation::Sqrt)?;
-        self.ew(h, rms, Ew::Div)
-    }
+/// The convolution weights that compute `conv` followed by the batch norm `(scale, shift)`:
+/// `W' = W · scale` per output channel, `b' = b · scale + shift`.
+pub(crate) fn fold_batch_norm(
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    (scale, shift): (&Tensor, &Tensor),
+) -> candle_core::Result<(Tensor, Tensor)> {
+    let w = cpu_f32(weight)?;
+    let mut s_dims = vec![1usize; w.rank()];
+    s_dims[0] = w.dim(0)?;
+    let w = w.broadcast_mul(&scale.reshape(s_dims)?)?;
+    let b = match bias {
+        Some(b) => (cpu_f32(b)? * scale)?,
+        None => scale.zeros_like()?,
+    };
+    Ok((w, (b + shift)?))
 }
 
 pub(crate) fn batch_norm<'n>(
@@ -64,38 +65,19 @@ pub(crate) fn batch_norm<'n>(
     bn: &candle_nn::BatchNorm,
 ) -> Result<TracedTensor<'n>> {
     let op = x.begin("batch_norm", &[])?;
-    let value = op.value(TraceTensor::batch_norm(&x.value, bn))?;
-    // y = x · scale + shift, scale = γ / sqrt(var + ε), shift = β - mean · scale.
-    let (scale, shift) = op.candle((|| {
-        let var = cpu_f32(bn.running_var())?;
-        let mean = cpu_f32(bn.running_mean())?;
-        let inv_std = (var + bn.eps())?.sqrt()?.recip()?;
-        let (scale, beta) = match bn.weight_and_bias() {
-            Some((w, b)) => ((cpu_f32(w)? * &inv_std)?, cpu_f32(b)?),
-            None => (inv_std.clone(), inv_std.zeros_like()?),
-        };
-        let shift = (beta - (mean * &scale)?)?;
-        Ok((scale, shift))
-    })())?;
+    let value = op.named(TraceTensor::batch_norm(&x.value, bn))?;
+    let (scale, shift) = op.named(batch_norm_affine(bn))?;
     if x.value.rank() < 2 {
         return Err(op.unsupported("batch norm needs an input of rank 2 or more (N, C, ...)"));
     }
     let producer: Option<ConvProducer> = op.tracer.conv_producers.borrow().get(&x.h).cloned();
     let h = match producer {
         Some(conv) => {
-            // Fold into the convolution: W' = W · scale (per output channel), b' = b · scale + shift.
-            let (w, b) = op.candle((|| {
-                let w = cpu_f32(&conv.weight)?;
-                let out = w.dim(0)?;
-                let mut s_dims = vec![1usize; w.rank()];
-                s_dims[0] = out;
-                let w = w.broadcast_mul(&scale.reshape(s_dims)?)?;
-                let b = match &conv.bias {
-                    Some(b) => (cpu_f32(b)? * &scale)?,
-                    None => scale.zeros_like()?,
-                };
-                Ok((w, (b + &shift)?))
-            })())?;
+            let (w, b) = op.named(fold_batch_norm(
+                &conv.weight,
+                conv.bias.as_ref(),
+                (&scale, &shift),
+            ))?;
             let folded = op.convolution_h(conv.input, &w, Some(&b), &conv.spec, false)?;
             op.tracer.mark_folded(
                 conv.layer_index,
@@ -117,7 +99,7 @@ pub(crate) fn layer_norm<'n>(
     ln: &candle_nn::LayerNorm,
 ) -> Result<TracedTensor<'n>> {
     let op = x.begin("layer_norm", &[])?;
-    let value = op.value(TraceTensor::layer_norm(&x.value, ln))?;
+    let value = op.named(TraceTensor::layer_norm(&x.value, ln))?;
     let rank = x.value.rank();
     let n = *x.value.dims().last().unwrap_or(&1);
     let dims = last_dims(n, rank);
@@ -128,14 +110,11 @@ pub(crate) fn layer_norm<'n>(
             let bias = match ln.bias() {
                 Some(b) => op.constant(b, dt, Some(&dims))?,
                 None => {
-                    let zeros = op.candle(ln.weight().zeros_like())?;
+                    let zeros = op.named(ln.weight().zeros_like())?;
                     op.constant(&zeros, dt, Some(&dims))?
                 }
             };
-            let r = op
-                .net()
-                .normalization(h, scale, bias, 1u32 << (rank - 1), ln.eps() as f32, 0);
-            op.trt(r)
+            op.normalization_h(h, scale, bias, 1u32 << (rank - 1), ln.eps(), 0)
         } else {
             let normed = op.rms_h(h, rank - 1, ln.eps())?;
             op.scale_shift(normed, Some(ln.weight()), ln.bias(), &dims)
@@ -149,7 +128,7 @@ pub(crate) fn rms_norm<'n>(
     rms: &candle_nn::RmsNorm,
 ) -> Result<TracedTensor<'n>> {
     let op = x.begin("rms_norm", &[])?;
-    let value = op.value(TraceTensor::rms_norm(&x.value, rms))?;
+    let value = op.named(TraceTensor::rms_norm(&x.value, rms))?;
     let rank = x.value.rank();
     let n = *x.value.dims().last().unwrap_or(&1);
     let dims = last_dims(n, rank);
@@ -160,15 +139,10 @@ pub(crate) fn rms_norm<'n>(
     op.finish(value, h)
 }
 
-pub(crate) fn group_norm<'n>(
-    x: &TracedTensor<'n>,
-    groups: usize,
-    weight: &Tensor,
-    bias: &Tensor,
-    eps: f64,
-) -> Result<TracedTensor<'n>> {
+pub(crate) fn group_norm<'n>(x: &TracedTensor<'n>, gn: &GroupNorm) -> Result<TracedTensor<'n>> {
     let op = x.begin("group_norm", &[])?;
-    let value = op.value(TraceTensor::group_norm(&x.value, groups, weight, bias, eps))?;
+    let value = op.named(TraceTensor::group_norm(&x.value, gn))?;
+    let (groups, eps) = (gn.num_groups(), gn.eps());
     let rank = x.value.rank();
     let c = x.value.dims()[1];
     let h = op.in_f32(x.h, op.tracer.policy.normalization, |h| {
@@ -178,20 +152,64 @@ pub(crate) fn group_norm<'n>(
         let centered = op.ew(grouped, mean, Ew::Sub)?;
         let normed = op.rms_h(centered, 2, eps)?;
         let back = match op.shape_with(h, &[])? {
-            Some(shape) => {
-                let spec = ShuffleSpec {
-                    reshape_tensor: Some(shape),
-                    ..Default::default()
-                };
-                let r = op.net().shuffle(normed, &spec);
-                op.trt(r)?
-            }
+            Some(shape) => op.reshape_dynamic(normed, shape)?,
             None => {
                 let dims: Vec<i64> = x.value.dims().iter().map(|&d| d as i64).collect();
                 op.reshape_static(normed, &dims)?
             }
         };
-        op.scale_shift(back, Some(weight), Some(bias), &channel_dims(c, rank))
+        op.scale_shift(
+            back,
+            Some(gn.weight()),
+            Some(gn.bias()),
+            &channel_dims(c, rank),
+        )
     })?;
     op.finish(value, h)
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{Module, ModuleT};
+    use candle_nn::{BatchNorm, Conv2d, Conv2dConfig};
+
+    use super::*;
+
+    /// The folded convolution computes what the convolution followed by the batch norm computes,
+    /// evaluated in candle: the fold's arithmetic against candle's own layers.
+    #[test]
+    fn folded_convolution_equals_conv_then_batch_norm() -> candle_core::Result<()> {
+        let dev = Device::Cpu;
+        let randn = |shape: &[usize]| Tensor::randn(0f32, 1.0, shape, &dev);
+        let cfg = Conv2dConfig {
+            padding: 1,
+            stride: 2,
+            ..Default::default()
+        };
+        let x = randn(&[2, 3, 9, 8])?;
+        for bias in [false, true] {
+            let conv = Conv2d::new(
+                randn(&[5, 3, 3, 3])?,
+                bias.then(|| randn(&[5])).transpose()?,
+                cfg,
+            );
+            let var = Tensor::rand(0.1f32, 2.0, 5, &dev)?;
+            let bn = BatchNorm::new(5, randn(&[5])?, var, randn(&[5])?, randn(&[5])?, 1e-3)?;
+            let expected = bn.forward_t(&conv.forward(&x)?, false)?;
+            let (scale, shift) = batch_norm_affine(&bn)?;
+            let (w, b) = fold_batch_norm(conv.weight(), conv.bias(), (&scale, &shift))?;
+            let folded = Conv2d::new(w, Some(b), cfg).forward(&x)?;
+            let diff = (folded - &expected)?
+                .abs()?
+                .flatten_all()?
+                .max(0)?
+                .to_scalar::<f32>()?;
+            let size = expected.abs()?.flatten_all()?.max(0)?.to_scalar::<f32>()?;
+            assert!(
+                diff <= 1e-5 * size.max(1.0),
+                "bias {bias}: folded differs by {diff}"
+            );
+        }
+        Ok(())
+    }
 }

@@ -4,25 +4,9 @@ use candle_core::shape::{Dim, Dims};
 use candle_core::Tensor;
 use trt::{ElementWiseOperation as Ew, ReduceOperation, UnaryOperation};
 
-use crate::trace::{Op, TracedTensor, H};
+use crate::error::Error;
+use crate::trace::TracedTensor;
 use crate::{Result, TraceTensor};
-
-fn axes_mask(axes: &[usize]) -> u32 {
-    axes.iter().fold(0, |m, &a| m | (1u32 << a))
-}
-
-impl Op<'_, '_> {
-    pub(crate) fn reduce_h(
-        &self,
-        h: H,
-        kind: ReduceOperation,
-        axes: &[usize],
-        keep: bool,
-    ) -> Result<H> {
-        let r = self.net().reduce(h, kind, axes_mask(axes), keep);
-        self.trt(r)
-    }
-}
 
 fn reduce<'n>(
     x: &TracedTensor<'n>,
@@ -33,7 +17,7 @@ fn reduce<'n>(
     candle: impl FnOnce(&Tensor) -> Result<Tensor>,
 ) -> Result<TracedTensor<'n>> {
     let op = x.begin(name, &[])?;
-    let value = op.value(candle(&x.value))?;
+    let value = op.named(candle(&x.value))?;
     let f32 =
         matches!(kind, ReduceOperation::Sum | ReduceOperation::Avg) && op.tracer.policy.reductions;
     let h = op.in_f32(x.h, f32, |h| op.reduce_h(h, kind, &axes, keep))?;
@@ -45,7 +29,7 @@ macro_rules! reduce_dims {
         pub(crate) fn $fn_name<'n, D: Dims>(x: &TracedTensor<'n>, dims: D) -> Result<TracedTensor<'n>> {
             let axes = dims
                 .to_indexes(x.value.shape(), stringify!($fn_name))
-                .map_err(crate::Error::Candle)?;
+                .map_err(|e| Error::at_op(x.op_context(stringify!($fn_name)), e))?;
             let a = axes.clone();
             reduce(x, stringify!($fn_name), axes, $keep, ReduceOperation::$kind, move |v| {
                 TraceTensor::$fn_name(v, a)
@@ -59,7 +43,7 @@ macro_rules! reduce_dim {
         pub(crate) fn $fn_name<'n, D: Dim>(x: &TracedTensor<'n>, dim: D) -> Result<TracedTensor<'n>> {
             let axis = dim
                 .to_index(x.value.shape(), stringify!($fn_name))
-                .map_err(crate::Error::Candle)?;
+                .map_err(|e| Error::at_op(x.op_context(stringify!($fn_name)), e))?;
             reduce(x, stringify!($fn_name), vec![axis], $keep, ReduceOperation::$kind, move |v| {
                 TraceTensor::$fn_name(v, axis)
             })
@@ -83,19 +67,16 @@ reduce_dim! {
 
 pub(crate) fn softmax<'n, D: Dim>(x: &TracedTensor<'n>, dim: D) -> Result<TracedTensor<'n>> {
     let op = x.begin("softmax", &[])?;
-    let axis = op.candle(dim.to_index(x.value.shape(), "softmax"))?;
-    let value = op.value(TraceTensor::softmax(&x.value, axis))?;
-    let h = op.in_f32(x.h, op.tracer.policy.softmax, |h| {
-        let r = op.net().softmax(h, 1u32 << axis);
-        op.trt(r)
-    })?;
+    let axis = op.named(dim.to_index(x.value.shape(), "softmax"))?;
+    let value = op.named(TraceTensor::softmax(&x.value, axis))?;
+    let h = op.in_f32(x.h, op.tracer.policy.softmax, |h| op.softmax_h(h, axis))?;
     op.finish(value, h)
 }
 
 pub(crate) fn log_softmax<'n, D: Dim>(x: &TracedTensor<'n>, dim: D) -> Result<TracedTensor<'n>> {
     let op = x.begin("log_softmax", &[])?;
-    let axis = op.candle(dim.to_index(x.value.shape(), "log_softmax"))?;
-    let value = op.value(TraceTensor::log_softmax(&x.value, axis))?;
+    let axis = op.named(dim.to_index(x.value.shape(), "log_softmax"))?;
+    let value = op.named(TraceTensor::log_softmax(&x.value, axis))?;
     // x - max - log(sum(exp(x - max))): never takes the log of an underflowed probability.
     let h = op.in_f32(x.h, op.tracer.policy.softmax, |h| {
         let m = op.reduce_h(h, ReduceOperation::Max, &[axis], true)?;

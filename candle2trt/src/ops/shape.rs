@@ -1,5 +1,4 @@
-//! Shape ops (reshape, flatten, squeeze, transpose, narrow, cat, ...), gathers (index_select,
-//! embedding), casts and parameters.
+//! Shape ops (reshape, flatten, squeeze, transpose, narrow, cat, pad, ...) and casts.
 //!
 //! Reshapes stay valid under a dynamic profile: a dynamic input dimension that the target
 //! repeats at the same position is copied (TensorRT's `0` placeholder), a dynamic dimension
@@ -12,82 +11,9 @@ use candle_core::shape::{Dim, Dims, ShapeWithOneHole};
 use candle_core::{DType, Tensor};
 use trt::{DataType, SampleMode};
 
-use crate::trace::net::{ShuffleSpec, SliceSpec};
-use crate::trace::{Op, TracedTensor, H};
+use crate::trace::op::Op;
+use crate::trace::{TracedTensor, H};
 use crate::{Error, Result, TraceTensor};
-
-impl Op<'_, '_> {
-    fn permute_h(&self, h: H, perm: &[usize]) -> Result<H> {
-        let spec = ShuffleSpec {
-            first_transpose: Some(perm.to_vec()),
-            ..Default::default()
-        };
-        let r = self.net().shuffle(h, &spec);
-        self.trt(r)
-    }
-
-    /// `h` with a size-1 dimension inserted at `axis`.
-    pub(crate) fn unsqueeze_h(&self, h: H, axis: usize) -> Result<H> {
-        let dims = self.net().dims(h);
-        if dims.contains(&-1) {
-            let r = self.net().unsqueeze(h, &[axis as i64]);
-            self.trt(r)
-        } else {
-            let mut new = dims;
-            new.insert(axis, 1);
-            self.reshape_static(h, &new)
-        }
-    }
-
-    /// `h` with the size-1 dimension `axis` removed.
-    pub(crate) fn squeeze_h(&self, h: H, axis: usize) -> Result<H> {
-        let dims = self.net().dims(h);
-        if dims.contains(&-1) {
-            let r = self.net().squeeze(h, &[axis as i64]);
-            self.trt(r)
-        } else {
-            let mut new = dims;
-            new.remove(axis);
-            self.reshape_static(h, &new)
-        }
-    }
-
-    /// The slice `start..start+len` of `h` along `axis`.
-    pub(crate) fn narrow_h(
-        &self,
-        h: H,
-        static_dims: &[usize],
-        axis: usize,
-        start: i64,
-        len: usize,
-        mode: Option<SampleMode>,
-    ) -> Result<H> {
-        let rank = static_dims.len();
-        let mut starts = vec![0i64; rank];
-        starts[axis] = start;
-        let mut size: Vec<i64> = static_dims.iter().map(|&d| d as i64).collect();
-        size[axis] = len as i64;
-        let size_tensor = self.shape_with(h, &[(axis, len as i64)])?;
-        let spec = SliceSpec {
-            start: starts,
-            size,
-            stride: vec![1; rank],
-            size_tensor,
-            mode,
-        };
-        let r = self.net().slice(h, &spec);
-        self.trt(r)
-    }
-
-    /// Concatenation along `axis` (no layer for a single input).
-    pub(crate) fn concat_h(&self, hs: &[H], axis: usize) -> Result<H> {
-        if let [h] = hs {
-            return Ok(*h);
-        }
-        let r = self.net().concat(hs, axis as i32);
-        self.trt(r)
-    }
-}
 
 /// TensorRT reshape dimensions for reshaping `x` to `target`.
 ///
@@ -155,7 +81,7 @@ pub(crate) fn reshape<'n, S: ShapeWithOneHole + Clone>(
 ) -> Result<TracedTensor<'n>> {
     let op = x.begin("reshape", &[])?;
     let el = x.value.elem_count();
-    let target = op.candle(shape.clone().into_shape(el))?;
+    let target = op.named(shape.clone().into_shape(el))?;
     // A hole is the one dimension that grows when the element count doubles.
     let hole = if el > 0 {
         shape.into_shape(el * 2).ok().and_then(|doubled| {
@@ -168,7 +94,7 @@ pub(crate) fn reshape<'n, S: ShapeWithOneHole + Clone>(
     } else {
         None
     };
-    let value = op.value(TraceTensor::reshape(&x.value, target.clone()))?;
+    let value = op.named(TraceTensor::reshape(&x.value, target.clone()))?;
     let dims = reshape_dims(&op, x, target.dims(), hole)?;
     let h = op.reshape_static(x.h, &dims)?;
     op.finish(value, h)
@@ -176,7 +102,7 @@ pub(crate) fn reshape<'n, S: ShapeWithOneHole + Clone>(
 
 pub(crate) fn flatten_from<'n, D: Dim>(x: &TracedTensor<'n>, start: D) -> Result<TracedTensor<'n>> {
     let op = x.begin("flatten_from", &[])?;
-    let value = op.value(TraceTensor::flatten_from(&x.value, start))?;
+    let value = op.named(TraceTensor::flatten_from(&x.value, start))?;
     let in_trt = op.net().dims(x.h);
     let d = value.rank() - 1;
     let mut dims: Vec<i64> = vec![0; d];
@@ -192,7 +118,7 @@ pub(crate) fn flatten_from<'n, D: Dim>(x: &TracedTensor<'n>, start: D) -> Result
 
 pub(crate) fn flatten_all<'n>(x: &TracedTensor<'n>) -> Result<TracedTensor<'n>> {
     let op = x.begin("flatten_all", &[])?;
-    let value = op.value(TraceTensor::flatten_all(&x.value))?;
+    let value = op.named(TraceTensor::flatten_all(&x.value))?;
     let in_trt = op.net().dims(x.h);
     let dims = if in_trt.contains(&-1) {
         vec![-1]
@@ -205,8 +131,8 @@ pub(crate) fn flatten_all<'n>(x: &TracedTensor<'n>) -> Result<TracedTensor<'n>> 
 
 pub(crate) fn squeeze<'n, D: Dim>(x: &TracedTensor<'n>, dim: D) -> Result<TracedTensor<'n>> {
     let op = x.begin("squeeze", &[])?;
-    let axis = op.candle(dim.to_index(x.value.shape(), "squeeze"))?;
-    let value = op.value(TraceTensor::squeeze(&x.value, axis))?;
+    let axis = op.named(dim.to_index(x.value.shape(), "squeeze"))?;
+    let value = op.named(TraceTensor::squeeze(&x.value, axis))?;
     // candle (like PyTorch) leaves dimensions other than 1 alone.
     let h = if value.rank() == x.value.rank() {
         x.h
@@ -218,8 +144,8 @@ pub(crate) fn squeeze<'n, D: Dim>(x: &TracedTensor<'n>, dim: D) -> Result<Traced
 
 pub(crate) fn unsqueeze<'n, D: Dim>(x: &TracedTensor<'n>, dim: D) -> Result<TracedTensor<'n>> {
     let op = x.begin("unsqueeze", &[])?;
-    let axis = op.candle(dim.to_index_plus_one(x.value.shape(), "unsqueeze"))?;
-    let value = op.value(TraceTensor::unsqueeze(&x.value, axis))?;
+    let axis = op.named(dim.to_index_plus_one(x.value.shape(), "unsqueeze"))?;
+    let value = op.named(TraceTensor::unsqueeze(&x.value, axis))?;
     let h = op.unsqueeze_h(x.h, axis)?;
     op.finish(value, h)
 }
@@ -230,9 +156,9 @@ pub(crate) fn transpose<'n, D1: Dim, D2: Dim>(
     d2: D2,
 ) -> Result<TracedTensor<'n>> {
     let op = x.begin("transpose", &[])?;
-    let a = op.candle(d1.to_index(x.value.shape(), "transpose"))?;
-    let b = op.candle(d2.to_index(x.value.shape(), "transpose"))?;
-    let value = op.value(TraceTensor::transpose(&x.value, a, b))?;
+    let a = op.named(d1.to_index(x.value.shape(), "transpose"))?;
+    let b = op.named(d2.to_index(x.value.shape(), "transpose"))?;
+    let value = op.named(TraceTensor::transpose(&x.value, a, b))?;
     let mut perm: Vec<usize> = (0..x.value.rank()).collect();
     perm.swap(a, b);
     let h = if a == b {
@@ -245,8 +171,8 @@ pub(crate) fn transpose<'n, D1: Dim, D2: Dim>(
 
 pub(crate) fn permute<'n, D: Dims>(x: &TracedTensor<'n>, dims: D) -> Result<TracedTensor<'n>> {
     let op = x.begin("permute", &[])?;
-    let perm = op.candle(dims.to_indexes(x.value.shape(), "permute"))?;
-    let value = op.value(TraceTensor::permute(&x.value, perm.clone()))?;
+    let perm = op.named(dims.to_indexes(x.value.shape(), "permute"))?;
+    let value = op.named(TraceTensor::permute(&x.value, perm.clone()))?;
     let h = op.permute_h(x.h, &perm)?;
     op.finish(value, h)
 }
@@ -259,7 +185,7 @@ fn narrow_named<'n>(
     len: usize,
 ) -> Result<TracedTensor<'n>> {
     let op = x.begin(name, &[])?;
-    let value = op.value(TraceTensor::narrow(&x.value, axis, start, len))?;
+    let value = op.named(TraceTensor::narrow(&x.value, axis, start, len))?;
     let h = if len == x.value.dims()[axis] {
         x.h
     } else {
@@ -281,12 +207,7 @@ pub(crate) fn narrow<'n, D: Dim>(
 }
 
 fn candle_error(x: &TracedTensor<'_>, op: &str, source: candle_core::Error) -> Error {
-    Error::CandleOp {
-        op: op.to_string(),
-        module_path: x.tracer.module_path(),
-        shapes: crate::Shapes(vec![x.value.dims().to_vec()]),
-        source: Box::new(source),
-    }
+    Error::at_op(x.op_context(op), source)
 }
 
 pub(crate) fn chunk<'n, D: Dim>(
@@ -348,12 +269,12 @@ pub(crate) fn cat<'n, A: Borrow<TracedTensor<'n>>, D: Dim>(
 ) -> Result<TracedTensor<'n>> {
     let (first, rest) = same_trace(tensors, "cat")?;
     let op = first.begin("cat", &rest)?;
-    let axis = op.candle(dim.to_index(first.value.shape(), "cat"))?;
+    let axis = op.named(dim.to_index(first.value.shape(), "cat"))?;
     let values: Vec<&Tensor> = std::iter::once(first)
         .chain(rest.iter().copied())
         .map(|t| &t.value)
         .collect();
-    let value = op.candle(Tensor::cat(&values, axis))?;
+    let value = op.named(Tensor::cat(&values, axis))?;
     let hs: Vec<H> = std::iter::once(first)
         .chain(rest.iter().copied())
         .map(|t| t.h)
@@ -368,12 +289,12 @@ pub(crate) fn stack<'n, A: Borrow<TracedTensor<'n>>, D: Dim>(
 ) -> Result<TracedTensor<'n>> {
     let (first, rest) = same_trace(tensors, "stack")?;
     let op = first.begin("stack", &rest)?;
-    let axis = op.candle(dim.to_index_plus_one(first.value.shape(), "stack"))?;
+    let axis = op.named(dim.to_index_plus_one(first.value.shape(), "stack"))?;
     let values: Vec<&Tensor> = std::iter::once(first)
         .chain(rest.iter().copied())
         .map(|t| &t.value)
         .collect();
-    let value = op.candle(Tensor::stack(&values, axis))?;
+    let value = op.named(Tensor::stack(&values, axis))?;
     let mut hs = Vec::with_capacity(values.len());
     for t in std::iter::once(first).chain(rest.iter().copied()) {
         hs.push(op.unsqueeze_h(t.h, axis)?);
@@ -382,35 +303,9 @@ pub(crate) fn stack<'n, A: Borrow<TracedTensor<'n>>, D: Dim>(
     op.finish(value, h)
 }
 
-pub(crate) fn index_select<'n, D: Dim>(
-    x: &TracedTensor<'n>,
-    indexes: &TracedTensor<'n>,
-    dim: D,
-) -> Result<TracedTensor<'n>> {
-    let op = x.begin("index_select", &[indexes])?;
-    let axis = op.candle(dim.to_index(x.value.shape(), "index_select"))?;
-    let value = op.value(TraceTensor::index_select(&x.value, &indexes.value, axis))?;
-    let r = op.net().gather(x.h, indexes.h, axis as i32);
-    let h = op.trt(r)?;
-    op.finish(value, h)
-}
-
-pub(crate) fn embedding<'n>(
-    ids: &TracedTensor<'n>,
-    layer: &candle_nn::Embedding,
-) -> Result<TracedTensor<'n>> {
-    let op = ids.begin("embedding", &[])?;
-    let value = op.value(TraceTensor::embedding(&ids.value, layer))?;
-    let dt = op.trt_dtype(layer.embeddings().dtype())?;
-    let table = op.constant(layer.embeddings(), dt, None)?;
-    let r = op.net().gather(table, ids.h, 0);
-    let h = op.trt(r)?;
-    op.finish(value, h)
-}
-
 pub(crate) fn to_dtype<'n>(x: &TracedTensor<'n>, dtype: DType) -> Result<TracedTensor<'n>> {
     let op = x.begin("to_dtype", &[])?;
-    let value = op.value(TraceTensor::to_dtype(&x.value, dtype))?;
+    let value = op.named(TraceTensor::to_dtype(&x.value, dtype))?;
     let to = op.trt_dtype(dtype)?;
     let from = op.net().dtype(x.h);
     // Bool → UInt8 is no TensorRT cast; a comparison result stays Bool (it maps to candle's u8).
@@ -424,7 +319,7 @@ pub(crate) fn to_dtype<'n>(x: &TracedTensor<'n>, dtype: DType) -> Result<TracedT
 
 pub(crate) fn contiguous<'n>(x: &TracedTensor<'n>) -> Result<TracedTensor<'n>> {
     let op = x.begin("contiguous", &[])?;
-    let value = op.candle(x.value.contiguous())?;
+    let value = op.named(x.value.contiguous())?;
     op.finish(value, x.h)
 }
 
@@ -435,8 +330,8 @@ pub(crate) fn pad_with_zeros<'n, D: Dim>(
     right: usize,
 ) -> Result<TracedTensor<'n>> {
     let op = x.begin("pad_with_zeros", &[])?;
-    let axis = op.candle(dim.to_index(x.value.shape(), "pad_with_zeros"))?;
-    let value = op.value(TraceTensor::pad_with_zeros(&x.value, axis, left, right))?;
+    let axis = op.named(dim.to_index(x.value.shape(), "pad_with_zeros"))?;
+    let value = op.named(TraceTensor::pad_with_zeros(&x.value, axis, left, right))?;
     let len = x.value.dims()[axis] + left + right;
     let h = if left + right == 0 {
         x.h
@@ -451,19 +346,4 @@ pub(crate) fn pad_with_zeros<'n, D: Dim>(
         )?
     };
     op.finish(value, h)
-}
-
-pub(crate) fn parameter<'n>(x: &TracedTensor<'n>, t: &Tensor) -> Result<TracedTensor<'n>> {
-    let op = x.begin("parameter", &[])?;
-    let dt = op.trt_dtype(t.dtype())?;
-    let h = op.constant(t, dt, None)?;
-    op.finish(t.clone(), h)
-}
-
-pub(crate) fn unsupported<'n>(x: &TracedTensor<'n>, name: &str) -> Error {
-    Error::UnsupportedOp {
-        op: name.to_string(),
-        module_path: x.tracer.module_path(),
-        shapes: crate::Shapes(vec![x.value.dims().to_vec()]),
-    }
 }

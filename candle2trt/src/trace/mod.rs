@@ -8,13 +8,14 @@ use std::rc::Rc;
 use candle_core::{DType, Tensor};
 use trt::DataType;
 
-use crate::error::{ModulePath, Shapes};
+use crate::engine::LayerInfo;
+use crate::error::{ModulePath, OpContext, OpFailure, Shapes};
 use crate::options::Fp32Policy;
 use crate::{Error, Result};
 
-pub(crate) mod build;
-mod impl_trait;
 pub(crate) mod net;
+pub(crate) mod op;
+mod weights;
 
 pub(crate) use net::{Net, H};
 
@@ -46,22 +47,16 @@ impl TracedTensor<'_> {
     pub fn tensorrt_dims(&self) -> Vec<i64> {
         self.tracer.net().dims(self.h)
     }
-}
 
-/// One layer of the converted network, for the conversion report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LayerInfo {
-    /// The layer's name in the engine: `<module path>/<op>_<n>`.
-    pub name: String,
-    /// The traced op that added it (`conv2d`, `relu`, ...).
-    pub op: String,
-    /// The module path where the op was called.
-    pub module_path: String,
-    /// TensorRT's layer type (`Convolution`, `Activation`, ...).
-    pub layer_type: String,
-    /// Set when the layer's work was folded into another layer (a convolution followed by a
-    /// batch norm): TensorRT drops the unused original when it builds the engine.
-    pub folded_into: Option<String>,
+    /// Op `op` on this tensor alone, at the current module path (for errors raised before the
+    /// op has begun).
+    pub(crate) fn op_context(&self, op: &str) -> OpContext {
+        OpContext {
+            op: op.to_string(),
+            module_path: self.tracer.module_path(),
+            shapes: Shapes(vec![self.value.dims().to_vec()]),
+        }
+    }
 }
 
 /// A convolution whose output may absorb a following batch norm.
@@ -136,12 +131,20 @@ impl<'n> Tracer<'n> {
         std::mem::take(&mut self.layers.borrow_mut())
     }
 
-    fn record_use(&self, h: H) {
+    pub(crate) fn record_use(&self, h: H) {
         *self.uses.borrow_mut().entry(h).or_insert(0) += 1;
     }
 
     pub(crate) fn dynamic_lost_at(&self) -> Option<(String, String)> {
         self.dynamic_lost_at.borrow().clone()
+    }
+
+    /// Records the first op whose inputs had a dynamic dimension and whose output has none.
+    pub(crate) fn note_dynamic_lost(&self, op: &str, module_path: &str) {
+        let mut lost = self.dynamic_lost_at.borrow_mut();
+        if lost.is_none() {
+            *lost = Some((op.to_string(), module_path.to_string()));
+        }
     }
 
     /// The TensorRT type that holds a candle dtype in this network.
@@ -174,14 +177,20 @@ impl<'n> Tracer<'n> {
         value: &Tensor,
         dims: &[i64],
     ) -> Result<TracedTensor<'n>> {
-        let err = |message: String| Error::TensorRtOp {
-            op: "input".into(),
-            module_path: ModulePath(name.into()),
-            shapes: Shapes(vec![value.dims().to_vec()]),
-            message,
+        let err = |failure: OpFailure| {
+            let context = OpContext {
+                op: "input".into(),
+                module_path: ModulePath(name.into()),
+                shapes: Shapes(vec![value.dims().to_vec()]),
+            };
+            Error::at_op(context, failure)
         };
-        let io = io_dtype(value.dtype())
-            .ok_or_else(|| err(format!("TensorRT has no {:?} inputs", value.dtype())))?;
+        let io = io_dtype(value.dtype()).ok_or_else(|| {
+            err(OpFailure::Arguments(format!(
+                "TensorRT has no {:?} inputs",
+                value.dtype()
+            )))
+        })?;
         let compute = self.trt_dtype(value.dtype()).unwrap_or(io);
         for (&d, &v) in dims.iter().zip(value.dims()) {
             if d == -1 {
@@ -192,12 +201,9 @@ impl<'n> Tracer<'n> {
         let mut h = self
             .net()
             .add_input(name, io, dims)
-            .map_err(|e| err(e.to_string()))?;
+            .map_err(|e| err(e.into()))?;
         if compute != io {
-            h = self
-                .net()
-                .cast(h, compute)
-                .map_err(|e| err(e.to_string()))?;
+            h = self.net().cast(h, compute).map_err(|e| err(e.into()))?;
         }
         self.name_layers(&format!("{name}/cast"), first);
         Ok(self.input(value.clone(), h))
@@ -205,11 +211,13 @@ impl<'n> Tracer<'n> {
 
     /// Marks `t` as network output `name` in its candle dtype; returns TensorRT's dims.
     pub(crate) fn mark_output(&self, t: &TracedTensor<'n>, name: &str) -> Result<Vec<i64>> {
-        let err = |message: String| Error::TensorRtOp {
-            op: "output".into(),
-            module_path: ModulePath(name.into()),
-            shapes: Shapes(vec![t.value.dims().to_vec()]),
-            message,
+        let err = |failure: OpFailure| {
+            let context = OpContext {
+                op: "output".into(),
+                module_path: ModulePath(name.into()),
+                shapes: Shapes(vec![t.value.dims().to_vec()]),
+            };
+            Error::at_op(context, failure)
         };
         self.record_use(t.h);
         let first = self.net().nb_layers();
@@ -220,10 +228,10 @@ impl<'n> Tracer<'n> {
             Some(DataType::UInt8) if current == DataType::Bool => DataType::Bool,
             Some(io) => io,
             None => {
-                return Err(err(format!(
+                return Err(err(OpFailure::Arguments(format!(
                     "TensorRT has no {:?} outputs",
                     t.value.dtype()
-                )))
+                ))))
             }
         };
         let needs_copy = {
@@ -232,19 +240,17 @@ impl<'n> Tracer<'n> {
             tensor.is_network_input() || tensor.is_network_output()
         };
         if current != io {
-            h = self.net().cast(h, io).map_err(|e| err(e.to_string()))?;
+            h = self.net().cast(h, io).map_err(|e| err(e.into()))?;
         } else if needs_copy {
-            h = self.net().identity(h).map_err(|e| err(e.to_string()))?;
+            h = self.net().identity(h).map_err(|e| err(e.into()))?;
         }
         self.name_layers(&format!("{name}/cast"), first);
-        self.net()
-            .mark_output(h, name)
-            .map_err(|e| err(e.to_string()))?;
-        self.net().try_dims(h).map_err(|e| err(e.to_string()))
+        self.net().mark_output(h, name).map_err(|e| err(e.into()))?;
+        self.net().try_dims(h).map_err(|e| err(e.into()))
     }
 
     /// Records the layers an op added.
-    fn name_layers(&self, op: &str, first: usize) {
+    pub(crate) fn name_layers(&self, op: &str, first: usize) {
         if self.net().nb_layers() == first {
             return;
         }
@@ -295,165 +301,6 @@ pub(crate) fn io_dtype(dtype: DType) -> Option<DataType> {
         DType::U8 => DataType::UInt8,
         _ => return None,
     })
-}
-
-/// One op in progress: its name, operand shapes and the first layer it adds.
-pub(crate) struct Op<'a, 'n> {
-    pub(crate) tracer: &'a Rc<Tracer<'n>>,
-    pub(crate) name: &'static str,
-    shapes: Vec<Vec<usize>>,
-    input_dynamic: bool,
-    first_layer: usize,
-}
-
-impl<'n> TracedTensor<'n> {
-    /// Starts op `name` on `self` and `others`, which must come from the same trace.
-    pub(crate) fn begin<'a>(
-        &'a self,
-        name: &'static str,
-        others: &[&TracedTensor<'n>],
-    ) -> Result<Op<'a, 'n>> {
-        for o in others {
-            if !Rc::ptr_eq(&o.tracer, &self.tracer) {
-                return Err(Error::ForeignTensor {
-                    op: name.to_string(),
-                    module_path: self.tracer.module_path(),
-                });
-            }
-        }
-        self.tracer.record_use(self.h);
-        for o in others {
-            self.tracer.record_use(o.h);
-        }
-        let mut shapes = vec![self.value.dims().to_vec()];
-        shapes.extend(others.iter().map(|o| o.value.dims().to_vec()));
-        let (first_layer, input_dynamic) = {
-            let net = self.tracer.net();
-            let dynamic = std::iter::once(self.h)
-                .chain(others.iter().map(|o| o.h))
-                .any(|h| net.dims(h).contains(&-1));
-            (net.nb_layers(), dynamic)
-        };
-        Ok(Op {
-            tracer: &self.tracer,
-            name,
-            shapes,
-            input_dynamic,
-            first_layer,
-        })
-    }
-}
-
-impl<'a, 'n> Op<'a, 'n> {
-    pub(crate) fn shapes(&self) -> Shapes {
-        Shapes(self.shapes.clone())
-    }
-
-    pub(crate) fn net(&self) -> RefMut<'a, Net<'n>> {
-        self.tracer.net()
-    }
-
-    /// candle's result, or an error naming this op.
-    pub(crate) fn candle<T>(&self, r: candle_core::Result<T>) -> Result<T> {
-        r.map_err(|source| Error::CandleOp {
-            op: self.name.to_string(),
-            module_path: self.tracer.module_path(),
-            shapes: self.shapes(),
-            source: Box::new(source),
-        })
-    }
-
-    /// The plain-candle result (the [`TraceTensor`](crate::TraceTensor) impl of
-    /// `candle_core::Tensor`), with candle errors named after this op.
-    pub(crate) fn value(&self, r: Result<Tensor>) -> Result<Tensor> {
-        r.map_err(|e| match e {
-            Error::Candle(source) => Error::CandleOp {
-                op: self.name.to_string(),
-                module_path: self.tracer.module_path(),
-                shapes: self.shapes(),
-                source: Box::new(source),
-            },
-            other => other,
-        })
-    }
-
-    /// TensorRT's result, or an error naming this op.
-    pub(crate) fn trt<T>(&self, r: trt::Result<T>) -> Result<T> {
-        r.map_err(|e| self.trt_error(e))
-    }
-
-    pub(crate) fn trt_error(&self, e: trt::Error) -> Error {
-        Error::TensorRtOp {
-            op: self.name.to_string(),
-            module_path: self.tracer.module_path(),
-            shapes: self.shapes(),
-            message: e.to_string(),
-        }
-    }
-
-    /// This op cannot be converted with these arguments.
-    pub(crate) fn unsupported(&self, reason: impl Into<String>) -> Error {
-        Error::UnsupportedArguments {
-            op: self.name.to_string(),
-            module_path: self.tracer.module_path(),
-            shapes: self.shapes(),
-            reason: reason.into(),
-        }
-    }
-
-    /// The TensorRT type for a candle dtype, or an error naming this op.
-    pub(crate) fn trt_dtype(&self, dtype: DType) -> Result<DataType> {
-        self.tracer
-            .trt_dtype(dtype)
-            .ok_or_else(|| self.unsupported(format!("TensorRT has no {dtype:?} tensors")))
-    }
-
-    /// Names the op's layers, checks TensorRT's dims and type against candle's value, and wraps
-    /// the result.
-    pub(crate) fn finish(self, value: Tensor, h: H) -> Result<TracedTensor<'n>> {
-        self.tracer.name_layers(self.name, self.first_layer);
-        let (dims, dtype) = {
-            let net = self.net();
-            let dims = net.try_dims(h).map_err(|e| self.trt_error(e))?;
-            (dims, net.dtype(h))
-        };
-        let candle = value.dims();
-        let agree = dims.len() == candle.len()
-            && dims
-                .iter()
-                .zip(candle)
-                .all(|(&t, &c)| t == -1 || t == c as i64);
-        if !agree {
-            return Err(Error::ShapeMismatch {
-                op: self.name.to_string(),
-                module_path: self.tracer.module_path(),
-                candle: candle.to_vec(),
-                tensorrt: dims,
-                inputs: self.shapes(),
-            });
-        }
-        let expected = self.trt_dtype(value.dtype())?;
-        let dtype_ok = dtype == expected || (value.dtype() == DType::U8 && dtype == DataType::Bool);
-        if !dtype_ok {
-            return Err(Error::DTypeMismatch {
-                op: self.name.to_string(),
-                module_path: self.tracer.module_path(),
-                candle: value.dtype(),
-                tensorrt: format!("{dtype:?}"),
-            });
-        }
-        if self.input_dynamic && !dims.contains(&-1) {
-            let mut lost = self.tracer.dynamic_lost_at.borrow_mut();
-            if lost.is_none() {
-                *lost = Some((self.name.to_string(), self.tracer.module_path().to_string()));
-            }
-        }
-        Ok(TracedTensor {
-            value,
-            h,
-            tracer: self.tracer.clone(),
-        })
-    }
 }
 
 #[cfg(test)]

@@ -1,10 +1,12 @@
 //! Shared helpers of the real-builder tests: every check builds a TensorRT engine with the
-//! TensorRT library (TensorRT-RTX builds on a CPU-only machine) and compares the traced model
-//! with plain candle.
+//! TensorRT library (TensorRT-RTX builds on a CPU-only machine), checks TensorRT's inferred
+//! output dims against candle's, and checks the tracer's consistency: the candle values the
+//! tracer computed equal plain candle's. Nothing here runs the engine (that needs a GPU
+//! TensorRT supports): these checks say nothing about the engine's numbers.
 
 #![allow(dead_code)]
 
-use candle2trt::{convert, ConversionOptions, Result, TraceModel, TrtModule};
+use candle2trt::{convert, ConversionOptions, Error, Result, TraceModel, TrtModule};
 use candle_core::{DType, Device, Tensor};
 
 /// A random f32 tensor.
@@ -39,8 +41,12 @@ pub fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
         .unwrap()
 }
 
-/// Converts `model` (a real engine build) and checks: the traced candle values equal plain
-/// candle's, and TensorRT's output dims equal candle's (`-1` only where dynamic).
+/// Converts `model` (a real engine build) and checks: tracer consistency (the candle values
+/// computed under the tracer equal plain candle's), and TensorRT's output dims against candle's.
+///
+/// An output dimension may be dynamic (`-1`) only where it depends on a dynamic input dimension:
+/// plain candle runs the model a second time with every dynamic input dimension resized, and an
+/// output axis must be `-1` in the engine exactly when its size changed.
 pub fn check_with<M: TraceModel>(
     model: &M,
     inputs: &[Tensor],
@@ -50,20 +56,37 @@ pub fn check_with<M: TraceModel>(
     let module = convert(model, inputs, options)?;
     assert!(!module.engine_bytes().is_empty(), "empty engine");
     assert_eq!(plain.len(), module.outputs().len());
-    for ((p, r), spec) in plain
+    let dynamic = module.inputs().iter().any(|i| i.dims.contains(&-1));
+    assert_eq!(
+        dynamic,
+        options_dynamic(options),
+        "dynamic inputs vs options"
+    );
+    let resized = if dynamic {
+        model.forward_inputs(&resize_dynamic_dims(&module, inputs))?
+    } else {
+        plain.clone()
+    };
+    for (((p, q), r), spec) in plain
         .iter()
+        .zip(&resized)
         .zip(module.reference_outputs())
         .zip(module.outputs())
     {
         assert_eq!(p.dims(), r.dims());
         assert_eq!(p.dtype(), spec.dtype);
         let d = max_diff(p, r);
-        assert!(d <= 1e-6, "traced value differs from plain candle by {d}");
+        assert!(
+            d <= 1e-6,
+            "tracer consistency: the traced candle value differs from plain candle's by {d}"
+        );
         assert_eq!(spec.dims.len(), p.rank(), "rank of {}", spec.name);
-        for (i, (&t, &c)) in spec.dims.iter().zip(p.dims()).enumerate() {
+        for (i, ((&t, &c), &c2)) in spec.dims.iter().zip(p.dims()).zip(q.dims()).enumerate() {
+            let depends = c != c2;
             assert!(
-                t == c as i64 || (t == -1 && options_dynamic(options)),
-                "output {} dim {i}: TensorRT {t}, candle {c}",
+                (t == -1 && depends) || (t == c as i64 && !depends),
+                "output {} dim {i}: TensorRT {t}; candle {c}, and {c2} with the dynamic input \
+                 dimensions resized",
                 spec.name
             );
         }
@@ -71,8 +94,54 @@ pub fn check_with<M: TraceModel>(
     Ok(module)
 }
 
+/// The inputs with every dynamic dimension (`-1` in the engine's input) resized to another size
+/// within the profile (the sample repeated cyclically); equal sample sizes get equal new sizes.
+fn resize_dynamic_dims(module: &TrtModule, inputs: &[Tensor]) -> Vec<Tensor> {
+    let mut sizes: Vec<(usize, usize)> = Vec::new();
+    let mut out = Vec::with_capacity(inputs.len());
+    for (x, spec) in inputs.iter().zip(module.inputs()) {
+        let mut x = x.clone();
+        for (d, &td) in spec.dims.iter().enumerate() {
+            if td != -1 {
+                continue;
+            }
+            let profile = spec
+                .profile
+                .as_ref()
+                .expect("a dynamic input has a profile");
+            let n = x.dims()[d];
+            let m = match sizes.iter().find(|(s, _)| *s == n) {
+                Some(&(_, m)) => m,
+                None => {
+                    let m = if n < profile.max[d] { n + 1 } else { n - 1 };
+                    sizes.push((n, m));
+                    m
+                }
+            };
+            let ids: Vec<u32> = (0..m).map(|i| (i % n) as u32).collect();
+            let ids = Tensor::from_vec(ids, m, x.device()).expect("ids");
+            x = x.index_select(&ids, d).expect("resize a dynamic dimension");
+        }
+        out.push(x);
+    }
+    out
+}
+
 fn options_dynamic(o: &ConversionOptions) -> bool {
     o.dynamic_batch.is_some() || o.input_shapes.iter().any(Option::is_some)
+}
+
+/// Whether `e` is TensorRT-RTX's refusal to run engines on this GPU's compute capability (the
+/// only GPU lent to this project, an H100 with compute capability 9.0): a known refusal a test
+/// may skip on. Any other error is a failure.
+pub fn is_gpu_refusal(e: &Error) -> bool {
+    e.tensorrt_message()
+        .is_some_and(|m| m.contains("The engine cannot run on this GPU"))
+}
+
+/// The one skip line a test prints before returning early: `SKIPPED: <reason>`.
+pub fn skip(reason: impl std::fmt::Display) {
+    println!("SKIPPED: {reason}");
 }
 
 /// [`check_with`] in f32, static shapes.

@@ -1,9 +1,9 @@
 //! Whole blocks under a dynamic batch: the shape-agnostic reshapes in context.
 
-use candle2trt::{Error, Result, TraceModule, TraceTensor};
+use candle2trt::{ConversionOptions, Error, Result, TraceModule, TraceTensor};
 use candle_nn::{LayerNorm, Linear};
 
-use crate::common::{check, check_dynamic_fp16, randn};
+use crate::common::{check, check_dynamic_fp16, check_with, randn};
 
 /// A transformer self-attention block written as a zoo model would be.
 struct Attention {
@@ -96,5 +96,15 @@ fn batch_one_samples_are_traced_at_a_distinct_size() -> Result<()> {
     let m = check_dynamic_fp16(&M, &[randn(&[1, 3, 20])])?;
     assert_eq!(m.outputs()[0].dims, [-1, 15, 4]);
     assert_eq!(m.reference_outputs()[0].dims(), [1, 15, 4]);
+    Ok(())
+}
+
+#[test]
+fn batch_moved_to_another_axis_stays_dynamic_there() -> Result<()> {
+    // The dynamic batch ends up on axis 1: the engine's `-1` follows it there.
+    model!(M, |x| x.transpose(0, 1)?.relu());
+    let options = ConversionOptions::default().with_dynamic_batch(1, 2, 8);
+    let m = check_with(&M, &[randn(&[2, 5])], &options)?;
+    assert_eq!(m.outputs()[0].dims, [5, -1]);
     Ok(())
 }

@@ -1,5 +1,4 @@
-use candle2trt::{Result, TraceModule, TraceTensor};
-use candle_core::Tensor;
+use candle2trt::{GroupNorm, Result, TraceModule, TraceTensor};
 use candle_nn::{BatchNorm, Conv2d, Conv2dConfig, LayerNorm, RmsNorm};
 
 use crate::common::{check, check_dynamic_fp16, rand_pos, randn};
@@ -105,33 +104,30 @@ fn rms_norm() -> Result<()> {
     Ok(())
 }
 
-struct Gn {
-    w: Tensor,
-    b: Tensor,
-}
-
-impl TraceModule for Gn {
-    fn forward<T: TraceTensor>(&self, x: &T) -> Result<T> {
-        x.group_norm(4, &self.w, &self.b, 1e-5)
-    }
+/// `torch.nn.GroupNorm(4, c)` with random weights.
+fn gn(c: usize) -> GroupNorm {
+    GroupNorm::new(randn(&[c]), randn(&[c]), 4, 1e-5).unwrap()
 }
 
 #[test]
 fn group_norm() -> Result<()> {
-    let m = Gn {
-        w: randn(&[8]),
-        b: randn(&[8]),
-    };
+    let m = gn(8);
     check(&m, &[randn(&[2, 8, 5, 6])])?;
     check(&m, &[randn(&[2, 8, 7])])?;
     Ok(())
 }
 
 #[test]
+fn group_norm_refuses_groups_that_do_not_divide_the_channels() {
+    let err = GroupNorm::new(randn(&[6]), randn(&[6]), 4, 1e-5).unwrap_err();
+    assert!(err.to_string().contains("must divide"), "{err}");
+}
+
+#[test]
 fn normalizations_with_dynamic_batch_fp16() -> Result<()> {
     struct M {
         conv_bn: ConvBn,
-        gn: Gn,
+        gn: GroupNorm,
         ln: LayerNorm,
         rms: RmsNorm,
     }
@@ -152,10 +148,7 @@ fn normalizations_with_dynamic_batch_fp16() -> Result<()> {
     );
     let m = M {
         conv_bn: ConvBn { conv, bn: bn(8) },
-        gn: Gn {
-            w: randn(&[8]),
-            b: randn(&[8]),
-        },
+        gn: gn(8),
         ln: LayerNorm::new(randn(&[36]), randn(&[36]), 1e-5),
         rms: RmsNorm::new(randn(&[36]), 1e-6),
     };

@@ -1,8 +1,7 @@
-use candle2trt::{Result, TraceModule, TraceTensor};
+use candle2trt::Result;
 use candle_core::{DType, D};
-use candle_nn::Embedding;
 
-use crate::common::{check, check_dynamic_fp16, ids, randn};
+use crate::common::{check, check_dynamic_fp16, randn};
 
 macro_rules! shape_tests {
     ($($test:ident: |$x:ident| $body:expr, $input:expr;)*) => {$(
@@ -40,44 +39,6 @@ shape_tests! {
 }
 
 #[test]
-fn index_select_with_index_input() -> Result<()> {
-    model_n!(M, |xs| xs[0].index_select(&xs[1], 1));
-    check(&M, &[randn(&[2, 6, 3]), ids(&[5, 0, 2, 2], &[4])])?;
-    Ok(())
-}
-
-#[test]
-fn index_select_with_parameter_indices() -> Result<()> {
-    struct M(candle_core::Tensor);
-    impl TraceModule for M {
-        fn forward<T: TraceTensor>(&self, x: &T) -> Result<T> {
-            x.index_select(&x.parameter(&self.0)?, 0)
-        }
-    }
-    check(&M(ids(&[1, 1, 0], &[3])), &[randn(&[2, 6])])?;
-    Ok(())
-}
-
-#[test]
-fn embedding() -> Result<()> {
-    let emb = Embedding::new(randn(&[10, 4]), 4);
-    check(&emb, &[ids(&[1, 9, 3, 0, 0, 2], &[2, 3])])?;
-    Ok(())
-}
-
-#[test]
-fn parameter_constant() -> Result<()> {
-    struct M(candle_core::Tensor);
-    impl TraceModule for M {
-        fn forward<T: TraceTensor>(&self, x: &T) -> Result<T> {
-            x.broadcast_add(&x.parameter(&self.0)?)
-        }
-    }
-    check(&M(randn(&[1, 4])), &[randn(&[3, 4])])?;
-    Ok(())
-}
-
-#[test]
 fn shape_ops_with_dynamic_batch_fp16() -> Result<()> {
     // Every op keeps dimension 0 dynamic: reshapes copy it or put it in the hole, slices get
     // their size from a shape tensor.
@@ -96,12 +57,5 @@ fn shape_ops_with_dynamic_batch_fp16() -> Result<()> {
         y.permute((0, 2, 1, 3))?.transpose(2, 3)?.flatten_from(1)
     });
     check_dynamic_fp16(&M, &[randn(&[2, 3, 4, 5])])?;
-    Ok(())
-}
-
-#[test]
-fn embedding_dynamic_batch() -> Result<()> {
-    let emb = Embedding::new(randn(&[10, 4]), 4);
-    check_dynamic_fp16(&emb, &[ids(&[1, 9, 3, 0, 0, 2], &[2, 3])])?;
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! Keys: `conv1`, `bn1`, `layer{1..4}.{i}.{conv1,bn1,conv2,bn2[,conv3,bn3]}`,
 //! `layer{k}.0.downsample.{0,1}`, `fc`.
 
-use candle2trt::{Result, TraceModule, TraceTensor};
+use candle2trt::{Pool2dConfig, Result, TraceModule, TraceTensor};
 use candle_nn::{BatchNorm, Conv2d, Linear, VarBuilder};
 
 use super::common::{batch_norm2d, conv2d, sequential, BN_EPS};
@@ -270,7 +270,8 @@ impl TraceModule for ResNet {
     fn forward<T: TraceTensor>(&self, x: &T) -> Result<T> {
         let x = x.apply_named("conv1", &self.conv1)?;
         let x = x.apply_named("bn1", &self.bn1)?.relu()?;
-        let mut x = x.max_pool2d_with_padding((3, 3), (2, 2), (1, 1))?;
+        let stem_pool = Pool2dConfig::new(3).with_stride(2).with_padding(1);
+        let mut x = x.max_pool2d_with_config(&stem_pool)?;
         for (i, layer) in self.layers.iter().enumerate() {
             let _scope = x.scope(&format!("layer{}", i + 1));
             x = sequential(&x, layer)?;

@@ -10,7 +10,7 @@ use candle_core::cuda_backend::{CudaDType, CudaStorage};
 use candle_core::op::BackpropOp;
 use candle_core::{CudaDevice, DType, Storage, Tensor};
 
-use crate::engine::TrtModule;
+use super::meta::EngineMeta;
 use crate::{Error, Result};
 
 /// The deserialized engine and its execution context, created on first use. The context keeps
@@ -21,14 +21,14 @@ struct State {
 }
 
 impl State {
-    fn new(module: &TrtModule, device: &CudaDevice) -> Result<Self> {
+    fn new(meta: &EngineMeta, engine: &[u8], device: &CudaDevice) -> Result<Self> {
         let library = trt::Library::load().map_err(trt::Error::from)?;
         let loaded = library.version().to_string();
-        if loaded != module.tensorrt_version() {
+        if loaded != meta.tensorrt_version {
             return Err(Error::RuntimeUnavailable(format!(
                 "the engine was built by TensorRT {}, the loaded library is TensorRT {loaded}; \
                  engines only run on the version that built them",
-                module.tensorrt_version()
+                meta.tensorrt_version
             )));
         }
         // TensorRT works in the calling thread's current CUDA context: make it candle's.
@@ -41,7 +41,7 @@ impl State {
             })?;
         let logger = trt::Logger::new(trt::Severity::Warning)?;
         let runtime = Arc::new(trt::Runtime::new(library, &logger)?);
-        let engine = Arc::new(runtime.deserialize_shared(module.engine_bytes())?);
+        let engine = Arc::new(runtime.deserialize_shared(engine)?);
         let context = engine.create_shared_context()?;
         Ok(State {
             context,
@@ -50,7 +50,7 @@ impl State {
     }
 }
 
-/// Lazily created runtime state of a [`TrtModule`].
+/// Lazily created runtime state of a `TrtModule`.
 #[derive(Default)]
 pub(crate) struct RuntimeCell(RefCell<Option<State>>);
 
@@ -142,15 +142,20 @@ impl Output {
     }
 }
 
-/// [`TrtModule::forward`] with the `cuda` feature. Inputs are already checked (count, CUDA,
-/// dtype, contiguity, shape).
-pub(crate) fn forward(module: &TrtModule, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
+/// `TrtModule::forward` with the `cuda` feature: runs `engine`, described by `meta`, with the
+/// state kept in `runtime`. Inputs are already checked (count, CUDA, dtype, contiguity, shape).
+pub(crate) fn forward(
+    meta: &EngineMeta,
+    engine: &[u8],
+    runtime: &RuntimeCell,
+    inputs: &[&Tensor],
+) -> Result<Vec<Tensor>> {
     let device = inputs[0].device().as_cuda_device()?.clone();
     for (index, x) in inputs.iter().enumerate() {
         if !x.device().same_device(inputs[0].device()) {
             return Err(Error::InvalidInput {
                 index,
-                name: module.inputs()[index].name.clone(),
+                name: meta.inputs[index].name.clone(),
                 reason: "on a different CUDA device than input 0".into(),
             });
         }
@@ -196,7 +201,7 @@ pub(crate) fn forward(module: &TrtModule, inputs: &[&Tensor]) -> Result<Vec<Tens
     );
 
     // The engine, deserialized on first use (where TensorRT may refuse the GPU).
-    let mut cell = module.runtime.0.borrow_mut();
+    let mut cell = runtime.0.borrow_mut();
     if cell
         .as_ref()
         .is_some_and(|s| s.device_ordinal != device.id_ordinal())
@@ -204,12 +209,12 @@ pub(crate) fn forward(module: &TrtModule, inputs: &[&Tensor]) -> Result<Vec<Tens
         *cell = None;
     }
     if cell.is_none() {
-        *cell = Some(State::new(module, &device)?);
+        *cell = Some(State::new(meta, engine, &device)?);
     }
     let state = cell
         .as_mut()
         .ok_or_else(|| Error::RuntimeUnavailable("no engine".into()))?;
-    for ((x, ptr), spec) in inputs.iter().zip(&input_ptrs).zip(module.inputs()) {
+    for ((x, ptr), spec) in inputs.iter().zip(&input_ptrs).zip(&meta.inputs) {
         let dims: Vec<i64> = x.dims().iter().map(|&d| d as i64).collect();
         state.context.set_input_shape(&spec.name, dims)?;
         state
@@ -218,8 +223,8 @@ pub(crate) fn forward(module: &TrtModule, inputs: &[&Tensor]) -> Result<Vec<Tens
     }
 
     // Outputs: shapes from the context, fresh candle CUDA buffers.
-    let mut outputs = Vec::with_capacity(module.outputs().len());
-    for spec in module.outputs() {
+    let mut outputs = Vec::with_capacity(meta.outputs.len());
+    for spec in &meta.outputs {
         let dims = state.context.tensor_shape(&spec.name)?;
         let shape: Vec<usize> = dims
             .as_slice()

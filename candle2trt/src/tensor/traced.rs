@@ -1,16 +1,19 @@
-//! [`TraceTensor`] for [`TracedTensor`]: each method delegates to its converter in `ops`.
+//! [`TraceTensor`] for [`TracedTensor`]: each method delegates to its converter in `ops/`.
 
 use std::borrow::Borrow;
 
 use candle_core::op::CmpOp;
 use candle_core::shape::{Dim, Dims, ShapeWithOneHole};
-use candle_core::{DType, Device, Shape, Tensor, ToUsize2};
-use trt::ElementWiseOperation as Ew;
+use candle_core::{DType, Device, Shape, Tensor};
 
-use super::TracedTensor;
-use crate::ops::{activation as act, conv, elementwise as ew, matmul, norm, reduce, shape};
-use crate::tensor::{ScopeGuard, TraceTensor};
-use crate::Result;
+use super::{GroupNorm, Pool2dConfig, ScopeGuard, TraceTensor};
+use crate::error::OpFailure;
+use crate::ops::{
+    activation as act, conv, elementwise as ew, gather, math, matmul, norm, parameter, pool,
+    reduce, resize, shape,
+};
+use crate::trace::TracedTensor;
+use crate::{Error, Result};
 
 impl<'n> TraceTensor for TracedTensor<'n> {
     fn dims(&self) -> &[usize] {
@@ -35,10 +38,10 @@ impl<'n> TraceTensor for TracedTensor<'n> {
     where
         F: FnOnce(&Tensor) -> candle_core::Result<Tensor>,
     {
-        Err(shape::unsupported(self, name))
+        Err(Error::at_op(self.op_context(name), OpFailure::NoConverter))
     }
     fn parameter(&self, value: &Tensor) -> Result<Self> {
-        shape::parameter(self, value)
+        parameter::parameter(self, value)
     }
 
     fn relu(&self) -> Result<Self> {
@@ -81,110 +84,96 @@ impl<'n> TraceTensor for TracedTensor<'n> {
         act::clamp(self, min, max)
     }
     fn affine(&self, mul: f64, add: f64) -> Result<Self> {
-        act::affine(self, mul, add)
+        math::affine(self, mul, add)
     }
     fn exp(&self) -> Result<Self> {
-        act::exp(self)
+        math::exp(self)
     }
     fn log(&self) -> Result<Self> {
-        act::log(self)
+        math::log(self)
     }
     fn sqrt(&self) -> Result<Self> {
-        act::sqrt(self)
+        math::sqrt(self)
     }
     fn rsqrt(&self) -> Result<Self> {
-        act::rsqrt(self)
+        math::rsqrt(self)
     }
     fn sqr(&self) -> Result<Self> {
-        act::sqr(self)
+        math::sqr(self)
     }
     fn recip(&self) -> Result<Self> {
-        act::recip(self)
+        math::recip(self)
     }
     fn abs(&self) -> Result<Self> {
-        act::abs(self)
+        math::abs(self)
     }
     fn neg(&self) -> Result<Self> {
-        act::neg(self)
+        math::neg(self)
     }
     fn sin(&self) -> Result<Self> {
-        act::sin(self)
+        math::sin(self)
     }
     fn cos(&self) -> Result<Self> {
-        act::cos(self)
+        math::cos(self)
     }
     fn erf(&self) -> Result<Self> {
-        act::erf(self)
+        math::erf(self)
     }
     fn powf(&self, e: f64) -> Result<Self> {
-        act::powf(self, e)
+        math::powf(self, e)
     }
 
     fn add_scalar(&self, v: f64) -> Result<Self> {
-        act::scalar_op(self, "add_scalar", v, Ew::Sum, |t| t.add_scalar(v))
+        math::add_scalar(self, v)
     }
     fn sub_scalar(&self, v: f64) -> Result<Self> {
-        act::scalar_op(self, "sub_scalar", v, Ew::Sub, |t| t.sub_scalar(v))
+        math::sub_scalar(self, v)
     }
     fn mul_scalar(&self, v: f64) -> Result<Self> {
-        act::scalar_op(self, "mul_scalar", v, Ew::Prod, |t| t.mul_scalar(v))
+        math::mul_scalar(self, v)
     }
     fn div_scalar(&self, v: f64) -> Result<Self> {
-        act::scalar_op(self, "div_scalar", v, Ew::Div, |t| t.div_scalar(v))
+        math::div_scalar(self, v)
     }
     fn maximum_scalar(&self, v: f64) -> Result<Self> {
-        act::scalar_op(self, "maximum_scalar", v, Ew::Max, |t| t.maximum_scalar(v))
+        math::maximum_scalar(self, v)
     }
     fn minimum_scalar(&self, v: f64) -> Result<Self> {
-        act::scalar_op(self, "minimum_scalar", v, Ew::Min, |t| t.minimum_scalar(v))
+        math::minimum_scalar(self, v)
     }
 
     fn add(&self, rhs: &Self) -> Result<Self> {
-        ew::binary(self, rhs, "add", Ew::Sum, TraceTensor::add)
+        ew::add(self, rhs)
     }
     fn sub(&self, rhs: &Self) -> Result<Self> {
-        ew::binary(self, rhs, "sub", Ew::Sub, TraceTensor::sub)
+        ew::sub(self, rhs)
     }
     fn mul(&self, rhs: &Self) -> Result<Self> {
-        ew::binary(self, rhs, "mul", Ew::Prod, TraceTensor::mul)
+        ew::mul(self, rhs)
     }
     fn div(&self, rhs: &Self) -> Result<Self> {
-        ew::binary(self, rhs, "div", Ew::Div, TraceTensor::div)
+        ew::div(self, rhs)
     }
     fn broadcast_add(&self, rhs: &Self) -> Result<Self> {
-        ew::binary(self, rhs, "broadcast_add", Ew::Sum, |a, b| {
-            TraceTensor::broadcast_add(a, b)
-        })
+        ew::broadcast_add(self, rhs)
     }
     fn broadcast_sub(&self, rhs: &Self) -> Result<Self> {
-        ew::binary(self, rhs, "broadcast_sub", Ew::Sub, |a, b| {
-            TraceTensor::broadcast_sub(a, b)
-        })
+        ew::broadcast_sub(self, rhs)
     }
     fn broadcast_mul(&self, rhs: &Self) -> Result<Self> {
-        ew::binary(self, rhs, "broadcast_mul", Ew::Prod, |a, b| {
-            TraceTensor::broadcast_mul(a, b)
-        })
+        ew::broadcast_mul(self, rhs)
     }
     fn broadcast_div(&self, rhs: &Self) -> Result<Self> {
-        ew::binary(self, rhs, "broadcast_div", Ew::Div, |a, b| {
-            TraceTensor::broadcast_div(a, b)
-        })
+        ew::broadcast_div(self, rhs)
     }
     fn broadcast_pow(&self, rhs: &Self) -> Result<Self> {
-        ew::binary(self, rhs, "broadcast_pow", Ew::Pow, |a, b| {
-            TraceTensor::broadcast_pow(a, b)
-        })
+        ew::broadcast_pow(self, rhs)
     }
     fn broadcast_maximum(&self, rhs: &Self) -> Result<Self> {
-        ew::binary(self, rhs, "broadcast_maximum", Ew::Max, |a, b| {
-            TraceTensor::broadcast_maximum(a, b)
-        })
+        ew::broadcast_maximum(self, rhs)
     }
     fn broadcast_minimum(&self, rhs: &Self) -> Result<Self> {
-        ew::binary(self, rhs, "broadcast_minimum", Ew::Min, |a, b| {
-            TraceTensor::broadcast_minimum(a, b)
-        })
+        ew::broadcast_minimum(self, rhs)
     }
 
     fn broadcast_cmp(&self, rhs: &Self, op: CmpOp) -> Result<Self> {
@@ -238,7 +227,7 @@ impl<'n> TraceTensor for TracedTensor<'n> {
         shape::stack(tensors, dim)
     }
     fn index_select<D: Dim>(&self, indexes: &Self, dim: D) -> Result<Self> {
-        shape::index_select(self, indexes, dim)
+        gather::index_select(self, indexes, dim)
     }
     fn to_dtype(&self, dtype: DType) -> Result<Self> {
         shape::to_dtype(self, dtype)
@@ -284,41 +273,17 @@ impl<'n> TraceTensor for TracedTensor<'n> {
         reduce::log_softmax(self, dim)
     }
 
-    fn max_pool2d_with_stride<K: ToUsize2>(&self, kernel: K, stride: K) -> Result<Self> {
-        conv::max_pool2d(self, kernel.to_usize2(), stride.to_usize2(), (0, 0))
+    fn max_pool2d_with_config(&self, config: &Pool2dConfig) -> Result<Self> {
+        pool::max_pool2d(self, config)
     }
-    fn max_pool2d_with_padding(
-        &self,
-        kernel: (usize, usize),
-        stride: (usize, usize),
-        padding: (usize, usize),
-    ) -> Result<Self> {
-        conv::max_pool2d(self, kernel, stride, padding)
-    }
-    fn max_pool2d_ceil(
-        &self,
-        kernel: (usize, usize),
-        stride: (usize, usize),
-        padding: (usize, usize),
-    ) -> Result<Self> {
-        conv::max_pool2d_ceil(self, kernel, stride, padding)
-    }
-    fn avg_pool2d_with_stride<K: ToUsize2>(&self, kernel: K, stride: K) -> Result<Self> {
-        conv::avg_pool2d(self, kernel.to_usize2(), stride.to_usize2(), (0, 0))
-    }
-    fn avg_pool2d_with_padding(
-        &self,
-        kernel: (usize, usize),
-        stride: (usize, usize),
-        padding: (usize, usize),
-    ) -> Result<Self> {
-        conv::avg_pool2d(self, kernel, stride, padding)
+    fn avg_pool2d_with_config(&self, config: &Pool2dConfig) -> Result<Self> {
+        pool::avg_pool2d(self, config)
     }
     fn adaptive_avg_pool2d(&self, output_size: (usize, usize)) -> Result<Self> {
-        conv::adaptive_avg_pool2d(self, output_size)
+        pool::adaptive_avg_pool2d(self, output_size)
     }
     fn upsample_nearest2d(&self, target_h: usize, target_w: usize) -> Result<Self> {
-        conv::upsample_nearest2d(self, target_h, target_w)
+        resize::upsample_nearest2d(self, target_h, target_w)
     }
     fn upsample_bilinear2d(
         &self,
@@ -326,7 +291,7 @@ impl<'n> TraceTensor for TracedTensor<'n> {
         target_w: usize,
         align_corners: bool,
     ) -> Result<Self> {
-        conv::upsample_bilinear2d(self, target_h, target_w, align_corners)
+        resize::upsample_bilinear2d(self, target_h, target_w, align_corners)
     }
 
     fn conv1d(&self, layer: &candle_nn::Conv1d) -> Result<Self> {
@@ -350,16 +315,10 @@ impl<'n> TraceTensor for TracedTensor<'n> {
     fn rms_norm(&self, layer: &candle_nn::RmsNorm) -> Result<Self> {
         norm::rms_norm(self, layer)
     }
-    fn group_norm(
-        &self,
-        num_groups: usize,
-        weight: &Tensor,
-        bias: &Tensor,
-        eps: f64,
-    ) -> Result<Self> {
-        norm::group_norm(self, num_groups, weight, bias, eps)
+    fn group_norm(&self, layer: &GroupNorm) -> Result<Self> {
+        norm::group_norm(self, layer)
     }
     fn embedding(&self, layer: &candle_nn::Embedding) -> Result<Self> {
-        shape::embedding(self, layer)
+        gather::embedding(self, layer)
     }
 }

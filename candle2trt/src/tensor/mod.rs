@@ -1,4 +1,13 @@
-//! [`TraceTensor`]: the tensor trait a model's forward is written against, once.
+//! The op vocabulary: [`TraceTensor`], the tensor trait a model's forward is written against,
+//! once, and its two implementations.
+//!
+//! - `candle.rs`: `candle_core::Tensor`, every method the candle call of the same name;
+//! - `traced.rs`: [`TracedTensor`](crate::TracedTensor), every method delegating to its
+//!   converter in `ops/`;
+//! - `reference.rs`: candle implementations of ops candle lacks (padded and ceil-mode pooling,
+//!   adaptive pooling, ...), used by `candle.rs` and read by converters that must agree with them;
+//! - `nn.rs`: the configs and layers the vocabulary takes beyond `candle_nn`'s
+//!   ([`Pool2dConfig`], [`GroupNorm`]).
 
 use std::borrow::Borrow;
 use std::cell::RefCell;
@@ -6,9 +15,16 @@ use std::rc::Rc;
 
 use candle_core::op::CmpOp;
 use candle_core::shape::{Dim, Dims, ShapeWithOneHole};
-use candle_core::{DType, Device, Shape, Tensor};
+use candle_core::{DType, Device, Shape, Tensor, ToUsize2};
 
 use crate::Result;
+
+mod candle;
+mod nn;
+pub(crate) mod reference;
+mod traced;
+
+pub use nn::{group_norm, GroupNorm, Pool2dConfig};
 
 /// The tensor operations a traceable model may use; the names and arguments mirror candle's.
 ///
@@ -387,51 +403,28 @@ pub trait TraceTensor: Sized + Clone {
     // ----------------------------------------------------------------------------------------
 
     /// Max pooling with a square or `(h, w)` kernel, stride = kernel.
-    fn max_pool2d<K: candle_core::ToUsize2>(&self, kernel: K) -> Result<Self> {
-        let k = kernel.to_usize2();
-        self.max_pool2d_with_stride(k, k)
+    fn max_pool2d<K: ToUsize2>(&self, kernel: K) -> Result<Self> {
+        self.max_pool2d_with_config(&Pool2dConfig::new(kernel))
     }
     /// Max pooling with an explicit stride.
-    fn max_pool2d_with_stride<K: candle_core::ToUsize2>(
-        &self,
-        kernel: K,
-        stride: K,
-    ) -> Result<Self>;
-    /// Max pooling with stride and symmetric padding (`torch.nn.MaxPool2d(k, s, p)`; padded
-    /// positions never win).
-    fn max_pool2d_with_padding(
-        &self,
-        kernel: (usize, usize),
-        stride: (usize, usize),
-        padding: (usize, usize),
-    ) -> Result<Self>;
-    /// Max pooling with `ceil_mode=True` (`torch.nn.MaxPool2d(k, s, p, ceil_mode=True)`, as in
-    /// SqueezeNet): the last window may hang over the bottom/right edge.
-    fn max_pool2d_ceil(
-        &self,
-        kernel: (usize, usize),
-        stride: (usize, usize),
-        padding: (usize, usize),
-    ) -> Result<Self>;
+    fn max_pool2d_with_stride<K: ToUsize2>(&self, kernel: K, stride: K) -> Result<Self> {
+        self.max_pool2d_with_config(&Pool2dConfig::new(kernel).with_stride(stride))
+    }
+    /// Max pooling as `torch.nn.MaxPool2d(kernel, stride, padding, ceil_mode=...)`: padded
+    /// positions never win; with `ceil_mode` the last window may hang over the bottom/right edge
+    /// (SqueezeNet).
+    fn max_pool2d_with_config(&self, config: &Pool2dConfig) -> Result<Self>;
     /// Average pooling, stride = kernel.
-    fn avg_pool2d<K: candle_core::ToUsize2>(&self, kernel: K) -> Result<Self> {
-        let k = kernel.to_usize2();
-        self.avg_pool2d_with_stride(k, k)
+    fn avg_pool2d<K: ToUsize2>(&self, kernel: K) -> Result<Self> {
+        self.avg_pool2d_with_config(&Pool2dConfig::new(kernel))
     }
     /// Average pooling with an explicit stride.
-    fn avg_pool2d_with_stride<K: candle_core::ToUsize2>(
-        &self,
-        kernel: K,
-        stride: K,
-    ) -> Result<Self>;
-    /// Average pooling with symmetric zero padding counted in the average
-    /// (`torch.nn.AvgPool2d(k, s, p)`, `count_include_pad=True`).
-    fn avg_pool2d_with_padding(
-        &self,
-        kernel: (usize, usize),
-        stride: (usize, usize),
-        padding: (usize, usize),
-    ) -> Result<Self>;
+    fn avg_pool2d_with_stride<K: ToUsize2>(&self, kernel: K, stride: K) -> Result<Self> {
+        self.avg_pool2d_with_config(&Pool2dConfig::new(kernel).with_stride(stride))
+    }
+    /// Average pooling as `torch.nn.AvgPool2d(kernel, stride, padding)`: zero padding counted
+    /// in the average (`count_include_pad=True`). `ceil_mode` is not supported.
+    fn avg_pool2d_with_config(&self, config: &Pool2dConfig) -> Result<Self>;
     /// Adaptive average pooling to `(out_h, out_w)` (`torch.nn.AdaptiveAvgPool2d`): a mean
     /// (1×1), an average pool (sizes multiples of the output) or, for windows of unequal sizes,
     /// two matrix products with constant averaging matrices.
@@ -465,17 +458,17 @@ pub trait TraceTensor: Sized + Clone {
     fn layer_norm(&self, layer: &candle_nn::LayerNorm) -> Result<Self>;
     /// RMS normalization over the last dimension.
     fn rms_norm(&self, layer: &candle_nn::RmsNorm) -> Result<Self>;
-    /// Group normalization (`torch.nn.GroupNorm`): `candle_nn::GroupNorm` hides its weights,
-    /// so they are passed here directly (`weight`, `bias` of shape `(C,)`).
-    fn group_norm(
-        &self,
-        num_groups: usize,
-        weight: &Tensor,
-        bias: &Tensor,
-        eps: f64,
-    ) -> Result<Self>;
+    /// Group normalization (`torch.nn.GroupNorm`) with a [`GroupNorm`] layer (whose weights,
+    /// unlike `candle_nn::GroupNorm`'s, are readable).
+    fn group_norm(&self, layer: &GroupNorm) -> Result<Self>;
     /// Embedding lookup: `self` holds integer ids.
     fn embedding(&self, layer: &candle_nn::Embedding) -> Result<Self>;
+}
+
+impl crate::TraceModule for GroupNorm {
+    fn forward<T: TraceTensor>(&self, xs: &T) -> Result<T> {
+        xs.group_norm(self)
+    }
 }
 
 /// The guard returned by [`TraceTensor::scope`]: the scope ends when it is dropped.

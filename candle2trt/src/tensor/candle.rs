@@ -1,12 +1,13 @@
-//! [`TraceTensor`] for `candle_core::Tensor`: every method is the candle call of the same name.
+//! [`TraceTensor`] for `candle_core::Tensor`: every method is the candle call of the same name,
+//! or its reference implementation in `reference.rs` where candle has none.
 
 use std::borrow::Borrow;
 
 use candle_core::op::CmpOp;
 use candle_core::shape::{Dim, Dims, ShapeWithOneHole};
-use candle_core::{DType, Device, Module, ModuleT, Shape, Tensor, D};
+use candle_core::{DType, Device, Module, ModuleT, Shape, Tensor};
 
-use crate::tensor::{ScopeGuard, TraceTensor};
+use super::{reference, GroupNorm, Pool2dConfig, ScopeGuard, TraceTensor};
 use crate::Result;
 
 impl TraceTensor for Tensor {
@@ -69,9 +70,7 @@ impl TraceTensor for Tensor {
         Ok((self * candle_nn::ops::hard_sigmoid(self)?)?)
     }
     fn softplus(&self) -> Result<Self> {
-        // relu(x) + log(1 + exp(-|x|)): equal to log(1 + exp(x)) and never overflows.
-        let tail = (Tensor::abs(self)?.neg()?.exp()? + 1.0)?.log()?;
-        Ok((Tensor::relu(self)? + tail)?)
+        Ok(reference::softplus(self)?)
     }
     fn clamp(&self, min: f64, max: f64) -> Result<Self> {
         Ok(Tensor::clamp(self, min, max)?)
@@ -170,13 +169,7 @@ impl TraceTensor for Tensor {
     }
 
     fn broadcast_cmp(&self, rhs: &Self, op: CmpOp) -> Result<Self> {
-        if Tensor::dims(self) == Tensor::dims(rhs) {
-            return Ok(Tensor::cmp(self, rhs, op)?);
-        }
-        let shape = self.shape().broadcast_shape_binary_op(rhs.shape(), "cmp")?;
-        let l = self.broadcast_as(&shape)?;
-        let r = rhs.broadcast_as(&shape)?;
-        Ok(l.cmp(&r, op)?)
+        Ok(reference::broadcast_cmp(self, rhs, op)?)
     }
     fn cmp_scalar(&self, rhs: f64, op: CmpOp) -> Result<Self> {
         Ok(Tensor::cmp(self, rhs, op)?)
@@ -274,6 +267,9 @@ impl TraceTensor for Tensor {
         Ok(candle_nn::ops::log_softmax(self, dim)?)
     }
 
+    fn max_pool2d<K: candle_core::ToUsize2>(&self, kernel: K) -> Result<Self> {
+        Ok(Tensor::max_pool2d(self, kernel)?)
+    }
     fn max_pool2d_with_stride<K: candle_core::ToUsize2>(
         &self,
         kernel: K,
@@ -281,31 +277,11 @@ impl TraceTensor for Tensor {
     ) -> Result<Self> {
         Ok(Tensor::max_pool2d_with_stride(self, kernel, stride)?)
     }
-    fn max_pool2d_with_padding(
-        &self,
-        kernel: (usize, usize),
-        stride: (usize, usize),
-        padding: (usize, usize),
-    ) -> Result<Self> {
-        let padded = pad_hw(self, padding, f64::NEG_INFINITY)?;
-        Ok(padded.max_pool2d_with_stride(kernel, stride)?)
+    fn max_pool2d_with_config(&self, config: &Pool2dConfig) -> Result<Self> {
+        Ok(reference::max_pool2d(self, config)?)
     }
-    fn max_pool2d_ceil(
-        &self,
-        kernel: (usize, usize),
-        stride: (usize, usize),
-        padding: (usize, usize),
-    ) -> Result<Self> {
-        let (_, _, h, w) = self.dims4()?;
-        let (_, eh) = ceil_pool_size(h, kernel.0, stride.0, padding.0)?;
-        let (_, ew) = ceil_pool_size(w, kernel.1, stride.1, padding.1)?;
-        let padded = pad_hw_asym(
-            self,
-            (padding.0, padding.0 + eh),
-            (padding.1, padding.1 + ew),
-            f64::NEG_INFINITY,
-        )?;
-        Ok(padded.max_pool2d_with_stride(kernel, stride)?)
+    fn avg_pool2d<K: candle_core::ToUsize2>(&self, kernel: K) -> Result<Self> {
+        Ok(Tensor::avg_pool2d(self, kernel)?)
     }
     fn avg_pool2d_with_stride<K: candle_core::ToUsize2>(
         &self,
@@ -314,17 +290,11 @@ impl TraceTensor for Tensor {
     ) -> Result<Self> {
         Ok(Tensor::avg_pool2d_with_stride(self, kernel, stride)?)
     }
-    fn avg_pool2d_with_padding(
-        &self,
-        kernel: (usize, usize),
-        stride: (usize, usize),
-        padding: (usize, usize),
-    ) -> Result<Self> {
-        let padded = pad_hw(self, padding, 0.0)?;
-        Ok(padded.avg_pool2d_with_stride(kernel, stride)?)
+    fn avg_pool2d_with_config(&self, config: &Pool2dConfig) -> Result<Self> {
+        Ok(reference::avg_pool2d(self, config)?)
     }
     fn adaptive_avg_pool2d(&self, output_size: (usize, usize)) -> Result<Self> {
-        Ok(adaptive_avg_pool2d(self, output_size)?)
+        Ok(reference::adaptive_avg_pool2d(self, output_size)?)
     }
     fn upsample_nearest2d(&self, target_h: usize, target_w: usize) -> Result<Self> {
         Ok(Tensor::upsample_nearest2d(self, target_h, target_w)?)
@@ -364,110 +334,17 @@ impl TraceTensor for Tensor {
     fn rms_norm(&self, layer: &candle_nn::RmsNorm) -> Result<Self> {
         Ok(layer.forward(self)?)
     }
-    fn group_norm(
-        &self,
-        num_groups: usize,
-        weight: &Tensor,
-        bias: &Tensor,
-        eps: f64,
-    ) -> Result<Self> {
-        let channels = Tensor::dim(self, 1)?;
-        let gn =
-            candle_nn::GroupNorm::new(weight.clone(), bias.clone(), channels, num_groups, eps)?;
+    fn group_norm(&self, layer: &GroupNorm) -> Result<Self> {
+        let gn = candle_nn::GroupNorm::new(
+            layer.weight().clone(),
+            layer.bias().clone(),
+            layer.num_channels(),
+            layer.num_groups(),
+            layer.eps(),
+        )?;
         Ok(gn.forward(self)?)
     }
     fn embedding(&self, layer: &candle_nn::Embedding) -> Result<Self> {
         Ok(layer.forward(self)?)
     }
-}
-
-/// Pads the two last dimensions symmetrically with `value`.
-pub(crate) fn pad_hw(
-    x: &Tensor,
-    (ph, pw): (usize, usize),
-    value: f64,
-) -> candle_core::Result<Tensor> {
-    pad_hw_asym(x, (ph, ph), (pw, pw), value)
-}
-
-/// Pads dimension 2 with `(top, bottom)` and dimension 3 with `(left, right)` copies of `value`.
-pub(crate) fn pad_hw_asym(
-    x: &Tensor,
-    h: (usize, usize),
-    w: (usize, usize),
-    value: f64,
-) -> candle_core::Result<Tensor> {
-    let mut x = x.clone();
-    for (dim, (before, after)) in [(2usize, h), (3usize, w)] {
-        let mut parts = Vec::with_capacity(3);
-        let mut dims = x.dims().to_vec();
-        if before > 0 {
-            dims[dim] = before;
-            parts.push(Tensor::full(value, dims.clone(), x.device())?.to_dtype(x.dtype())?);
-        }
-        parts.push(x.clone());
-        if after > 0 {
-            dims[dim] = after;
-            parts.push(Tensor::full(value, dims, x.device())?.to_dtype(x.dtype())?);
-        }
-        if parts.len() > 1 {
-            x = Tensor::cat(&parts, dim)?;
-        }
-    }
-    Ok(x)
-}
-
-/// PyTorch's pooling output size with `ceil_mode=True`, and the extra rows past the padding
-/// the last window reaches: `(out, extra)`.
-pub(crate) fn ceil_pool_size(
-    size: usize,
-    k: usize,
-    s: usize,
-    p: usize,
-) -> candle_core::Result<(usize, usize)> {
-    if s == 0 || k == 0 || size + 2 * p < k {
-        candle_core::bail!(
-            "pooling: kernel {k} with stride {s} does not fit size {size} padded by {p}"
-        )
-    }
-    let mut out = (size + 2 * p - k).div_ceil(s) + 1;
-    // The last window must start inside the input or the left padding.
-    if (out - 1) * s >= size + p {
-        out -= 1;
-    }
-    let extra = ((out - 1) * s + k).saturating_sub(size + 2 * p);
-    Ok((out, extra))
-}
-
-/// PyTorch's adaptive average pooling: output cell `i` averages input rows
-/// `floor(i·in/out) .. ceil((i+1)·in/out)`.
-pub(crate) fn adaptive_avg_pool2d(
-    x: &Tensor,
-    (out_h, out_w): (usize, usize),
-) -> candle_core::Result<Tensor> {
-    let (_, _, h, w) = x.dims4()?;
-    if out_h == 0 || out_w == 0 {
-        candle_core::bail!(
-            "adaptive_avg_pool2d: output size must be positive, got ({out_h}, {out_w})"
-        )
-    }
-    if h % out_h == 0 && w % out_w == 0 {
-        let k = (h / out_h, w / out_w);
-        return x.avg_pool2d_with_stride(k, k);
-    }
-    let mut rows = Vec::with_capacity(out_h);
-    for i in 0..out_h {
-        let (h0, h1) = (i * h / out_h, ((i + 1) * h).div_ceil(out_h));
-        let mut cols = Vec::with_capacity(out_w);
-        for j in 0..out_w {
-            let (w0, w1) = (j * w / out_w, ((j + 1) * w).div_ceil(out_w));
-            cols.push(
-                x.narrow(2, h0, h1 - h0)?
-                    .narrow(3, w0, w1 - w0)?
-                    .mean_keepdim((2, 3))?,
-            );
-        }
-        rows.push(Tensor::cat(&cols, 3)?);
-    }
-    Tensor::cat(&rows, D::Minus2)
 }

@@ -1,0 +1,148 @@
+//! Pooling: max and average pooling from a [`Pool2dConfig`] (padding, PyTorch's `ceil_mode`),
+//! and adaptive average pooling (a mean, an average pool, or two matrix products with constant
+//! averaging matrices for windows of unequal sizes).
+
+use candle_core::Tensor;
+use trt::{MatrixOperation, PoolingType, ReduceOperation};
+
+use crate::tensor::reference::ceil_pool_size;
+use crate::trace::net::PoolSpec;
+use crate::trace::TracedTensor;
+use crate::{Pool2dConfig, Result, TraceTensor};
+
+/// Max pooling; the op is named `max_pool2d_ceil` in ceil mode.
+pub(crate) fn max_pool2d<'n>(x: &TracedTensor<'n>, cfg: &Pool2dConfig) -> Result<TracedTensor<'n>> {
+    let name = if cfg.ceil_mode {
+        "max_pool2d_ceil"
+    } else {
+        "max_pool2d"
+    };
+    let op = x.begin(name, &[])?;
+    let value = op.named(x.value.max_pool2d_with_config(cfg))?;
+    let (k, s, p) = (cfg.kernel, cfg.stride, cfg.padding);
+    // In ceil mode, explicit extra padding at the end gives PyTorch's size exactly (TensorRT
+    // pads max pooling with -inf); TensorRT's own round-up mode lacks PyTorch's rule that the
+    // last window starts inside the input.
+    let (eh, ew) = if cfg.ceil_mode {
+        let (_, _, h, w) = op.named(x.value.dims4())?;
+        let (_, eh) = op.named(ceil_pool_size(h, k.0, s.0, p.0))?;
+        let (_, ew) = op.named(ceil_pool_size(w, k.1, s.1, p.1))?;
+        (eh, ew)
+    } else {
+        (0, 0)
+    };
+    let spec = PoolSpec {
+        kind: PoolingType::Max,
+        window: vec![k.0 as i64, k.1 as i64],
+        stride: vec![s.0 as i64, s.1 as i64],
+        pre_padding: vec![p.0 as i64, p.1 as i64],
+        post_padding: vec![(p.0 + eh) as i64, (p.1 + ew) as i64],
+        average_count_excludes_padding: false,
+    };
+    let h = op.pool_h(x.h, &spec)?;
+    op.finish(value, h)
+}
+
+/// Average pooling, padding counted in the average.
+pub(crate) fn avg_pool2d<'n>(x: &TracedTensor<'n>, cfg: &Pool2dConfig) -> Result<TracedTensor<'n>> {
+    let op = x.begin("avg_pool2d", &[])?;
+    if cfg.ceil_mode {
+        return Err(op.unsupported("average pooling with ceil_mode"));
+    }
+    let value = op.named(x.value.avg_pool2d_with_config(cfg))?;
+    let (k, s, p) = (cfg.kernel, cfg.stride, cfg.padding);
+    let pad = vec![p.0 as i64, p.1 as i64];
+    let spec = PoolSpec {
+        kind: PoolingType::Average,
+        window: vec![k.0 as i64, k.1 as i64],
+        stride: vec![s.0 as i64, s.1 as i64],
+        pre_padding: pad.clone(),
+        post_padding: pad,
+        average_count_excludes_padding: false,
+    };
+    let h = op.pool_h(x.h, &spec)?;
+    op.finish(value, h)
+}
+
+pub(crate) fn adaptive_avg_pool2d<'n>(
+    x: &TracedTensor<'n>,
+    out: (usize, usize),
+) -> Result<TracedTensor<'n>> {
+    let op = x.begin("adaptive_avg_pool2d", &[])?;
+    let value = op.named(TraceTensor::adaptive_avg_pool2d(&x.value, out))?;
+    let (_, _, h_in, w_in) = op.named(x.value.dims4())?;
+    let h = if out == (1, 1) {
+        let policy = op.tracer.policy.reductions;
+        op.in_f32(x.h, policy, |h| {
+            op.reduce_h(h, ReduceOperation::Avg, &[2, 3], true)
+        })?
+    } else if h_in % out.0 == 0 && w_in % out.1 == 0 {
+        let k = vec![(h_in / out.0) as i64, (w_in / out.1) as i64];
+        let spec = PoolSpec {
+            kind: PoolingType::Average,
+            window: k.clone(),
+            stride: k,
+            pre_padding: vec![0, 0],
+            post_padding: vec![0, 0],
+            average_count_excludes_padding: false,
+        };
+        op.pool_h(x.h, &spec)?
+    } else {
+        // Windows of unequal sizes: out = P_h · X · P_wᵀ with constant averaging matrices.
+        let p_h = op.named(pooling_matrix(h_in, out.0))?;
+        let p_w = op.named(pooling_matrix(w_in, out.1))?;
+        let policy = op.tracer.policy.reductions;
+        op.in_f32(x.h, policy, |h| {
+            let dt = op.net().dtype(h);
+            let p_w = op.constant(&p_w, dt, Some(&[1, 1, out.1 as i64, w_in as i64]))?;
+            let p_h = op.constant(&p_h, dt, Some(&[1, 1, out.0 as i64, h_in as i64]))?;
+            let rows = op.matmul_h(h, MatrixOperation::None, p_w, MatrixOperation::Transpose)?;
+            op.matmul_h(p_h, MatrixOperation::None, rows, MatrixOperation::None)
+        })?
+    };
+    op.finish(value, h)
+}
+
+/// `(out, size)` matrix whose row `i` averages PyTorch's adaptive window
+/// `floor(i·size/out) .. ceil((i+1)·size/out)`.
+fn pooling_matrix(size: usize, out: usize) -> candle_core::Result<Tensor> {
+    let mut m = vec![0f32; out * size];
+    for i in 0..out {
+        let (start, end) = (i * size / out, ((i + 1) * size).div_ceil(out));
+        for j in start..end {
+            m[i * size + j] = 1.0 / (end - start) as f32;
+        }
+    }
+    Tensor::from_vec(m, (out, size), &candle_core::Device::Cpu)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The matrices the converter bakes reproduce candle's (PyTorch's) adaptive pooling.
+    #[test]
+    fn pooling_matrices_reproduce_adaptive_avg_pool() {
+        let dev = candle_core::Device::Cpu;
+        for (h, w, oh, ow) in [(8, 7, 3, 5), (1, 1, 7, 7), (5, 9, 2, 4), (6, 6, 4, 4)] {
+            let x = Tensor::randn(0f32, 1.0, (2, 3, h, w), &dev).unwrap();
+            let expected = crate::tensor::reference::adaptive_avg_pool2d(&x, (oh, ow)).unwrap();
+            let p_h = pooling_matrix(h, oh).unwrap();
+            let p_w = pooling_matrix(w, ow).unwrap();
+            let got = p_h
+                .broadcast_matmul(&x.broadcast_matmul(&p_w.t().unwrap()).unwrap())
+                .unwrap();
+            let diff = (got - expected)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .max(0)
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap();
+            assert!(diff < 1e-5, "{h}x{w} -> {oh}x{ow}: {diff}");
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! What the vocabulary needs beyond `candle_nn`: a pooling configuration in the style of
+//! `candle_nn::Conv2dConfig`, and a group norm whose weights a converter can read
+//! (`candle_nn::GroupNorm` keeps them private).
+
+use candle_core::{Tensor, ToUsize2};
+
+use crate::Result;
+
+/// A 2-D pooling window, as `torch.nn.MaxPool2d` / `torch.nn.AvgPool2d` take it: kernel, stride,
+/// symmetric padding and `ceil_mode`.
+///
+/// ```
+/// use candle2trt::Pool2dConfig;
+///
+/// // ResNet's stem: torch.nn.MaxPool2d(3, stride=2, padding=1).
+/// let stem = Pool2dConfig::new(3).with_stride(2).with_padding(1);
+/// assert_eq!((stem.kernel, stem.stride, stem.padding), ((3, 3), (2, 2), (1, 1)));
+/// // SqueezeNet: torch.nn.MaxPool2d(3, stride=2, ceil_mode=True).
+/// let squeeze = Pool2dConfig { ceil_mode: true, ..Pool2dConfig::new(3).with_stride(2) };
+/// # assert!(squeeze.ceil_mode);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pool2dConfig {
+    /// Window size `(h, w)`.
+    pub kernel: (usize, usize),
+    /// Step between windows `(h, w)`.
+    pub stride: (usize, usize),
+    /// Padding on each side `(h, w)`: `-inf` for max pooling, zeros counted in the average
+    /// for average pooling (PyTorch's `count_include_pad=True`).
+    pub padding: (usize, usize),
+    /// PyTorch's `ceil_mode=True`: the output size rounds up, so the last window may hang over
+    /// the bottom/right edge (it must still start inside the input or the left padding).
+    pub ceil_mode: bool,
+}
+
+impl Pool2dConfig {
+    /// A `kernel` window with stride = kernel, no padding, floor mode (candle's `max_pool2d`).
+    pub fn new(kernel: impl ToUsize2) -> Self {
+        let kernel = kernel.to_usize2();
+        Self {
+            kernel,
+            stride: kernel,
+            padding: (0, 0),
+            ceil_mode: false,
+        }
+    }
+
+    /// Sets the stride.
+    pub fn with_stride(mut self, stride: impl ToUsize2) -> Self {
+        self.stride = stride.to_usize2();
+        self
+    }
+
+    /// Sets the padding.
+    pub fn with_padding(mut self, padding: impl ToUsize2) -> Self {
+        self.padding = padding.to_usize2();
+        self
+    }
+
+    /// Sets `ceil_mode`.
+    pub fn with_ceil_mode(mut self, ceil_mode: bool) -> Self {
+        self.ceil_mode = ceil_mode;
+        self
+    }
+}
+
+impl Default for Pool2dConfig {
+    /// A 1×1 window (the identity), to be completed with `..Default::default()`.
+    fn default() -> Self {
+        Self::new(1)
+    }
+}
+
+/// Group normalization (`torch.nn.GroupNorm`) over `(N, C, ...)` inputs: the channels are split
+/// into `num_groups` groups, each normalized over its channels and the spatial dimensions, then
+/// scaled and shifted per channel.
+///
+/// `candle_nn::GroupNorm` computes the same but hides its weights; this one exposes them, so
+/// the converter can read them. Build it with [`GroupNorm::new`] or [`group_norm`] (from a
+/// `VarBuilder`, as `candle_nn::group_norm`).
+#[derive(Debug, Clone)]
+pub struct GroupNorm {
+    weight: Tensor,
+    bias: Tensor,
+    num_groups: usize,
+    eps: f64,
+}
+
+impl GroupNorm {
+    /// A group norm with per-channel `weight` and `bias` (both `(C,)`); `num_groups` must divide
+    /// `C`.
+    pub fn new(weight: Tensor, bias: Tensor, num_groups: usize, eps: f64) -> Result<Self> {
+        let channels = weight.dims1()?;
+        if bias.dims1()? != channels {
+            let msg = format!(
+                "GroupNorm: weight has {channels} channels, bias {:?}",
+                bias.dims()
+            );
+            return Err(candle_core::Error::Msg(msg).into());
+        }
+        if num_groups == 0 || channels % num_groups != 0 {
+            let msg = format!(
+                "GroupNorm: num_groups ({num_groups}) must divide num_channels ({channels})"
+            );
+            return Err(candle_core::Error::Msg(msg).into());
+        }
+        Ok(Self {
+            weight,
+            bias,
+            num_groups,
+            eps,
+        })
+    }
+
+    /// The per-channel scale, `(C,)`.
+    pub fn weight(&self) -> &Tensor {
+        &self.weight
+    }
+
+    /// The per-channel shift, `(C,)`.
+    pub fn bias(&self) -> &Tensor {
+        &self.bias
+    }
+
+    /// The number of groups.
+    pub fn num_groups(&self) -> usize {
+        self.num_groups
+    }
+
+    /// The number of channels `C`.
+    pub fn num_channels(&self) -> usize {
+        self.weight.dims()[0]
+    }
+
+    /// The epsilon added to the variance.
+    pub fn eps(&self) -> f64 {
+        self.eps
+    }
+}
+
+/// A [`GroupNorm`] with weights `weight` and `bias` under `vb` (`torch.nn.GroupNorm`'s names;
+/// missing ones initialized to 1 and 0), as `candle_nn::group_norm`.
+pub fn group_norm(
+    num_groups: usize,
+    num_channels: usize,
+    eps: f64,
+    vb: candle_nn::VarBuilder,
+) -> Result<GroupNorm> {
+    let weight = vb.get_with_hints(num_channels, "weight", candle_nn::Init::Const(1.0))?;
+    let bias = vb.get_with_hints(num_channels, "bias", candle_nn::Init::Const(0.0))?;
+    GroupNorm::new(weight, bias, num_groups, eps)
+}

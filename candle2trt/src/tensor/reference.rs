@@ -1,0 +1,202 @@
+//! Reference implementations in candle of ops candle lacks: padded and ceil-mode pooling,
+//! adaptive average pooling, softplus, broadcasting comparisons.
+//!
+//! They give the plain-candle [`TraceTensor`](crate::TraceTensor) implementation its values (so
+//! they are what the tracer's values are checked against), and converters read the same
+//! formulas (e.g. [`ceil_pool_size`]) so that TensorRT's layers agree with them.
+
+use candle_core::op::CmpOp;
+use candle_core::{Tensor, D};
+
+use super::Pool2dConfig;
+
+/// `torch.nn.MaxPool2d(kernel, stride, padding, ceil_mode)`: padding with `-inf`, and for
+/// `ceil_mode` extra `-inf` rows/columns at the end for the window that hangs over.
+pub(crate) fn max_pool2d(x: &Tensor, cfg: &Pool2dConfig) -> candle_core::Result<Tensor> {
+    let Pool2dConfig {
+        kernel,
+        stride,
+        padding,
+        ceil_mode,
+    } = *cfg;
+    if padding == (0, 0) && !ceil_mode {
+        return x.max_pool2d_with_stride(kernel, stride);
+    }
+    let (eh, ew) = if ceil_mode {
+        let (_, _, h, w) = x.dims4()?;
+        let (_, eh) = ceil_pool_size(h, kernel.0, stride.0, padding.0)?;
+        let (_, ew) = ceil_pool_size(w, kernel.1, stride.1, padding.1)?;
+        (eh, ew)
+    } else {
+        (0, 0)
+    };
+    let padded = pad_hw_asym(
+        x,
+        (padding.0, padding.0 + eh),
+        (padding.1, padding.1 + ew),
+        f64::NEG_INFINITY,
+    )?;
+    padded.max_pool2d_with_stride(kernel, stride)
+}
+
+/// `torch.nn.AvgPool2d(kernel, stride, padding)` with `count_include_pad=True`: zero padding
+/// counted in the average. `ceil_mode` is refused.
+pub(crate) fn avg_pool2d(x: &Tensor, cfg: &Pool2dConfig) -> candle_core::Result<Tensor> {
+    if cfg.ceil_mode {
+        candle_core::bail!("avg_pool2d: ceil_mode is not supported")
+    }
+    if cfg.padding == (0, 0) {
+        return x.avg_pool2d_with_stride(cfg.kernel, cfg.stride);
+    }
+    pad_hw(x, cfg.padding, 0.0)?.avg_pool2d_with_stride(cfg.kernel, cfg.stride)
+}
+
+/// `log(1 + exp(x))` as `relu(x) + log(1 + exp(-|x|))`: equal, and never overflows.
+pub(crate) fn softplus(x: &Tensor) -> candle_core::Result<Tensor> {
+    let tail = (x.abs()?.neg()?.exp()? + 1.0)?.log()?;
+    x.relu()? + tail
+}
+
+/// candle's `cmp` with numpy broadcasting (candle's own needs equal shapes).
+pub(crate) fn broadcast_cmp(a: &Tensor, b: &Tensor, op: CmpOp) -> candle_core::Result<Tensor> {
+    if a.dims() == b.dims() {
+        return a.cmp(b, op);
+    }
+    let shape = a.shape().broadcast_shape_binary_op(b.shape(), "cmp")?;
+    a.broadcast_as(&shape)?.cmp(&b.broadcast_as(&shape)?, op)
+}
+
+/// Pads the two last dimensions symmetrically with `value`.
+pub(crate) fn pad_hw(
+    x: &Tensor,
+    (ph, pw): (usize, usize),
+    value: f64,
+) -> candle_core::Result<Tensor> {
+    pad_hw_asym(x, (ph, ph), (pw, pw), value)
+}
+
+/// Pads dimension 2 with `(top, bottom)` and dimension 3 with `(left, right)` copies of `value`.
+pub(crate) fn pad_hw_asym(
+    x: &Tensor,
+    h: (usize, usize),
+    w: (usize, usize),
+    value: f64,
+) -> candle_core::Result<Tensor> {
+    let mut x = x.clone();
+    for (dim, (before, after)) in [(2usize, h), (3usize, w)] {
+        let mut parts = Vec::with_capacity(3);
+        let mut dims = x.dims().to_vec();
+        if before > 0 {
+            dims[dim] = before;
+            parts.push(Tensor::full(value, dims.clone(), x.device())?.to_dtype(x.dtype())?);
+        }
+        parts.push(x.clone());
+        if after > 0 {
+            dims[dim] = after;
+            parts.push(Tensor::full(value, dims, x.device())?.to_dtype(x.dtype())?);
+        }
+        if parts.len() > 1 {
+            x = Tensor::cat(&parts, dim)?;
+        }
+    }
+    Ok(x)
+}
+
+/// PyTorch's pooling output size with `ceil_mode=True`, and the extra rows past the padding
+/// the last window reaches: `(out, extra)`.
+pub(crate) fn ceil_pool_size(
+    size: usize,
+    k: usize,
+    s: usize,
+    p: usize,
+) -> candle_core::Result<(usize, usize)> {
+    if s == 0 || k == 0 || size + 2 * p < k {
+        candle_core::bail!(
+            "pooling: kernel {k} with stride {s} does not fit size {size} padded by {p}"
+        )
+    }
+    let mut out = (size + 2 * p - k).div_ceil(s) + 1;
+    // The last window must start inside the input or the left padding.
+    if (out - 1) * s >= size + p {
+        out -= 1;
+    }
+    let extra = ((out - 1) * s + k).saturating_sub(size + 2 * p);
+    Ok((out, extra))
+}
+
+/// PyTorch's adaptive average pooling: output cell `i` averages input rows
+/// `floor(i·in/out) .. ceil((i+1)·in/out)`.
+pub(crate) fn adaptive_avg_pool2d(
+    x: &Tensor,
+    (out_h, out_w): (usize, usize),
+) -> candle_core::Result<Tensor> {
+    let (_, _, h, w) = x.dims4()?;
+    if out_h == 0 || out_w == 0 {
+        candle_core::bail!(
+            "adaptive_avg_pool2d: output size must be positive, got ({out_h}, {out_w})"
+        )
+    }
+    if h % out_h == 0 && w % out_w == 0 {
+        let k = (h / out_h, w / out_w);
+        return x.avg_pool2d_with_stride(k, k);
+    }
+    let mut rows = Vec::with_capacity(out_h);
+    for i in 0..out_h {
+        let (h0, h1) = (i * h / out_h, ((i + 1) * h).div_ceil(out_h));
+        let mut cols = Vec::with_capacity(out_w);
+        for j in 0..out_w {
+            let (w0, w1) = (j * w / out_w, ((j + 1) * w).div_ceil(out_w));
+            cols.push(
+                x.narrow(2, h0, h1 - h0)?
+                    .narrow(3, w0, w1 - w0)?
+                    .mean_keepdim((2, 3))?,
+            );
+        }
+        rows.push(Tensor::cat(&cols, 3)?);
+    }
+    Tensor::cat(&rows, D::Minus2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(t: &Tensor) -> Vec<f32> {
+        t.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+    }
+
+    /// torch.nn.MaxPool2d((1, 3), (1, 2), ceil_mode=True)(arange(6)) == [2, 4, 5]
+    #[test]
+    fn ceil_mode_max_pool_matches_pytorch() {
+        let x = Tensor::arange(0f32, 6.0, &candle_core::Device::Cpu)
+            .unwrap()
+            .reshape((1, 1, 1, 6))
+            .unwrap();
+        let cfg = Pool2dConfig::new((1, 3))
+            .with_stride((1, 2))
+            .with_ceil_mode(true);
+        assert_eq!(values(&max_pool2d(&x, &cfg).unwrap()), [2.0, 4.0, 5.0]);
+        // PyTorch's rule: a last window that would start in the right padding is dropped
+        // (size 5, kernel 2, stride 2, padding 1: 3 outputs, not 4).
+        assert_eq!(ceil_pool_size(5, 2, 2, 1).unwrap(), (3, 0));
+        assert_eq!(ceil_pool_size(6, 3, 2, 0).unwrap(), (3, 1));
+    }
+
+    /// torch.nn.AvgPool2d(3, 1, 1)(ones(1, 1, 3, 3)) counts the zero padding: corners 4/9.
+    #[test]
+    fn padded_avg_pool_counts_the_padding() {
+        let x = Tensor::ones(
+            (1, 1, 3, 3),
+            candle_core::DType::F32,
+            &candle_core::Device::Cpu,
+        )
+        .unwrap();
+        let y = avg_pool2d(&x, &Pool2dConfig::new(3).with_stride(1).with_padding(1)).unwrap();
+        let v = values(&y);
+        assert!(
+            (v[0] - 4.0 / 9.0).abs() < 1e-6 && (v[4] - 1.0).abs() < 1e-6,
+            "{v:?}"
+        );
+        assert!(avg_pool2d(&x, &Pool2dConfig::new(2).with_ceil_mode(true)).is_err());
+    }
+}
