@@ -11,6 +11,7 @@
 mod bindings;
 mod cuda_stubs;
 mod deps;
+mod testlog;
 mod testrun;
 
 use anyhow::{bail, Context, Result};
