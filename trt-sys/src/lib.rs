@@ -165,15 +165,28 @@ mod tests {
             assert_eq!(trt_logger_copy_errors(logger, std::ptr::null_mut(), 0), 0);
             trt_logger_destroy(logger);
 
-            // A rank above TensorRT's maximum is rejected before TensorRT sees it.
+            // A rank above TensorRT's maximum is rejected before TensorRT sees it (the profile's dims are checked
+            // before the profile handle is used).
             let bad = trt_dims {
                 nb_dims: 9,
                 d: [1; 8],
             };
+            let rc = trt_optimization_profile_set_dimensions(
+                std::ptr::null_mut(),
+                c"x".as_ptr(),
+                0,
+                &bad,
+            );
+            assert_eq!(rc, 1);
+            assert_eq!(
+                take_last_error(),
+                "trt_optimization_profile_set_dimensions: profile dims: rank 9 outside 0..=8"
+            );
+            // Handles are checked before the arguments that go with them.
             let layer =
                 trt_network_add_padding(std::ptr::null_mut(), std::ptr::null_mut(), &bad, &bad);
             assert!(layer.is_null());
-            assert!(!take_last_error().is_empty());
+            assert_eq!(take_last_error(), "trt_network_add_padding: null network");
         }
     }
 

@@ -64,6 +64,14 @@ pub enum LoadError {
         /// Each attempt, in search order.
         attempts: Vec<SearchError>,
     },
+    /// The library the user named (`load_from`, `TENSORRT_LIBRARY`, `TENSORRT_LIB_DIR`) could not be opened. Nothing
+    /// else was tried: a named library is used or refused, never skipped over.
+    Named {
+        /// The library named, and by what.
+        candidate: Candidate,
+        /// Why it could not be opened (the loader's own message, or "no such file").
+        reason: String,
+    },
     /// A library was opened but lacks an entry point the shim needs.
     MissingSymbol {
         /// The library opened.
@@ -105,6 +113,14 @@ impl fmt::Display for LoadError {
                      TENSORRT_LIB_DIR to the directory holding {library}"
                 )
             }
+            LoadError::Named { candidate, reason } => write!(
+                f,
+                "could not load the TensorRT library {} named by {}: {reason}; nothing else was tried (point {} at a \
+                 loadable {LIBRARY_NAME}, or unset it to search the usual places)",
+                candidate.path.display(),
+                candidate.source,
+                candidate.source
+            ),
             LoadError::MissingSymbol { path, symbol, message } => {
                 write!(f, "{} has no symbol {symbol} ({message}); is it a TensorRT library?", path.display())
             }
@@ -130,6 +146,9 @@ impl std::error::Error for LoadError {}
 
 /// The places [`Library::load_with`] searches, in order. Build one with [`SearchConfig::from_env`]
 /// (what [`Library::load`] uses) or by hand (tests, applications with their own configuration).
+///
+/// A library named by `library_file` or `library_dir` is the only candidate: it is used or refused (see
+/// [`SearchConfig::named`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchConfig {
     /// The library file named by `TENSORRT_LIBRARY`.
@@ -196,19 +215,33 @@ impl SearchConfig {
         }
     }
 
-    /// Every candidate, in the order they are tried (after an explicit `load_from` path).
+    /// The library the user named, if any: `TENSORRT_LIBRARY` (a file), else `TENSORRT_LIB_DIR` (the directory
+    /// holding [`LIBRARY_NAME`]). A named library is the only one tried.
+    pub fn named(&self) -> Option<Candidate> {
+        if let Some(file) = &self.library_file {
+            Some(Candidate {
+                path: file.clone(),
+                source: "TENSORRT_LIBRARY".into(),
+            })
+        } else {
+            self.library_dir.as_ref().map(|dir| Candidate {
+                path: dir.join(LIBRARY_NAME),
+                source: "TENSORRT_LIB_DIR".into(),
+            })
+        }
+    }
+
+    /// Every candidate, in the order they are tried: the [named](SearchConfig::named) library alone, or else the
+    /// search (pip folders, `cargo xtask setup` deps directories, the system loader).
     pub fn candidates(&self) -> Vec<Candidate> {
+        if let Some(named) = self.named() {
+            return vec![named];
+        }
         let cand = |path: PathBuf, source: &str| Candidate {
             path,
             source: source.to_owned(),
         };
         let mut out = Vec::new();
-        if let Some(file) = &self.library_file {
-            out.push(cand(file.clone(), "TENSORRT_LIBRARY"));
-        }
-        if let Some(dir) = &self.library_dir {
-            out.push(cand(dir.join(LIBRARY_NAME), "TENSORRT_LIB_DIR"));
-        }
         let pip_folder = if HEADERS_ARE_RTX {
             "tensorrt_rtx_libs"
         } else {
@@ -279,9 +312,13 @@ impl Library {
         LOADED.get()
     }
 
-    /// Loads TensorRT from the places of [`SearchConfig::from_env`], in order:
+    /// Loads TensorRT from the places of [`SearchConfig::from_env`]:
     ///
-    /// 1. `TENSORRT_LIBRARY` (a file), `TENSORRT_LIB_DIR` (a directory);
+    /// 1. `TENSORRT_LIBRARY` (a file), else `TENSORRT_LIB_DIR` (a directory): when either is set, that library is
+    ///    the only one tried, and an error ([`LoadError::Named`]) names it and why it did not load;
+    ///
+    /// otherwise, in order:
+    ///
     /// 2. pip-installed `tensorrt_rtx_libs` / `tensorrt_libs` folders in the usual `site-packages`
     ///    directories (`$VIRTUAL_ENV`, `$CONDA_PREFIX`, `~/.local`, `/usr/local/lib`, `/usr/lib`);
     /// 3. `$CANDLE2TRT_DEPS/tensorrt-rtx/tensorrt_rtx_libs` (from `cargo xtask setup`), also the path
@@ -299,20 +336,23 @@ impl Library {
     /// Loads TensorRT from the candidates of `config` (see [`Library::load`]); returns the library
     /// already loaded if there is one.
     pub fn load_with(config: &SearchConfig) -> Result<&'static Library, LoadError> {
-        Self::load_candidates(config.candidates())
+        match config.named() {
+            Some(named) => Self::load_named(named),
+            None => Self::load_candidates(config.candidates()),
+        }
     }
 
-    /// Loads TensorRT from exactly `path`. If a library is already loaded, succeeds only when it is
-    /// that same file.
+    /// Loads TensorRT from exactly `path` ([`LoadError::Named`] when it cannot be opened). If a library is
+    /// already loaded, succeeds only when it is that same file.
     pub fn load_from(path: impl AsRef<Path>) -> Result<&'static Library, LoadError> {
         let path = path.as_ref();
         if let Some(lib) = LOADED.get() {
             return Self::same_or_conflict(lib, path);
         }
-        Self::load_candidates(vec![Candidate {
+        Self::load_named(Candidate {
             path: path.to_owned(),
             source: "load_from".into(),
-        }])
+        })
         .and_then(|lib| Self::same_or_conflict(lib, path))
     }
 
@@ -329,18 +369,42 @@ impl Library {
         }
     }
 
+    /// Opens `named` and nothing else.
+    fn load_named(named: Candidate) -> Result<&'static Library, LoadError> {
+        let mut attempts = Vec::new();
+        match Self::load_first(vec![named], &mut attempts)? {
+            Some(lib) => Ok(lib),
+            None => {
+                let SearchError { candidate, reason } = attempts.remove(0);
+                Err(LoadError::Named { candidate, reason })
+            }
+        }
+    }
+
     fn load_candidates(candidates: Vec<Candidate>) -> Result<&'static Library, LoadError> {
+        let mut attempts = Vec::new();
+        Self::load_first(candidates, &mut attempts)?.ok_or_else(|| LoadError::NotFound {
+            library: LIBRARY_NAME.to_owned(),
+            attempts,
+        })
+    }
+
+    /// Opens the first candidate that the system loader accepts and checks it (an `Err` when it is not a usable
+    /// TensorRT); `None` when no candidate could be opened, each failure then recorded in `attempts`.
+    fn load_first(
+        candidates: Vec<Candidate>,
+        attempts: &mut Vec<SearchError>,
+    ) -> Result<Option<&'static Library>, LoadError> {
         if let Some(lib) = LOADED.get() {
-            return Ok(lib);
+            return Ok(Some(lib));
         }
         // Serialize loaders so a library is opened (and version-checked) once.
         let _guard = LOADING
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(lib) = LOADED.get() {
-            return Ok(lib);
+            return Ok(Some(lib));
         }
-        let mut attempts = Vec::new();
         for candidate in candidates {
             let is_bare_name =
                 candidate.path.components().count() == 1 && candidate.source == "system loader";
@@ -356,7 +420,7 @@ impl Library {
             match unsafe { libloading::Library::new(candidate.path.as_os_str()) } {
                 Ok(handle) => {
                     let lib = Self::from_handle(handle, candidate.path)?;
-                    return Ok(LOADED.get_or_init(|| lib));
+                    return Ok(Some(LOADED.get_or_init(|| lib)));
                 }
                 Err(e) => attempts.push(SearchError {
                     candidate,
@@ -364,10 +428,7 @@ impl Library {
                 }),
             }
         }
-        Err(LoadError::NotFound {
-            library: LIBRARY_NAME.to_owned(),
-            attempts,
-        })
+        Ok(None)
     }
 
     fn from_handle(handle: libloading::Library, path: PathBuf) -> Result<Library, LoadError> {
@@ -434,23 +495,83 @@ mod tests {
 
     #[test]
     fn candidates_follow_the_documented_order() {
-        let config = SearchConfig {
-            library_file: Some("/a/libfoo.so".into()),
-            library_dir: Some("/b".into()),
+        let search = SearchConfig {
+            library_file: None,
+            library_dir: None,
             python_site_dirs: vec!["/c/site-packages".into()],
             deps_dirs: vec!["/d".into()],
             system_loader: true,
         };
-        let sources: Vec<_> = config.candidates().into_iter().map(|c| c.source).collect();
-        assert_eq!(sources[0], "TENSORRT_LIBRARY");
-        assert_eq!(sources[1], "TENSORRT_LIB_DIR");
-        assert!(sources[2].starts_with("pip "));
-        assert!(sources[3].contains("CANDLE2TRT_DEPS"));
-        assert_eq!(sources[4], "system loader");
+        let pip = if HEADERS_ARE_RTX {
+            "tensorrt_rtx_libs"
+        } else {
+            "tensorrt_libs"
+        };
+        let deps_sub = if HEADERS_ARE_RTX {
+            "tensorrt-rtx/tensorrt_rtx_libs"
+        } else {
+            "tensorrt/tensorrt_libs"
+        };
+        let expected = [
+            (
+                Path::new("/c/site-packages").join(pip).join(LIBRARY_NAME),
+                format!("pip {pip}"),
+            ),
+            (
+                Path::new("/d").join(deps_sub).join(LIBRARY_NAME),
+                "cargo xtask setup (CANDLE2TRT_DEPS)".to_owned(),
+            ),
+            (PathBuf::from(LIBRARY_NAME), "system loader".to_owned()),
+        ];
+        let got: Vec<_> = search
+            .candidates()
+            .into_iter()
+            .map(|c| (c.path, c.source))
+            .collect();
+        assert_eq!(got, expected);
+        assert_eq!(search.named(), None);
+
+        // A named library is the only candidate; TENSORRT_LIBRARY wins over TENSORRT_LIB_DIR.
+        let by_dir = SearchConfig {
+            library_dir: Some("/b".into()),
+            ..search.clone()
+        };
+        let only_dir = Candidate {
+            path: Path::new("/b").join(LIBRARY_NAME),
+            source: "TENSORRT_LIB_DIR".into(),
+        };
+        assert_eq!(by_dir.candidates(), vec![only_dir.clone()]);
+        assert_eq!(by_dir.named(), Some(only_dir));
+        let by_file = SearchConfig {
+            library_file: Some("/a/libfoo.so".into()),
+            ..by_dir
+        };
         assert_eq!(
-            config.candidates()[1].path,
-            Path::new("/b").join(LIBRARY_NAME)
+            by_file.candidates(),
+            vec![Candidate {
+                path: "/a/libfoo.so".into(),
+                source: "TENSORRT_LIBRARY".into(),
+            }]
         );
+    }
+
+    #[test]
+    fn named_failure_names_the_library_and_the_variable() {
+        let err = LoadError::Named {
+            candidate: Candidate {
+                path: "/tmp/x/garbage.so".into(),
+                source: "TENSORRT_LIBRARY".into(),
+            },
+            reason: "invalid ELF header".into(),
+        };
+        let text = err.to_string();
+        assert!(
+            text.starts_with(
+                "could not load the TensorRT library /tmp/x/garbage.so named by TENSORRT_LIBRARY: invalid ELF header;"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("nothing else was tried"), "{text}");
     }
 
     #[test]

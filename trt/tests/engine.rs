@@ -68,28 +68,13 @@ fn deserialize_is_a_clean_result() {
                 }
             );
             assert_eq!(io[1].shape, [1, 16, 32, 32]);
-            let context = engine.create_execution_context();
-            eprintln!(
-                "execution context: {:?}",
-                context.as_ref().map(|_| "created")
-            );
+            let context = engine
+                .create_execution_context()
+                .expect("an engine that deserialized gets an execution context");
+            assert!(context.all_input_dimensions_specified(), "static shapes");
+            assert_eq!(context.tensor_shape("y").unwrap(), [1, 16, 32, 32]);
         }
-        Err(e) => {
-            assert!(
-                matches!(
-                    e,
-                    Error::TensorRt {
-                        op: "deserialize_cuda_engine",
-                        ..
-                    }
-                ),
-                "{e:?}"
-            );
-            assert!(!e.to_string().is_empty());
-            common::say(&format!(
-                "SKIPPED: running engines needs a TensorRT-capable GPU: {e}"
-            ));
-        }
+        Err(e) => common::say(&format!("SKIPPED: {}", common::no_supported_gpu(&e))),
     }
     // Garbage bytes are always a clean error.
     let err = runtime
@@ -156,7 +141,9 @@ fn bad_axes_are_errors_with_tensorrt_message() {
         .expect_err("reducing axis 5 of a rank-2 tensor");
     eprintln!("bad reduce axes: {err}");
     assert!(
-        err.tensorrt_message().is_some_and(|m| !m.is_empty()),
+        err.tensorrt_message().is_some_and(|m| m.contains(
+            "invalid reduction dimension 5 specified in reduceAxes for 2 dimensional input"
+        )),
         "{err:?}"
     );
 
@@ -166,7 +153,11 @@ fn bad_axes_are_errors_with_tensorrt_message() {
         .and_then(|y| y.dims())
         .expect_err("concatenating on axis 4 of rank-2 tensors");
     eprintln!("bad concat axis: {err}");
-    assert!(err.tensorrt_message().is_some(), "{err:?}");
+    assert!(
+        err.tensorrt_message().is_some_and(|m| m.contains("computing output extent")
+            && m.contains("[Concatenation]")),
+        "{err:?}"
+    );
 
     let err = network
         .add(Shuffle::transpose(x, [0, 0]))
@@ -174,7 +165,11 @@ fn bad_axes_are_errors_with_tensorrt_message() {
         .and_then(|y| y.dims());
     let err = err.expect_err("a permutation repeating an axis");
     eprintln!("bad permutation: {err}");
-    assert!(err.tensorrt_message().is_some(), "{err:?}");
+    assert!(
+        err.tensorrt_message()
+            .is_some_and(|m| m.contains("`first_transpose` is [0,0]")),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -290,11 +285,15 @@ fn progress_monitor_can_cancel_a_build() {
     conv_relu(&network);
     let mut config = builder.create_config().unwrap();
     config.set_progress_monitor(Cancel).unwrap();
-    match builder.build_serialized_network(&network, &config) {
-        Err(e) => eprintln!("cancelled build: {e}"),
-        // A build with no steps to cancel is also legitimate.
-        Ok(engine) => eprintln!("build had no cancellable step ({} bytes)", engine.len()),
-    }
+    let err = builder
+        .build_serialized_network(&network, &config)
+        .expect_err("the monitor cancelled at the first step");
+    eprintln!("cancelled build: {err}");
+    assert!(
+        err.tensorrt_message()
+            .is_some_and(|m| m.contains("Build canceled by user")),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -418,11 +417,19 @@ fn config_settings_and_timing_cache_round_trip() {
 
     // Garbage cache data is a clean error (or, if TensorRT ignores it, an empty cache).
     match config2.create_timing_cache(b"not a timing cache") {
-        Err(e) => eprintln!("corrupt timing cache: {e}"),
-        Ok(c) => eprintln!(
-            "corrupt timing cache accepted as {} bytes",
-            c.serialize().unwrap().len()
-        ),
+        Err(e) => {
+            eprintln!("corrupt timing cache: {e}");
+            assert!(matches!(e, Error::TensorRt { .. }), "{e:?}");
+        }
+        Ok(c) => {
+            // TensorRT-RTX 1.7 ignores the bytes: nothing of them may be kept.
+            let empty = config2.create_timing_cache(&[]).unwrap();
+            assert_eq!(
+                c.serialize().unwrap(),
+                empty.serialize().unwrap(),
+                "garbage accepted as a non-empty cache"
+            );
+        }
     }
     let missing = config2
         .load_timing_cache(dir.path().join("nope.cache"))
@@ -492,22 +499,7 @@ fn shared_engine_deserialize_is_a_clean_result() {
                 "context keeps the engine alive"
             );
         }
-        Err(e) => {
-            assert!(
-                matches!(
-                    e,
-                    Error::TensorRt {
-                        op: "deserialize_cuda_engine",
-                        ..
-                    }
-                ),
-                "{e:?}"
-            );
-            common::say(&format!(
-                "SKIPPED: shared engine needs a TensorRT-capable GPU: {}",
-                e.tensorrt_message().unwrap_or("")
-            ));
-        }
+        Err(e) => common::say(&format!("SKIPPED: {}", common::no_supported_gpu(&e))),
     }
 }
 

@@ -11,20 +11,19 @@ fn load_from_a_nonexistent_path_lists_it() {
     let text = err.to_string();
     eprintln!("{text}");
     match &err {
-        LoadError::NotFound { attempts, .. } => {
-            assert_eq!(attempts.len(), 1);
-            assert_eq!(attempts[0].candidate.source, "load_from");
-            assert_eq!(attempts[0].reason, "no such file");
+        LoadError::Named { candidate, reason } => {
+            assert_eq!(candidate.source, "load_from");
+            assert_eq!(reason, "no such file");
         }
         other => panic!("unexpected {other:?}"),
     }
     assert!(
-        text.contains("/nonexistent/dir/libtensorrt_rtx.so.1"),
+        text.starts_with("could not load the TensorRT library /nonexistent/dir/libtensorrt_rtx.so.1 named by load_from: no such file;"),
         "{text}"
     );
     // The trt-level error wraps it.
     let wrapped: trt::Error = err.into();
-    assert!(wrapped.to_string().contains("searched"), "{wrapped}");
+    assert_eq!(wrapped.to_string(), text);
 }
 
 #[test]
@@ -32,20 +31,71 @@ fn load_from_a_file_that_is_not_a_library_reports_the_loader_error() {
     let not_a_library = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
     let err = Library::load_from(&not_a_library).unwrap_err();
     eprintln!("{err}");
-    let LoadError::NotFound { attempts, .. } = &err else {
+    let LoadError::Named { candidate, reason } = &err else {
         panic!("unexpected {err:?}")
     };
-    assert_ne!(
-        attempts[0].reason, "no such file",
-        "the dlopen error is kept"
-    );
+    assert_eq!(candidate.path, not_a_library);
+    // The system loader's own words.
+    assert!(reason.contains("invalid ELF header"), "{reason}");
+}
+
+/// A library the user names is used or refused: a file that is no library is not skipped over, even where the
+/// usual places hold a loadable one (`cargo xtask setup`'s folder is among them here).
+#[test]
+fn a_named_library_that_does_not_load_is_refused_not_skipped_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join(trt::LIBRARY_NAME);
+    // Longer than an ELF header, so that the loader reads it and says why it is no library.
+    std::fs::write(&garbage, b"not a shared library\n".repeat(10)).unwrap();
+    let search = SearchConfig {
+        library_file: None,
+        library_dir: None,
+        ..SearchConfig::from_env()
+    };
+    eprintln!("the search a named library must not fall through to:");
+    for c in search.candidates() {
+        eprintln!("  {} [{}]", c.path.display(), c.source);
+    }
+    for (config, source) in [
+        (
+            SearchConfig {
+                library_file: Some(garbage.clone()),
+                ..search.clone()
+            },
+            "TENSORRT_LIBRARY",
+        ),
+        (
+            SearchConfig {
+                library_dir: Some(dir.path().to_owned()),
+                ..search.clone()
+            },
+            "TENSORRT_LIB_DIR",
+        ),
+    ] {
+        let err = Library::load_with(&config).unwrap_err();
+        eprintln!("{err}");
+        match &err {
+            LoadError::Named { candidate, reason } => {
+                assert_eq!(candidate.path, garbage);
+                assert_eq!(candidate.source, source);
+                assert!(reason.contains("invalid ELF header"), "{reason}");
+            }
+            other => panic!("{source}: unexpected {other:?}"),
+        }
+        let text = err.to_string();
+        assert!(
+            text.contains(&garbage.display().to_string()) && text.contains(source),
+            "{text}"
+        );
+    }
+    assert!(Library::loaded().is_none(), "nothing else was loaded");
 }
 
 #[test]
 fn search_with_the_environment_pointing_nowhere_lists_every_place() {
+    // Nothing named: a named library would be the only candidate
+    // (`a_named_library_that_does_not_load_is_refused_not_skipped_over`).
     let config = SearchConfig::from_lookup(|name| match name {
-        "TENSORRT_LIBRARY" => Some("/nowhere/libtensorrt.so".into()),
-        "TENSORRT_LIB_DIR" => Some("/nowhere/lib".into()),
         "CANDLE2TRT_DEPS" => Some("/nowhere/deps".into()),
         "VIRTUAL_ENV" | "HOME" | "CONDA_PREFIX" => Some("/nowhere/home".into()),
         _ => None,
@@ -65,17 +115,10 @@ fn search_with_the_environment_pointing_nowhere_lists_every_place() {
         .iter()
         .map(|a| a.candidate.source.as_str())
         .collect();
-    assert_eq!(sources.len(), 4, "{sources:?}");
-    assert_eq!(sources[0], "TENSORRT_LIBRARY");
-    assert_eq!(sources[1], "TENSORRT_LIB_DIR");
-    assert!(sources[2].starts_with("pip "), "{sources:?}");
-    assert!(sources[3].contains("CANDLE2TRT_DEPS"), "{sources:?}");
-    for place in [
-        "/nowhere/libtensorrt.so",
-        "/nowhere/lib/",
-        "/nowhere/site-packages/",
-        "/nowhere/deps/",
-    ] {
+    assert_eq!(sources.len(), 2, "{sources:?}");
+    assert!(sources[0].starts_with("pip "), "{sources:?}");
+    assert!(sources[1].contains("CANDLE2TRT_DEPS"), "{sources:?}");
+    for place in ["/nowhere/site-packages/", "/nowhere/deps/"] {
         assert!(text.contains(place), "{place} missing from:\n{text}");
     }
     assert!(text.contains("cargo xtask setup"), "{text}");
@@ -89,7 +132,11 @@ fn system_loader_failure_is_reported() {
     };
     match Library::load_with(&config) {
         // The soname is on this machine's loader path: fine, but then this process has it loaded.
-        Ok(lib) => eprintln!("system loader found {}", lib.path().display()),
+        Ok(lib) => {
+            eprintln!("system loader found {}", lib.path().display());
+            assert_eq!(lib.path(), std::path::Path::new(trt::LIBRARY_NAME));
+            assert!(lib.version().abi_compatible(&trt::header_version()));
+        }
         Err(err) => {
             eprintln!("{err}");
             let LoadError::NotFound { attempts, .. } = &err else {
@@ -110,10 +157,41 @@ fn default_search_order_is_documented_order() {
     for c in &candidates {
         eprintln!("  {} [{}]", c.path.display(), c.source);
     }
-    assert_eq!(
-        candidates.last().map(|c| c.source.as_str()),
-        Some("system loader")
-    );
+    // 1. A library named in the environment is the only candidate.
+    if let Some(named) = config.named() {
+        assert_eq!(candidates, vec![named]);
+    }
+    // 2.-4. Otherwise: the pip folders, the `cargo xtask setup` folders ($CANDLE2TRT_DEPS first), the system loader.
+    let search = SearchConfig {
+        library_file: None,
+        library_dir: None,
+        ..config
+    };
+    let (pip, deps_sub) = if trt::HEADERS_ARE_RTX {
+        ("tensorrt_rtx_libs", "tensorrt-rtx/tensorrt_rtx_libs")
+    } else {
+        ("tensorrt_libs", "tensorrt/tensorrt_libs")
+    };
+    let mut expected = Vec::new();
+    for site in &search.python_site_dirs {
+        expected.push((site.join(pip).join(trt::LIBRARY_NAME), format!("pip {pip}")));
+    }
+    for deps in &search.deps_dirs {
+        expected.push((
+            deps.join(deps_sub).join(trt::LIBRARY_NAME),
+            "cargo xtask setup (CANDLE2TRT_DEPS)".to_owned(),
+        ));
+    }
+    expected.push((PathBuf::from(trt::LIBRARY_NAME), "system loader".to_owned()));
+    let got: Vec<_> = search
+        .candidates()
+        .into_iter()
+        .map(|c| (c.path, c.source))
+        .collect();
+    assert_eq!(got, expected);
+    if let Some(deps) = std::env::var_os("CANDLE2TRT_DEPS").filter(|d| !d.is_empty()) {
+        assert_eq!(search.deps_dirs.first(), Some(&PathBuf::from(deps)));
+    }
 }
 
 /// Compiles a stand-in shared library exporting TensorRT's entry points (with the given version), or

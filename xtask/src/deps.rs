@@ -62,6 +62,11 @@ const CUDA: [Wheel; 5] = [
 const HEADERS_CRATE: (&str, &str) = ("trtx-sys", "=0.9.1+rtx1.7");
 const HEADER_SETS: [&str; 2] = ["TRT-RTX-1.7", "TRT-Enterprise-11.4"];
 
+/// The version of the Enterprise header set, `11.4`: the library the second-flavor build would need.
+pub fn enterprise_version() -> &'static str {
+    HEADER_SETS[1].rsplit('-').next().unwrap_or(HEADER_SETS[1])
+}
+
 /// Where everything ended up.
 pub struct Provisioned {
     /// Workspace root.
@@ -154,9 +159,10 @@ pub fn setup(root: &Path, cuda: bool) -> Result<Provisioned> {
 
     let user_root = std::env::var_os("TENSORRT_ROOT").map(PathBuf::from);
     let user_include = std::env::var_os("TENSORRT_INCLUDE_DIR").map(PathBuf::from);
-    let user_lib = std::env::var_os("TENSORRT_LIB_DIR")
+    // The loader's precedence: TENSORRT_LIBRARY, then TENSORRT_LIB_DIR.
+    let user_lib = std::env::var_os("TENSORRT_LIBRARY")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("TENSORRT_LIBRARY").map(PathBuf::from));
+        .or_else(|| std::env::var_os("TENSORRT_LIB_DIR").map(PathBuf::from));
 
     let include_dir = match (&user_include, &user_root) {
         (Some(inc), _) => {

@@ -13,6 +13,7 @@ mod bindings;
 mod cuda_stubs;
 mod deps;
 mod enums;
+mod testlog;
 mod testrun;
 
 use anyhow::{bail, Context, Result};

@@ -1,20 +1,45 @@
 //! `cargo xtask test`: every test suite, with one closing tally.
 //!
 //! Tests that need hardware this machine lacks (a TensorRT-capable GPU, large fixtures) print one line starting with
-//! `SKIPPED:` and return; libtest counts them as passed, so the tally here moves them to a `skipped` column.
+//! `SKIPPED:` and return; libtest counts them as passed, so the tally here moves them to a `skipped` column. Each
+//! skip is tied to its test (see [`crate::testlog`] for how), listed at the end with its reason, and a skip whose
+//! reason is not one of [`allowed_skip`]'s fails the run, as does a crashed test binary.
 
 use crate::deps::Provisioned;
+use crate::testlog::{Outcome, TestLog, TestRecord};
 use anyhow::{bail, Context, Result};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+/// Set to `1` (as `.ci/run` does where the shared fixtures exist), a missing large fixture fails its test; unset,
+/// the test prints `SKIPPED: large fixture …` and this runner accepts that reason.
+const REQUIRE_FIXTURES: &str = "CANDLE2TRT_REQUIRE_FIXTURES";
+
+/// Which reasons a test may skip for. Anything else is a failure of the run: a skip must never hide a broken test.
+pub fn allowed_skip(reason: &str, fixtures_required: bool) -> bool {
+    let enterprise = crate::deps::enterprise_version();
+    let allowed = [
+        // The trt suite built against the TensorRT 11.4 (Enterprise) headers: no such library is provisioned.
+        format!("no TensorRT {enterprise} library"),
+        // Running an engine: TensorRT refuses without a GPU it supports (none here; TensorRT-RTX refuses cc 9.0).
+        "no supported GPU".to_owned(),
+        // A test of the CUDA path in a build without `--features cuda`.
+        "no CUDA feature".to_owned(),
+    ];
+    allowed.iter().any(|a| reason.starts_with(a.as_str()))
+        || (!fixtures_required && reason.starts_with("large fixture"))
+}
+
+/// What every step read.
 #[derive(Default)]
 struct Tally {
-    passed: u64,
-    failed: u64,
-    ignored: u64,
-    skipped: u64,
+    /// (step, record) for every test.
+    tests: Vec<(&'static str, TestRecord)>,
+    /// Crashes and unreadable output, each with its step.
+    problems: Vec<String>,
+    /// Test binaries not run at all, with why.
+    not_run: Vec<String>,
 }
 
 /// Runs the whole suite; fails when any part fails.
@@ -31,7 +56,7 @@ pub fn all(root: &Path, d: &Provisioned, cuda: bool) -> Result<()> {
         "--",
         "--show-output",
     ]);
-    if let Err(e) = run_counted(c, &mut tally) {
+    if let Err(e) = run_counted(c, "workspace", &mut tally) {
         failures.push(format!("workspace tests: {e:#}"));
     }
 
@@ -54,96 +79,263 @@ pub fn all(root: &Path, d: &Provisioned, cuda: bool) -> Result<()> {
             "--",
             "--show-output",
         ]);
-    if let Err(e) = run_counted(c, &mut tally) {
+    if std::env::var_os("TENSORRT_LIB_DIR").is_none() {
+        // The folder `setup` provisioned holds TensorRT-RTX, not a TensorRT 11.4 library: naming it would make the
+        // loader refuse it (a named library is used or refused). A library the user named stays named.
+        c.env_remove("TENSORRT_LIB_DIR");
+    }
+    if let Err(e) = run_counted(c, "enterprise headers", &mut tally) {
         failures.push(format!("Enterprise-header build: {e:#}"));
     }
 
     if cuda {
-        println!("xtask: [3/3] the CUDA code path (candle CUDA backend, TrtModule::forward), compiled and linted");
-        let mut c = crate::cargo(d);
-        c.env("CARGO_TARGET_DIR", root.join("target").join("cuda"))
-            .args([
-                "clippy",
-                "-p",
-                "candle2trt",
-                "-p",
-                "candle2trt-examples",
-                "--features",
-                "cuda",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ]);
+        println!("xtask: [3/3] the CUDA code path (candle CUDA backend, TrtModule::forward): lint, then run on a GPU");
+        let cuda_target = root.join("target").join("cuda");
+        let cuda_cargo = || {
+            let mut c = crate::cargo(d);
+            // The link stubs let the test binaries link without a CUDA driver; lint and tests share one
+            // environment so that candle's CUDA kernels (nvcc, minutes) are compiled once for both.
+            d.apply_link_stubs(&mut c);
+            c.env("CARGO_TARGET_DIR", &cuda_target);
+            c
+        };
+        let mut c = cuda_cargo();
+        c.args([
+            "clippy",
+            "-p",
+            "candle2trt",
+            "-p",
+            "candle2trt-examples",
+            "--features",
+            "cuda",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]);
         if let Err(e) = crate::status(c, "clippy with --features cuda") {
             failures.push(format!("{e:#}"));
+        }
+        match cuda_device() {
+            Ok(device) => {
+                println!("xtask: CUDA device: {device}");
+                // cuda_runtime.rs, and the CUDA-only unit tests of candle2trt's runtime module.
+                for filter in [
+                    ["--test", "cuda_runtime", "--"],
+                    ["--lib", "--", "runtime::"],
+                ] {
+                    let mut c = cuda_cargo();
+                    c.args([
+                        "test",
+                        "-p",
+                        "candle2trt",
+                        "--features",
+                        "cuda",
+                        "--no-fail-fast",
+                    ])
+                    .args(filter)
+                    .arg("--show-output");
+                    if let Err(e) = run_counted(c, "cuda", &mut tally) {
+                        failures.push(format!("CUDA tests: {e:#}"));
+                    }
+                }
+            }
+            Err(why) => {
+                println!("xtask: CUDA tests not run: no supported GPU: {why}");
+                tally.not_run.push(format!(
+                    "[cuda] candle2trt --test cuda_runtime and runtime:: unit tests: no supported GPU: {why}"
+                ));
+            }
         }
     } else {
         println!("xtask: [3/3] CUDA code path not compiled (pass --cuda; CI does)");
     }
 
-    println!(
-        "xtask: {} ignored by libtest; skipped tests printed their reason above (search for SKIPPED:)",
-        tally.ignored
-    );
-    // Skipped tests returned early, so libtest counted them as passed.
-    let passed = tally.passed.saturating_sub(tally.skipped);
-    println!(
-        "xtask: {passed} passed, {} failed, {} skipped",
-        tally.failed, tally.skipped
-    );
+    report(&tally, &mut failures);
     if !failures.is_empty() {
         bail!("{}", failures.join("\n"));
     }
     Ok(())
 }
 
-/// Whether a test output line reports a skipped test.
-fn is_skip(line: &str) -> bool {
-    line.trim_start().starts_with("SKIPPED:")
+/// A CUDA device, as `nvidia-smi -L` lists it, or why there is none. Asked before running the CUDA test binaries:
+/// they link the CUDA driver library, so without one they could not even start.
+fn cuda_device() -> Result<String, String> {
+    let out = Command::new("nvidia-smi")
+        .arg("-L")
+        .output()
+        .map_err(|e| format!("no CUDA device (nvidia-smi -L: {e})"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    match text.lines().find(|l| l.starts_with("GPU ")) {
+        Some(gpu) if out.status.success() => Ok(gpu.to_owned()),
+        _ => Err(format!(
+            "no CUDA device (nvidia-smi -L: {}, {})",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+    }
 }
 
-/// Runs a `cargo test`, echoing its output and adding its results to the tally. Skip lines are counted on both
-/// streams: some tests write them to stderr so that they show even when libtest captures stdout.
-fn run_counted(mut c: Command, tally: &mut Tally) -> Result<()> {
-    c.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = c.spawn().with_context(|| format!("starting {c:?}"))?;
-    let out = child.stdout.take().expect("stdout is piped");
-    let err = child.stderr.take().expect("stderr is piped");
-    let stderr_skips = std::thread::spawn(move || {
-        let mut skipped = 0u64;
-        for line in BufReader::new(err).lines().map_while(std::io::Result::ok) {
-            eprintln!("{line}");
-            skipped += u64::from(is_skip(&line));
-        }
-        skipped
-    });
-    for line in BufReader::new(out).lines() {
-        let line = line?;
-        println!("{line}");
-        if is_skip(&line) {
-            tally.skipped += 1;
-        } else if let Some(rest) = line.strip_prefix("test result: ") {
-            // "ok. 5 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s"
-            for part in rest.split(';') {
-                let mut words = part.split_whitespace().rev();
-                let (Some(what), Some(n)) = (words.next(), words.next()) else {
-                    continue;
-                };
-                let Ok(n) = n.parse::<u64>() else { continue };
-                match what {
-                    "passed" => tally.passed += n,
-                    "failed" => tally.failed += n,
-                    "ignored" => tally.ignored += n,
-                    _ => {}
+/// Prints failures, crashes and every skip with its reason, then the closing line; adds what fails the run.
+fn report(tally: &Tally, failures: &mut Vec<String>) {
+    let fixtures_required = std::env::var(REQUIRE_FIXTURES).is_ok_and(|v| v == "1");
+    let (mut passed, mut failed, mut ignored) = (0u64, 0u64, 0u64);
+    let mut skips = Vec::new();
+    let mut failed_tests = Vec::new();
+    let mut unknown = Vec::new();
+    for (step, t) in &tally.tests {
+        match (t.outcome, &t.skip) {
+            (Outcome::Passed, Some(reason)) => {
+                let line = format!("[{step}] {}: {}", t.id, first_line(reason));
+                if !allowed_skip(reason, fixtures_required) {
+                    unknown.push(line.clone());
                 }
+                skips.push(line);
             }
+            (Outcome::Passed, None) => passed += 1,
+            (Outcome::Failed, _) => {
+                failed += 1;
+                let why = t
+                    .panic
+                    .get(1)
+                    .or(t.panic.first())
+                    .map_or("", String::as_str);
+                failed_tests.push(format!("[{step}] {}: {}", t.id, first_line(why)));
+            }
+            (Outcome::Ignored, _) => ignored += 1,
         }
     }
-    tally.skipped += stderr_skips.join().unwrap_or(0);
+    const SHOWN: usize = 30;
+    if !failed_tests.is_empty() {
+        println!("xtask: failed tests ({}):", failed_tests.len());
+        for f in failed_tests.iter().take(SHOWN) {
+            println!("  {f}");
+        }
+        if failed_tests.len() > SHOWN {
+            println!("  ... and {} more", failed_tests.len() - SHOWN);
+        }
+    }
+    for p in &tally.problems {
+        println!("xtask: {p}");
+        failures.push(p.clone());
+    }
+    println!("xtask: {ignored} ignored by libtest");
+    println!(
+        "xtask: skipped tests ({}), with their reasons:",
+        skips.len()
+    );
+    for s in &skips {
+        println!("  {s}");
+    }
+    for n in &tally.not_run {
+        println!("xtask: not run: {n}");
+    }
+    if !unknown.is_empty() {
+        let list = unknown.join("\n  ");
+        println!(
+            "xtask: {} skip(s) for a reason not on the allowed list (no TensorRT {} library; no supported GPU; no \
+             CUDA feature{}):\n  {list}",
+            unknown.len(),
+            crate::deps::enterprise_version(),
+            if fixtures_required {
+                ""
+            } else {
+                "; large fixture absent, while CANDLE2TRT_REQUIRE_FIXTURES is unset"
+            }
+        );
+        failures.push(format!(
+            "{} test(s) skipped for a reason not allowed",
+            unknown.len()
+        ));
+    }
+    println!(
+        "xtask: {passed} passed, {failed} failed, {} skipped",
+        skips.len()
+    );
+}
+
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default().trim();
+    const MAX: usize = 240;
+    match line.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_owned(),
+    }
+}
+
+/// Runs a `cargo test`, echoing its output and reading every test's result and skip from it. cargo's and the test
+/// binaries' stdout and stderr share one pipe, so that the lines stay in the order they were written (cargo's
+/// `Running <binary>` before that binary's output, its exit status after).
+fn run_counted(mut c: Command, step: &'static str, tally: &mut Tally) -> Result<()> {
+    let (reader, writer) = std::io::pipe().context("creating a pipe for the test output")?;
+    c.stdout(writer.try_clone()?)
+        .stderr(writer)
+        .stdin(Stdio::null());
+    let mut child = c.spawn().with_context(|| format!("starting {c:?}"))?;
+    // The command holds the pipe's write ends: drop it so that the read below ends when the child does.
+    drop(c);
+    let mut log = TestLog::default();
+    let mut out = std::io::stdout().lock();
+    let mut reader = BufReader::new(reader);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        if reader
+            .read_until(b'\n', &mut buf)
+            .context("reading the test output")?
+            == 0
+        {
+            break;
+        }
+        // Test output need not be UTF-8: show and read it lossily rather than stop counting.
+        out.write_all(&buf)?;
+        let line = String::from_utf8_lossy(&buf);
+        log.line(line.trim_end_matches(['\n', '\r']));
+    }
+    out.flush()?;
+    drop(out);
+    log.finish();
     let st = child.wait()?;
+    for crash in &log.crashes {
+        tally.problems.push(format!("[{step}] {crash}"));
+    }
+    for p in &log.problems {
+        tally.problems.push(format!("[{step}] {p}"));
+    }
+    tally.tests.extend(log.tests.into_iter().map(|t| (step, t)));
     if !st.success() {
         bail!("cargo test failed ({st})");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_allowed_reasons_and_no_other() {
+        for reason in [
+            "no TensorRT 11.4 library (Enterprise headers 11.4.0): could not load …",
+            "no supported GPU: TensorRT refused to deserialize: The engine cannot run on this GPU",
+            "no CUDA feature: built without --features cuda",
+        ] {
+            assert!(allowed_skip(reason, true), "{reason}");
+        }
+        let fixture = "large fixture /x/resnet18/model.safetensors not found";
+        assert!(allowed_skip(fixture, false));
+        assert!(
+            !allowed_skip(fixture, true),
+            "required fixtures must not skip"
+        );
+        for reason in [
+            "no TensorRT 10.3 library",
+            "library does not match the headers",
+            "no C compiler to build a stand-in library",
+            "no CUDA device",
+            "",
+        ] {
+            assert!(!allowed_skip(reason, false), "{reason}");
+        }
+    }
 }

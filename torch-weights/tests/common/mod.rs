@@ -11,22 +11,29 @@ pub fn small_fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-/// Large fixtures: `$CANDLE2TRT_FIXTURES` or `<workspace>/../shared/fixtures`. `None` (with a
-/// loud message) when absent.
+/// Large fixtures: `$CANDLE2TRT_FIXTURES` (empty means unset) or `<workspace>/../shared/fixtures`.
+/// `None` (with a loud message) when absent, unless `CANDLE2TRT_REQUIRE_FIXTURES=1` (as CI sets where
+/// the fixtures exist): then a missing fixture fails the test.
 pub fn large_fixture(rel: &str) -> Option<PathBuf> {
     let root = std::env::var_os("CANDLE2TRT_FIXTURES")
+        .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures"));
     let p = root.join(rel);
     if p.exists() {
-        Some(p)
-    } else {
-        eprintln!(
-            "SKIPPED: large fixture {} not found (set CANDLE2TRT_FIXTURES to the fixtures folder)",
-            p.display()
-        );
-        None
+        return Some(p);
     }
+    let required = std::env::var_os("CANDLE2TRT_REQUIRE_FIXTURES").is_some_and(|v| v == "1");
+    assert!(
+        !required,
+        "large fixture {} not found, and CANDLE2TRT_REQUIRE_FIXTURES=1",
+        p.display()
+    );
+    eprintln!(
+        "SKIPPED: large fixture {} not found (set CANDLE2TRT_FIXTURES to the fixtures folder)",
+        p.display()
+    );
+    None
 }
 
 /// The same FNV-1a 64 hash as `tests/data/oracle.py`.

@@ -1,35 +1,44 @@
 //! Shared by the integration tests that need the TensorRT library.
 #![allow(dead_code)]
 
-use std::io::Write;
 use std::sync::OnceLock;
 
 use trt::{
     Builder, BuilderConfig, Library, LoadError, Logger, Network, SerializedEngine, Severity, Tensor,
 };
 
-/// Prints a line to the process's stderr directly, so it shows whatever the test harness captures
-/// (`built engine for ...`, `SKIPPED: ...`).
+/// Prints a line through libtest's capture (`built engine for ...`, `SKIPPED: ...`): it is shown with the
+/// test's name by `--show-output` (as `cargo xtask test` runs), and with a failing test's output.
 pub fn say(line: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    eprintln!("{line}");
 }
 
-/// The loaded library, or `None` (with a printed reason) when the library that matches the headers is
-/// not available in a configuration where that is expected: headers of another TensorRT than the
-/// provisioned TensorRT-RTX (the Enterprise-headers CI job) or a version mismatch. With TensorRT-RTX
-/// headers a missing library is a provisioning error and fails the test.
+/// The loaded library, or `None` (with a printed reason) in the one configuration where no matching library is
+/// expected: the build against standard TensorRT (Enterprise) headers, for which this machine provisions no
+/// library (`cargo xtask test`'s second flavor; the header flavor is fixed when trt-sys is built). With
+/// TensorRT-RTX headers, any failure to load (none found, a wrong version, a named library that does not load)
+/// is a provisioning error and fails the test.
 pub fn library() -> Option<&'static Library> {
     static RESULT: OnceLock<Result<&'static Library, String>> = OnceLock::new();
     let result = RESULT.get_or_init(|| match Library::load() {
         Ok(lib) => Ok(lib),
-        Err(e @ LoadError::VersionMismatch { .. }) => {
-            Err(format!("library does not match the headers: {e}"))
+        Err(e @ (LoadError::NotFound { .. } | LoadError::VersionMismatch { .. }))
+            if !trt::HEADERS_ARE_RTX =>
+        {
+            let h = trt::header_version();
+            Err(format!(
+                "no TensorRT {}.{} library (Enterprise headers {h}): {e}",
+                h.major, h.minor
+            ))
         }
-        Err(e @ LoadError::NotFound { .. }) if !trt::HEADERS_ARE_RTX => Err(format!(
-            "no {} for these standard TensorRT headers: {e}",
-            trt::LIBRARY_NAME
-        )),
-        Err(e) => panic!("TensorRT-RTX library not loadable (run `cargo xtask setup`): {e}"),
+        Err(e) => panic!(
+            "{} library not loadable (run `cargo xtask setup`): {e}",
+            if trt::HEADERS_ARE_RTX {
+                "TensorRT-RTX"
+            } else {
+                "TensorRT"
+            }
+        ),
     });
     match result {
         Ok(lib) => Some(lib),
@@ -100,4 +109,71 @@ pub fn check(t: Tensor<'_>, dims: &[i64], data_type: trt::DataType) {
         "type of {}",
         t.name()
     );
+}
+
+/// TensorRT's refusals to deserialize an engine for want of a GPU it can run on, as it words them:
+/// - no CUDA driver, as on the CPU-only development machine (TensorRT-RTX 1.7 there: `IRuntime::deserializeCudaEngine:
+///   Error Code 1: Cuda Runtime (In ScopedCudaStream at …cudaResources.cpp:25 (cudaError 35: CUDA driver version is
+///   insufficient for CUDA runtime version))`);
+/// - a driver but no device (`cudaErrorNoDevice`, 100, in the CUDA runtime's words);
+/// - TensorRT-RTX on a GPU whose compute capability it does not support (on the H100/H200: `Error Code 6: API Usage
+///   Error (The engine cannot run on this GPU, which has compute capability 9.0. …)`).
+const NO_SUPPORTED_GPU: [&str; 3] = [
+    "(cudaError 35: CUDA driver version is insufficient for CUDA runtime version)",
+    "(cudaError 100: no CUDA-capable device is detected)",
+    "The engine cannot run on this GPU",
+];
+
+/// The skip reason for a failed deserialization that is one of TensorRT's known refusals for want of a supported
+/// GPU; fails the test on any other error.
+pub fn no_supported_gpu(e: &trt::Error) -> String {
+    let known = matches!(
+        e,
+        trt::Error::TensorRt {
+            op: "deserialize_cuda_engine",
+            message,
+            ..
+        } if NO_SUPPORTED_GPU.iter().any(|refusal| message.contains(refusal))
+    );
+    assert!(
+        known,
+        "deserialization failed, and not for want of a supported GPU: {e:?}"
+    );
+    format!(
+        "no supported GPU: {}",
+        e.tensorrt_message()
+            .unwrap_or_default()
+            .lines()
+            .next()
+            .unwrap_or_default()
+    )
+}
+
+/// Checks a built engine as far as this machine allows: it is not empty, and TensorRT deserializes it with the
+/// I/O tensors `io` (mode, shape, type, in order), or refuses it for want of a supported GPU (any other error fails).
+pub fn check_engine_io(
+    lib: &Library,
+    logger: &Logger,
+    engine: &SerializedEngine,
+    io: &[(trt::TensorIOMode, &[i64], trt::DataType)],
+) {
+    assert!(!engine.is_empty(), "empty engine");
+    let runtime = trt::Runtime::new(lib, logger).expect("runtime");
+    match runtime.deserialize(engine.as_bytes()) {
+        Ok(deserialized) => {
+            let got: Vec<_> = deserialized
+                .io_tensors()
+                .expect("I/O tensors")
+                .into_iter()
+                .map(|t| (t.mode, t.shape.as_slice().to_vec(), t.data_type))
+                .collect();
+            let want: Vec<_> = io.iter().map(|&(m, s, t)| (m, s.to_vec(), t)).collect();
+            assert_eq!(got, want, "the engine's I/O tensors");
+        }
+        Err(e) => say(&format!(
+            "engine I/O not checked ({} bytes built): {}",
+            engine.len(),
+            no_supported_gpu(&e)
+        )),
+    };
 }
