@@ -94,7 +94,7 @@ impl<'lib> Builder<'lib> {
         if raw.is_null() {
             return Err(self.logger.failure("create_network"));
         }
-        Ok(Network::from_raw(raw, self))
+        Ok(Network::from_raw(raw, self.raw, self.logger.clone()))
     }
 
     /// A builder configuration with TensorRT's defaults (`createBuilderConfig`).
@@ -132,7 +132,7 @@ impl<'lib> Builder<'lib> {
         network: &Network<'_>,
         config: &BuilderConfig<'_>,
     ) -> Result<SerializedEngine> {
-        if !std::ptr::eq(network.builder().raw, self.raw)
+        if !std::ptr::eq(network.builder_raw(), self.raw)
             || !std::ptr::eq(config.builder.raw, self.raw)
         {
             return Err(Error::invalid(

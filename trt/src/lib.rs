@@ -13,6 +13,13 @@
 //!             └─ ExecutionContext<'engine>  IExecutionContext: shapes, addresses, enqueue
 //! ```
 //!
+//! Layers are data: each TensorRT layer kind is one plain description ([`Convolution`], [`Pooling`], [`Shuffle`],
+//! [`Attention`], ...; all of them in [`LayerDesc`]) holding its input tensors, parameters and weights.
+//! [`Network::add`] adds a layer from its description; [`Layer::description`] reads any layer back from TensorRT,
+//! through TensorRT's own getters, into the same type; [`Network::dump`] gives the whole network as JSON.
+//! TensorRT's enumerations carry their numeric values, written once (in `enums.rs`; the shim's compile-time
+//! checks are generated from it).
+//!
 //! For long-lived owners, `Arc<Runtime<'static>>::deserialize_shared` gives a [`SharedEngine`] and
 //! [`SharedEngine::create_shared_context`] a [`SharedContext`]: the same objects, kept alive by `Arc`s
 //! instead of borrows.

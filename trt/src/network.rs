@@ -1,15 +1,14 @@
-//! [`Network`] (`nvinfer1::INetworkDefinition`), its [`Tensor`]s and [`Layer`]s, and the one path between layer
-//! descriptions and TensorRT: [`Network::add`] adds a layer from its [`LayerDesc`], [`Layer::description`] reads
-//! it back.
+//! [`Network`] (`nvinfer1::INetworkDefinition`), its [`Tensor`]s and [`Layer`]s, and the thin result layer every
+//! shim call goes through ([`Network::call`], [`Network::status`], [`Layer::get`]). Layers are added from their
+//! descriptions and read back by `Network::add` and `Layer::description`, next to the descriptions in `layers/`.
 
 use std::cell::RefCell;
 use std::ffi::CStr;
 use std::marker::PhantomData;
 
-use crate::builder::Builder;
 use crate::enums::{DataType, LayerType};
 use crate::error::{Error, Result};
-use crate::layers::LayerDesc;
+use crate::logger::Logger;
 use crate::types::Dims;
 use crate::util::cstring;
 use crate::weights::{Storage, Weights};
@@ -17,7 +16,7 @@ use crate::weights::{Storage, Weights};
 /// A network definition ([`nvinfer1::INetworkDefinition`](https://docs.nvidia.com/deeplearning/tensorrt/latest/_static/c-api/classnvinfer1_1_1_i_network_definition.html)),
 /// strongly typed: precision comes from input types, weights, casts and quantize/dequantize layers.
 ///
-/// Layers are added through `&self` from their descriptions ([`Network::add`]) and return [`Layer`] handles;
+/// Layers are added through `&self` from their descriptions (`Network::add`) and return [`Layer`] handles;
 /// their outputs are [`Tensor`] handles. Both borrow the network. Weights passed in are kept by the network until
 /// it is dropped.
 ///
@@ -25,7 +24,11 @@ use crate::weights::{Storage, Weights};
 /// only when shapes are inferred: [`Tensor::dims`] (and the build) report those.
 pub struct Network<'b> {
     raw: *mut trt_sys::trt_network,
-    builder: &'b Builder<'b>,
+    // The builder's handle (to check that a build uses the network's own builder) and its logger; the lifetime
+    // ties the network to the builder.
+    builder: *mut trt_sys::trt_builder,
+    logger: Logger,
+    _builder: PhantomData<&'b ()>,
     // Bytes of every owned `Weights` given to the network; never mutated, only appended to, so the heap buffers
     // TensorRT points at stay put until the network is destroyed.
     arena: RefCell<Vec<Storage>>,
@@ -237,20 +240,6 @@ impl<'n> Layer<'n> {
         })
     }
 
-    /// The layer as TensorRT holds it, read through TensorRT's getters into the description type that adds it:
-    /// parameters, weights (copied) and input tensors, including those set with `setInput`.
-    pub fn description(&self) -> Result<LayerDesc<'n>> {
-        // SAFETY: `raw` is live.
-        let raw = unsafe { trt_sys::trt_layer_type(self.raw) };
-        let layer_type = LayerType::from_raw(raw).ok_or_else(|| {
-            Error::invalid(
-                "layer_description",
-                format!("layer '{}' has unknown type {raw}", self.name()),
-            )
-        })?;
-        LayerDesc::read(self, layer_type)
-    }
-
     /// Reads the parameters of a layer kind with its shim getter (the read-back twin of [`Network::call`]).
     pub(crate) fn get<P: Default>(
         &self,
@@ -296,10 +285,16 @@ impl std::fmt::Debug for Layer<'_> {
 }
 
 impl<'b> Network<'b> {
-    pub(crate) fn from_raw(raw: *mut trt_sys::trt_network, builder: &'b Builder<'b>) -> Self {
+    pub(crate) fn from_raw(
+        raw: *mut trt_sys::trt_network,
+        builder: *mut trt_sys::trt_builder,
+        logger: Logger,
+    ) -> Self {
         Network {
             raw,
             builder,
+            logger,
+            _builder: PhantomData,
             arena: RefCell::new(Vec::new()),
         }
     }
@@ -308,16 +303,16 @@ impl<'b> Network<'b> {
         self.raw
     }
 
-    pub(crate) fn builder(&self) -> &'b Builder<'b> {
+    pub(crate) fn builder_raw(&self) -> *mut trt_sys::trt_builder {
         self.builder
     }
 
     fn clear(&self) {
-        self.builder.logger().clear_errors();
+        self.logger.clear_errors();
     }
 
     fn failure(&self, op: &'static str) -> Error {
-        self.builder.logger().failure(op)
+        self.logger.failure(op)
     }
 
     /// The thin result layer (cudarc's `result` idea): forgets the errors TensorRT recorded so far, makes the
@@ -355,7 +350,7 @@ impl<'b> Network<'b> {
         (!raw.is_null()).then(|| self.wrap(raw))
     }
 
-    fn own(&self, t: Tensor<'_>, op: &'static str) -> Result<*mut trt_sys::trt_tensor> {
+    pub(crate) fn own(&self, t: Tensor<'_>, op: &'static str) -> Result<*mut trt_sys::trt_tensor> {
         if std::ptr::eq(t.network.raw, self.raw) {
             Ok(t.raw)
         } else {
@@ -374,35 +369,6 @@ impl<'b> Network<'b> {
             self.arena.borrow_mut().push(w.storage);
         }
         raw
-    }
-
-    /// Adds a layer from its description and returns it. Every tensor of the description must belong to this
-    /// network. The one path from a [`LayerDesc`] to TensorRT: [`Layer::description`] reads the same type back.
-    ///
-    /// ```no_run
-    /// # fn main() -> trt::Result<()> {
-    /// # let lib = trt::Library::load()?;
-    /// # let logger = trt::Logger::new(trt::Severity::Warning)?;
-    /// # let builder = trt::Builder::new(lib, &logger)?;
-    /// use trt::{Activation, ActivationType, DataType};
-    /// let network = builder.create_network()?;
-    /// let x = network.add_input("x", DataType::Float, [2, 3])?;
-    /// let relu = network.add(Activation::new(x, ActivationType::Relu))?;
-    /// assert_eq!(relu.description()?, Activation::new(x, ActivationType::Relu).into());
-    /// # Ok(()) }
-    /// ```
-    pub fn add<'s>(&'s self, description: impl Into<LayerDesc<'s>>) -> Result<Layer<'s>> {
-        let description = description.into();
-        let op = description.op();
-        for t in description.tensors() {
-            self.own(t, op)?;
-        }
-        let raw = description.add_to(self)?;
-        Ok(Layer {
-            raw,
-            network: self,
-            _not_send: PhantomData,
-        })
     }
 
     /// Names the network.
@@ -499,11 +465,15 @@ impl<'b> Network<'b> {
         let raw = self.call("layer_at", |n| unsafe {
             trt_sys::trt_network_layer(n, index as i32)
         })?;
-        Ok(Layer {
+        Ok(self.layer(raw))
+    }
+
+    pub(crate) fn layer(&self, raw: *mut trt_sys::trt_layer) -> Layer<'_> {
+        Layer {
             raw,
             network: self,
             _not_send: PhantomData,
-        })
+        }
     }
 
     /// Every layer, in the order they were added (a topological order).

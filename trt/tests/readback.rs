@@ -140,7 +140,7 @@ fn shape_family() {
     let shape = out(round_trip(&net, Shape::new(x)));
     let n = out(round_trip(&net, Slice::new(shape, [0], [1], [1])));
     let twelve = out(round_trip(&net, Constant::i64(&[12])));
-    let new_shape = out(round_trip(&net, Concatenation::new(&[n, twelve], 0)));
+    let new_shape = out(round_trip(&net, Concatenation::new([n, twelve], 0)));
     let dynamic = out(round_trip(&net, Shuffle::reshape_dynamic(x, new_shape)));
     let strided = Slice::new(x, [0, 1, 0], [1, 2, 2], [1, 1, 2]).mode(SampleMode::Wrap);
     let sl = out(round_trip(&net, strided));
@@ -148,7 +148,7 @@ fn shape_family() {
     let size = out(net.add(Constant::i64(&[1, 3, 3])).unwrap());
     let stride = out(net.add(Constant::i64(&[1, 1, 1])).unwrap());
     let dyn_slice = out(round_trip(&net, Slice::dynamic(x, start, size, stride)));
-    let cat = out(round_trip(&net, Concatenation::new(&[x, x], 2)));
+    let cat = out(round_trip(&net, Concatenation::new([x, x], 2)));
     let axes = out(net.add(Constant::i64(&[0])).unwrap());
     let unsq = out(round_trip(&net, Unsqueeze::new(x, axes)));
     let sq = out(round_trip(&net, Squeeze::new(unsq, axes)));
@@ -239,7 +239,7 @@ fn reduce_matmul_norm_families() {
         &net,
         MatrixMultiply::new(x, MatrixOperation::None, v, MatrixOperation::Vector),
     ));
-    let es = out(round_trip(&net, Einsum::new(&[x, x], "bcij,bcjk->bcik")));
+    let es = out(round_trip(&net, Einsum::new([x, x], "bcij,bcjk->bcik")));
     let scale = out(net.add(Constant::new([1, 4, 1, 1], f32s(4))).unwrap());
     let bias = out(net.add(Constant::new([1, 4, 1, 1], f32s(4))).unwrap());
     let gn = Normalization::new(x, scale, bias, axes_mask(&[2, 3]), 1e-3).groups(2);

@@ -2,8 +2,7 @@
 
 use serde::Serialize;
 
-use super::shape::null_or;
-use super::{enum_field, Kind};
+use super::kind::{enum_field, null_or, Kind};
 use crate::enums::{AttentionNormalizationOp, CausalMaskKind};
 use crate::error::{Error, Result};
 use crate::network::{Layer, Network, Tensor};

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{enum_field, ones, zeros, Kind};
+use super::kind::{enum_field, ones, set_inputs, zeros, Kind};
 use crate::enums::{
     InterpolationMode, PaddingMode, PoolingType, ResizeCoordinateTransformation, ResizeRoundMode,
     ResizeSelector, SampleMode,
@@ -186,23 +186,6 @@ conv_like! {
     /// A transposed convolution ([`nvinfer1::IDeconvolutionLayer`](https://docs.nvidia.com/deeplearning/tensorrt/latest/_static/c-api/classnvinfer1_1_1_i_deconvolution_layer.html)).
     /// Kernel layout `[in_channels, out_channels / groups, *kernel]` (PyTorch's).
     Deconvolution, "add_deconvolution", trt_network_add_deconvolution
-}
-
-/// Sets the optional extra inputs (`ILayer::setInput`) of a freshly added layer.
-pub(crate) fn set_inputs(
-    net: &Network<'_>,
-    layer: *mut trt_sys::trt_layer,
-    inputs: &[(i32, Option<Tensor<'_>>)],
-) -> Result<()> {
-    for &(index, tensor) in inputs {
-        if let Some(t) = tensor {
-            // SAFETY: `layer` was just added to `net`; `t` belongs to `net` (checked by the generic path).
-            net.status("layer_set_input", || unsafe {
-                trt_sys::trt_layer_set_input(layer, index, t.raw())
-            })?;
-        }
-    }
-    Ok(())
 }
 
 /// A pooling layer ([`nvinfer1::IPoolingLayer`](https://docs.nvidia.com/deeplearning/tensorrt/latest/_static/c-api/classnvinfer1_1_1_i_pooling_layer.html)).

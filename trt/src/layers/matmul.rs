@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{enum_field, Kind};
+use super::kind::{enum_field, Kind};
 use crate::enums::MatrixOperation;
 use crate::error::{Error, Result};
 use crate::network::{Layer, Network, Tensor};

@@ -15,6 +15,7 @@ mod attention;
 mod conv;
 mod elementwise;
 mod index;
+mod kind;
 mod matmul;
 mod norm;
 mod quant;
@@ -36,21 +37,9 @@ pub use shape::{
 use serde::Serialize;
 
 use crate::enums::LayerType;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::network::{Layer, Network, Tensor};
-
-/// What every layer description does: name its tensors, add itself through its shim call, read itself back
-/// through the shim's getter. Private: [`LayerDesc`] is the public face.
-pub(crate) trait Kind<'n>: Sized {
-    /// The operation named in errors (`"add_convolution"`).
-    const OP: &'static str;
-    /// Every tensor the layer takes, for the check that they belong to the network.
-    fn tensors(&self) -> Vec<Tensor<'n>>;
-    /// Adds the layer; the tensors were checked. Weights move into the network.
-    fn add(self, net: &Network<'_>) -> Result<*mut trt_sys::trt_layer>;
-    /// Reads the layer back through TensorRT's getters.
-    fn read(layer: &Layer<'n>) -> Result<Self>;
-}
+use kind::Kind;
 
 macro_rules! layer_descs {
     ($($(#[$doc:meta])* $variant:ident($ty:ty) = $layer_type:ident,)+) => {
@@ -108,7 +97,7 @@ macro_rules! layer_descs {
             pub(crate) fn add_to(self, net: &Network<'_>) -> Result<*mut trt_sys::trt_layer> {
                 match self {
                     $(LayerDesc::$variant(d) => d.add(net),)+
-                    LayerDesc::AttentionInput(_) | LayerDesc::Other { .. } => Err(crate::Error::invalid(
+                    LayerDesc::AttentionInput(_) | LayerDesc::Other { .. } => Err(Error::invalid(
                         "add",
                         format!("a {:?} layer cannot be added from a description", self.layer_type()),
                     )),
@@ -217,24 +206,82 @@ layer_descs! {
     Attention(Attention<'n>) = AttentionOutput,
 }
 
-/// Ones of `rank` dims: the default strides and dilations.
-pub(crate) fn ones(rank: usize) -> crate::Dims {
-    crate::Dims::new(vec![1; rank])
+/// The generic path: every description goes to TensorRT through [`Network::add`] and comes back through
+/// [`Layer::description`].
+impl<'b> Network<'b> {
+    /// Adds a layer from its description and returns it. Every tensor of the description must belong to this
+    /// network. The one path from a [`LayerDesc`] to TensorRT: [`Layer::description`] reads the same type back.
+    ///
+    /// ```no_run
+    /// # fn main() -> trt::Result<()> {
+    /// # let lib = trt::Library::load()?;
+    /// # let logger = trt::Logger::new(trt::Severity::Warning)?;
+    /// # let builder = trt::Builder::new(lib, &logger)?;
+    /// use trt::{Activation, ActivationType, DataType};
+    /// let network = builder.create_network()?;
+    /// let x = network.add_input("x", DataType::Float, [2, 3])?;
+    /// let relu = network.add(Activation::new(x, ActivationType::Relu))?;
+    /// assert_eq!(relu.description()?, Activation::new(x, ActivationType::Relu).into());
+    /// # Ok(()) }
+    /// ```
+    pub fn add<'s>(&'s self, description: impl Into<LayerDesc<'s>>) -> Result<Layer<'s>> {
+        let description = description.into();
+        let op = description.op();
+        for t in description.tensors() {
+            self.own(t, op)?;
+        }
+        let raw = description.add_to(self)?;
+        Ok(self.layer(raw))
+    }
 }
 
-/// Zeros of `rank` dims: the default paddings.
-pub(crate) fn zeros(rank: usize) -> crate::Dims {
-    crate::Dims::new(vec![0; rank])
+impl<'n> Layer<'n> {
+    /// The layer as TensorRT holds it, read through TensorRT's getters into the description type that adds it:
+    /// parameters, weights (copied) and input tensors, including those set with `setInput`.
+    pub fn description(&self) -> Result<LayerDesc<'n>> {
+        // SAFETY: `raw` is live.
+        let raw = unsafe { trt_sys::trt_layer_type(self.raw()) };
+        let layer_type = LayerType::from_raw(raw).ok_or_else(|| {
+            Error::invalid(
+                "layer_description",
+                format!("layer '{}' has unknown type {raw}", self.name()),
+            )
+        })?;
+        LayerDesc::read(self, layer_type)
+    }
 }
 
-/// Reads an enum field TensorRT returned, failing with the field's name on an unknown value.
-pub(crate) fn enum_field<E>(
-    op: &'static str,
-    field: &str,
-    v: i32,
-    from_raw: fn(i32) -> Option<E>,
-) -> Result<E> {
-    from_raw(v).ok_or_else(|| {
-        crate::Error::invalid(op, format!("TensorRT returned unknown {field} value {v}"))
-    })
+#[cfg(test)]
+mod tests {
+    use crate::*;
+
+    #[test]
+    fn a_getter_for_another_kind_is_refused_by_the_shim() {
+        // Like the integration tests: TensorRT-RTX headers come with the provisioned library; for other
+        // headers there may be none here.
+        let lib = match Library::load() {
+            Ok(lib) => lib,
+            Err(e) if !HEADERS_ARE_RTX => {
+                let first = e.to_string().lines().next().unwrap_or_default().to_owned();
+                eprintln!("SKIPPED: no {LIBRARY_NAME} for these headers: {first}");
+                return;
+            }
+            Err(e) => panic!("TensorRT-RTX library not loadable (run `cargo xtask setup`): {e}"),
+        };
+        let logger = Logger::new(Severity::Warning).unwrap();
+        let builder = Builder::new(lib, &logger).unwrap();
+        let net = builder.create_network().unwrap();
+        let x = net.add_input("x", DataType::Float, [2]).unwrap();
+        let relu = net.add(Activation::new(x, ActivationType::Relu)).unwrap();
+        relu.set_name("relu").unwrap();
+        let err = relu
+            .get("read pooling", trt_sys::trt_layer_get_pooling)
+            .unwrap_err();
+        assert!(err.to_string().contains("'relu'"), "{err}");
+        assert!(err.to_string().contains("is not a pooling layer"), "{err}");
+        assert_eq!(
+            relu.description().unwrap(),
+            LayerDesc::Activation(Activation::new(x, ActivationType::Relu))
+        );
+    }
 }

@@ -4,8 +4,7 @@
 
 use serde::Serialize;
 
-use super::conv::set_inputs;
-use super::{enum_field, zeros, Kind};
+use super::kind::{enum_field, null_or, set_inputs, zeros, Kind};
 use crate::enums::{DataType, FillOperation, SampleMode};
 use crate::error::{Error, Result};
 use crate::network::{Layer, Network, Tensor};
@@ -279,11 +278,6 @@ impl<'n> Kind<'n> for Slice<'n> {
             fill_value: layer.tensor(p.fill_value),
         })
     }
-}
-
-/// The raw handle of an optional tensor (NULL: none).
-pub(crate) fn null_or(t: Option<Tensor<'_>>) -> *mut trt_sys::trt_tensor {
-    t.map_or(std::ptr::null_mut(), |t| t.raw())
 }
 
 /// Concatenation along an axis ([`nvinfer1::IConcatenationLayer`](https://docs.nvidia.com/deeplearning/tensorrt/latest/_static/c-api/classnvinfer1_1_1_i_concatenation_layer.html)).
