@@ -34,7 +34,8 @@ impl fmt::Display for ModulePath {
 }
 
 /// Where an op ran: its name, the module path and its operands' shapes. Every error about an op
-/// is built from one of these by [`Error::at_op`].
+/// (the variants with `op`, `module_path` and `shapes`) is built from one of these, by one
+/// constructor.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OpContext {
     /// The op's name, as the model called it (`conv2d`, `reshape`, ...).
@@ -206,7 +207,7 @@ pub enum Error {
         shapes: Shapes,
         /// TensorRT's error: the TensorRT call and TensorRT's own message.
         #[source]
-        source: trt::Error,
+        source: Box<trt::Error>,
     },
 
     /// A tensor from one trace was combined with a tensor from another (or with a plain value).
@@ -318,7 +319,7 @@ impl Error {
                 op,
                 module_path,
                 shapes,
-                source,
+                source: Box::new(source),
             },
             OpFailure::ShapeMismatch { candle, tensorrt } => Error::ShapeMismatch {
                 op,
@@ -361,7 +362,8 @@ impl Error {
     /// The TensorRT error underneath, where TensorRT (or loading its library) failed.
     pub fn tensorrt_error(&self) -> Option<&trt::Error> {
         match self {
-            Error::TensorRt(e) | Error::TensorRtOp { source: e, .. } => Some(e),
+            Error::TensorRt(e) => Some(e),
+            Error::TensorRtOp { source, .. } => Some(source),
             _ => None,
         }
     }
