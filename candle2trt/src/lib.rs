@@ -94,6 +94,6 @@ pub use convert::convert;
 pub use engine::{IoSpec, TrtModule};
 pub use error::{Error, ModulePath, Result, Shapes};
 pub use module::{TraceModel, TraceModule};
-pub use options::{ConversionOptions, Fp32Policy, ShapeRange};
+pub use options::{ConversionOptions, Fp32Policy, ShapeRange, SharedProgressMonitor};
 pub use tensor::{ScopeGuard, TraceTensor};
 pub use trace::{LayerInfo, TracedTensor};
