@@ -6,6 +6,10 @@
 //! description of the engine's inputs and outputs ([`ModelIo`]), so it needs no engine and no
 //! GPU; [`write_repository`] puts the model folder in place atomically.
 //!
+//! The lists are written `input: [ … ]`, with the colon that the text format makes optional
+//! before a list of messages: Triton (protobuf's C++ parser) reads both forms, while
+//! prost-reflect 0.16's text-format parser, used by the schema tests, rejects `input [ … ]`.
+//!
 //! Triton's batching rule: with `max_batch_size > 0`, every input and output has an implicit
 //! first (batch) dimension that the configuration's `dims` leave out, and Triton sends batches of
 //! 1 to `max_batch_size` rows. A TensorRT engine accepts that only when dimension 0 of every
@@ -292,7 +296,7 @@ pub fn config_pbtxt(name: &str, io: &ModelIo, options: &TritonOptions) -> Result
     let _ = writeln!(s, "platform: \"tensorrt_plan\"");
     let _ = writeln!(s, "max_batch_size: {max_batch}");
     for (field, tensors) in [("input", &io.inputs), ("output", &io.outputs)] {
-        let _ = writeln!(s, "{field} [");
+        let _ = writeln!(s, "{field}: [");
         for (i, t) in tensors.iter().enumerate() {
             // With an implicit batch, Triton's dims leave dimension 0 out.
             let dims = if max_batch > 0 { &t.dims[1..] } else { &t.dims[..] };
@@ -312,7 +316,7 @@ pub fn config_pbtxt(name: &str, io: &ModelIo, options: &TritonOptions) -> Result
         let _ = writeln!(s, "]");
     }
     if let Some(count) = options.instances {
-        let _ = writeln!(s, "instance_group [");
+        let _ = writeln!(s, "instance_group: [");
         let _ = writeln!(s, "  {{");
         let _ = writeln!(s, "    count: {count}");
         let _ = writeln!(s, "    kind: KIND_GPU");

@@ -12,6 +12,7 @@ mod bindings;
 mod cuda_stubs;
 mod deps;
 mod testrun;
+mod triton_schema;
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
