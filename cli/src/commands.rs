@@ -331,6 +331,15 @@ pub(crate) fn inspect(a: InspectArgs) -> Result<()> {
     Ok(())
 }
 
+fn max_abs(t: &Tensor) -> anyhow::Result<f32> {
+    Ok(t.to_dtype(DType::F32)?
+        .abs()?
+        .flatten_all()?
+        .to_vec1::<f32>()?
+        .into_iter()
+        .fold(0f32, f32::max))
+}
+
 fn max_abs_diff(a: &Tensor, b: &Tensor) -> anyhow::Result<f32> {
     anyhow::ensure!(
         a.dims() == b.dims(),
@@ -377,19 +386,27 @@ pub(crate) fn check(a: CheckArgs) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
 
     let mut failed = Vec::new();
-    let mut judge = |what: &str, name: &str, err: f32, tolerance: f32| {
-        let ok = err <= tolerance;
+    // f32 is judged by the absolute error; f16 relative to the reference's largest magnitude
+    // (an f16 step near 576 is 0.5).
+    let mut judge = |what: &str, name: &str, got: &Tensor, want: &Tensor, relative: bool, tolerance: f32| -> Result<()> {
+        let err = max_abs_diff(got, want)?;
+        let scale = if relative { max_abs(want)?.max(f32::MIN_POSITIVE) } else { 1.0 };
+        let judged = err / scale;
+        let ok = judged <= tolerance;
         println!(
-            "{what:<34} {name:<18} max_abs_err {err:.3e}  {} (tolerance {tolerance:.0e})",
-            if ok { "ok" } else { "FAIL" }
+            "{what:<34} {name:<18} max_abs_err {err:.3e}{}  {} (tolerance {tolerance:.0e}{})",
+            if relative { format!(" (relative {judged:.2e})") } else { String::new() },
+            if ok { "ok" } else { "FAIL" },
+            if relative { ", relative" } else { "" }
         );
         if !ok {
             failed.push(format!("{what} {name}"));
         }
+        Ok(())
     };
     let plain = model.forward(&inputs)?;
     for ((name, want), got) in expected.iter().zip(&plain) {
-        judge("candle (CPU, f32) vs PyTorch", name, max_abs_diff(got, want)?, a.tolerance);
+        judge("candle (CPU, f32) vs PyTorch", name, got, want, false, a.tolerance)?;
     }
     if !a.no_engine {
         let precisions: &[bool] = if a.fp16 { &[false, true] } else { &[false] };
@@ -408,9 +425,11 @@ pub(crate) fn check(a: CheckArgs) -> Result<()> {
                 judge(
                     &format!("TensorRT network ({label}) vs PyTorch"),
                     name,
-                    max_abs_diff(got, want)?,
+                    got,
+                    want,
+                    fp16,
                     tolerance,
-                );
+                )?;
             }
             println!(
                 "  engine built: {} bytes, {} layers",

@@ -166,8 +166,8 @@ struct CheckArgs {
     /// Largest max |candle − PyTorch| accepted in f32.
     #[arg(long, value_name = "X", default_value_t = 1e-3)]
     tolerance: f32,
-    /// Largest max |TensorRT network − PyTorch| accepted with --fp16.
-    #[arg(long, value_name = "X", default_value_t = 0.1)]
+    /// Largest max |TensorRT network − PyTorch| / max |PyTorch| accepted with --fp16.
+    #[arg(long, value_name = "X", default_value_t = 1e-2)]
     fp16_tolerance: f32,
     /// Skip the TensorRT conversion (plain candle against PyTorch only).
     #[arg(long)]
