@@ -173,13 +173,15 @@ def main():
     ap.add_argument("--models", default="simple_cnn,resnet18,mobilenet_v2,efficientnet_b0")
     ap.add_argument("--batches", default="1,8")
     ap.add_argument("--precisions", default="fp32,fp16")
-    ap.add_argument("--repeats", type=int, default=3, help="full ONNX-route conversions per configuration")
+    ap.add_argument("--repeats", type=int, default=2, help="full ONNX-route conversions per configuration")
+    ap.add_argument("--budget-s", type=float, default=1e9, help="start no new ONNX configuration after this")
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--iters", type=int, default=100)
     ap.add_argument("--skip-eager", action="store_true")
     ap.add_argument("--skip-onnx", action="store_true")
     args = ap.parse_args()
 
+    started = time.perf_counter()
     results = {"machine": machine(), "onnx_route": [], "eager": [], "errors": []}
     trt = None
     if not args.skip_onnx:
@@ -196,6 +198,36 @@ def main():
     precisions = args.precisions.split(",")
     tmp = tempfile.mkdtemp()
 
+    if not args.skip_eager and torch.cuda.is_available():
+        for name in models:
+            for prec in precisions:
+                for batch in batches:
+                    if time.perf_counter() - started > args.budget_s:
+                        results["errors"].append(f"onnx {name} {prec} b{batch}: skipped (time budget)")
+                        continue
+                    try:
+                        model, side = build_model(name)
+                        model = model.eval().cuda()
+                        x = torch.randn(batch, 3, side, side, device="cuda")
+                        if prec == "fp16":
+                            model, x = model.half(), x.half()
+                        med, lo, hi = eager_median_ms(model, x, args.warmup, args.iters)
+                        results["eager"].append(
+                            {
+                                "model": name,
+                                "precision": prec,
+                                "batch": batch,
+                                "median_ms": med,
+                                "min_ms": lo,
+                                "max_ms": hi,
+                                "iters": args.iters,
+                            }
+                        )
+                        print(f"eager {name:16} {prec} b{batch}: median {med:.3f} ms", flush=True)
+                    except Exception as e:  # noqa: BLE001
+                        traceback.print_exc()
+                        results["errors"].append(f"eager {name} {prec} b{batch}: {type(e).__name__}: {e}")
+                    save()
     if trt is not None:
         logger = trt.Logger(trt.Logger.WARNING)
         # The first export pays one-time imports and compilation; keep it out of the figures.
@@ -204,6 +236,9 @@ def main():
         for name in models:
             for prec in precisions:
                 for batch in batches:
+                    if time.perf_counter() - started > args.budget_s:
+                        results["errors"].append(f"onnx {name} {prec} b{batch}: skipped (time budget)")
+                        continue
                     try:
                         model, side = build_model(name)
                         model = model.eval()
@@ -245,33 +280,6 @@ def main():
                         results["errors"].append(f"onnx {name} {prec} b{batch}: {type(e).__name__}: {e}")
                     save()
 
-    if not args.skip_eager and torch.cuda.is_available():
-        for name in models:
-            for prec in precisions:
-                for batch in batches:
-                    try:
-                        model, side = build_model(name)
-                        model = model.eval().cuda()
-                        x = torch.randn(batch, 3, side, side, device="cuda")
-                        if prec == "fp16":
-                            model, x = model.half(), x.half()
-                        med, lo, hi = eager_median_ms(model, x, args.warmup, args.iters)
-                        results["eager"].append(
-                            {
-                                "model": name,
-                                "precision": prec,
-                                "batch": batch,
-                                "median_ms": med,
-                                "min_ms": lo,
-                                "max_ms": hi,
-                                "iters": args.iters,
-                            }
-                        )
-                        print(f"eager {name:16} {prec} b{batch}: median {med:.3f} ms", flush=True)
-                    except Exception as e:  # noqa: BLE001
-                        traceback.print_exc()
-                        results["errors"].append(f"eager {name} {prec} b{batch}: {type(e).__name__}: {e}")
-                    save()
     save()
     print(f"wrote {args.out}", flush=True)
     return 1 if results["errors"] else 0

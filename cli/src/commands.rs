@@ -386,7 +386,8 @@ pub(crate) fn check(a: CheckArgs) -> Result<()> {
         .collect::<Result<Vec<_>>>()?;
 
     let mut failed = Vec::new();
-    // f32 is judged by the absolute error; f16 relative to the reference's largest magnitude
+    // The traced network's values are candle's, computed while each TensorRT layer was added
+    // (TensorRT's own execution needs a GPU it supports). f32 is judged by the absolute error; f16 relative to the reference's largest magnitude
     // (an f16 step near 576 is 0.5).
     let mut judge = |what: &str, name: &str, got: &Tensor, want: &Tensor, relative: bool, tolerance: f32| -> Result<()> {
         let err = max_abs_diff(got, want)?;
@@ -423,7 +424,7 @@ pub(crate) fn check(a: CheckArgs) -> Result<()> {
             let tolerance = if fp16 { a.fp16_tolerance } else { a.tolerance };
             for ((name, want), got) in expected.iter().zip(module.reference_outputs()) {
                 judge(
-                    &format!("TensorRT network ({label}) vs PyTorch"),
+                    &format!("traced network ({label}) vs PyTorch"),
                     name,
                     got,
                     want,

@@ -38,8 +38,8 @@ enum Command {
     /// without a GPU.
     #[command(after_help = INSPECT_EXAMPLES)]
     Inspect(InspectArgs),
-    /// Check a checkpoint against PyTorch's own outputs: plain candle, then the traced TensorRT
-    /// network.
+    /// Check a checkpoint against PyTorch's own outputs: plain candle, then the values of the
+    /// traced TensorRT network (and build its engine).
     #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
     /// Write a Triton Inference Server model repository (config.pbtxt + model.plan) for an
@@ -72,7 +72,9 @@ Examples:
 
 The io file is a safetensors file written by PyTorch: the inputs (`input`; for bert `input_ids`,
 `attention_mask`, `token_type_ids`) and PyTorch's outputs (`output`; for bert
-`last_hidden_state`, `pooler_output`).";
+`last_hidden_state`, `pooler_output`). The traced network's values are candle's, computed while each
+TensorRT layer is added and checked against TensorRT's inferred shapes; running the engine itself
+needs a GPU TensorRT supports.";
 
 const EXPORT_EXAMPLES: &str = "\
 Examples:
@@ -166,7 +168,7 @@ struct CheckArgs {
     /// Largest max |candle − PyTorch| accepted in f32.
     #[arg(long, value_name = "X", default_value_t = 1e-3)]
     tolerance: f32,
-    /// Largest max |TensorRT network − PyTorch| / max |PyTorch| accepted with --fp16.
+    /// Largest max |traced network − PyTorch| / max |PyTorch| accepted with --fp16.
     #[arg(long, value_name = "X", default_value_t = 1e-2)]
     fp16_tolerance: f32,
     /// Skip the TensorRT conversion (plain candle against PyTorch only).

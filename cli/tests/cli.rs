@@ -273,7 +273,7 @@ fn check_against_pytorch() {
     assert!(out.status.success());
     let stdout = text(&out.stdout);
     assert!(stdout.contains("candle (CPU, f32) vs PyTorch"), "{stdout}");
-    assert!(stdout.contains("TensorRT network (fp16) vs PyTorch"), "{stdout}");
+    assert!(stdout.contains("traced network (fp16) vs PyTorch"), "{stdout}");
     assert!(stdout.contains("check passed"), "{stdout}");
     // An impossible tolerance fails the check, exit code 3.
     let out = run(&[
