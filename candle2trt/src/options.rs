@@ -154,7 +154,9 @@ impl trt::ProgressMonitor for SharedProgressMonitor {
 
     fn step_complete(&mut self, phase: &str, step: i32) -> bool {
         // A poisoned lock means the monitor panicked earlier: cancel rather than go on blind.
-        self.0.lock().is_ok_and(|mut m| m.step_complete(phase, step))
+        self.0
+            .lock()
+            .is_ok_and(|mut m| m.step_complete(phase, step))
     }
 
     fn phase_finish(&mut self, phase: &str) {

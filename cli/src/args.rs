@@ -52,9 +52,7 @@ pub fn parse_batch(s: &str) -> Result<BatchRange, String> {
 /// or without `iB`/`B`).
 pub fn parse_bytes(s: &str) -> Result<usize, String> {
     let t = s.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(t.len());
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (digits, unit) = t.split_at(split);
     let n: usize = digits
         .parse()
@@ -77,7 +75,14 @@ mod tests {
 
     #[test]
     fn batch_ranges() {
-        assert_eq!(parse_batch("1:4:8").unwrap(), BatchRange { min: 1, opt: 4, max: 8 });
+        assert_eq!(
+            parse_batch("1:4:8").unwrap(),
+            BatchRange {
+                min: 1,
+                opt: 4,
+                max: 8
+            }
+        );
         assert!(!parse_batch("2").unwrap().is_dynamic());
         assert!(parse_batch("1:4:8").unwrap().is_dynamic());
         for bad in ["0:1:2", "4:2:8", "1:2", "a:b:c", "", "1:2:3:4"] {

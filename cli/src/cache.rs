@@ -229,9 +229,8 @@ impl EngineCache {
         let tmp = json.with_extension(format!("json.tmp.{}", std::process::id()));
         std::fs::write(&tmp, fp.to_json())
             .and_then(|()| std::fs::rename(&tmp, &json))
-            .map_err(|e| {
+            .inspect_err(|_| {
                 let _ = std::fs::remove_file(&tmp);
-                e
             })
             .with_context(|| format!("cannot write {}", json.display()))?;
         Ok(engine)
@@ -244,7 +243,9 @@ mod tests {
 
     fn fp(fp16: bool) -> Fingerprint {
         let mut f = Fingerprint::default();
-        f.set("arch", "simple_cnn").set("fp16", fp16).set("weights", "a".repeat(64));
+        f.set("arch", "simple_cnn")
+            .set("fp16", fp16)
+            .set("weights", "a".repeat(64));
         f
     }
 

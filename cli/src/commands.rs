@@ -88,7 +88,9 @@ impl trt::ProgressMonitor for ForwardTo {
         }
     }
     fn step_complete(&mut self, phase: &str, step: i32) -> bool {
-        self.0.lock().is_ok_and(|mut p| p.step_complete(phase, step))
+        self.0
+            .lock()
+            .is_ok_and(|mut p| p.step_complete(phase, step))
     }
     fn phase_finish(&mut self, phase: &str) {
         if let Ok(mut p) = self.0.lock() {
@@ -155,7 +157,9 @@ pub(crate) fn convert(a: ConvertArgs) -> Result<()> {
         fp16_mode: a.fp16,
         input_names: model.input_names(),
         output_names: model.output_names(),
-        dynamic_batch: batch.is_dynamic().then_some((batch.min, batch.opt, batch.max)),
+        dynamic_batch: batch
+            .is_dynamic()
+            .then_some((batch.min, batch.opt, batch.max)),
         max_workspace: a.workspace,
         builder_optimization_level: a.opt_level,
         timing_cache: a.timing_cache.clone(),
@@ -174,9 +178,13 @@ pub(crate) fn convert(a: ConvertArgs) -> Result<()> {
 /// Saves `module` to `-o` and prints the report.
 fn finish(module: TrtModule, built: bool, a: &ConvertArgs) -> Result<()> {
     if let Some(out) = &a.output {
-        module
-            .save(out)
-            .map_err(|e| Failure::new(format!("{e}"), "check that the folder exists and is writable", 1))?;
+        module.save(out).map_err(|e| {
+            Failure::new(
+                format!("{e}"),
+                "check that the folder exists and is writable",
+                1,
+            )
+        })?;
         println!("wrote {}", out.display());
     }
     print!("{}", summary(&module, a.layers));
@@ -201,7 +209,11 @@ fn report_build(module: &TrtModule, counts: ProgressCounts, started: Instant) {
 }
 
 /// Everything that decides the engine's content.
-fn fingerprint(a: &ConvertArgs, config: Option<&Path>, batch: candle2trt_cli::args::BatchRange) -> Result<Fingerprint> {
+fn fingerprint(
+    a: &ConvertArgs,
+    config: Option<&Path>,
+    batch: candle2trt_cli::args::BatchRange,
+) -> Result<Fingerprint> {
     let library = trt::Library::load().map_err(|e| {
         Failure::new(
             format!("cannot load the TensorRT library: {e}"),
@@ -247,7 +259,13 @@ fn summary(m: &TrtModule, layers: bool) -> String {
     );
     for (kind, specs) in [("input ", m.inputs()), ("output", m.outputs())] {
         for io in specs {
-            let _ = write!(s, "  {kind} {:<20} {:<5} {:?}", io.name, dtype_name(io.dtype), io.dims);
+            let _ = write!(
+                s,
+                "  {kind} {:<20} {:<5} {:?}",
+                io.name,
+                dtype_name(io.dtype),
+                io.dims
+            );
             if let Some(p) = &io.profile {
                 let _ = write!(s, "  min {:?} opt {:?} max {:?}", p.min, p.opt, p.max);
             }
@@ -258,7 +276,11 @@ fn summary(m: &TrtModule, layers: bool) -> String {
     for l in m.layers() {
         *per_type.entry(l.layer_type.as_str()).or_default() += 1;
     }
-    let folded = m.layers().iter().filter(|l| l.folded_into.is_some()).count();
+    let folded = m
+        .layers()
+        .iter()
+        .filter(|l| l.folded_into.is_some())
+        .count();
     let _ = writeln!(
         s,
         "  {} layers ({} folded away): {}",
@@ -272,7 +294,11 @@ fn summary(m: &TrtModule, layers: bool) -> String {
     );
     if layers {
         for l in m.layers() {
-            let _ = write!(s, "    {:<40} {:<16} {:<16} {}", l.name, l.layer_type, l.op, l.module_path);
+            let _ = write!(
+                s,
+                "    {:<40} {:<16} {:<16} {}",
+                l.name, l.layer_type, l.op, l.module_path
+            );
             if let Some(into) = &l.folded_into {
                 let _ = write!(s, " (folded into {into})");
             }
@@ -352,7 +378,13 @@ fn max_abs_diff(a: &Tensor, b: &Tensor) -> anyhow::Result<f32> {
         .flatten_all()?
         .to_vec1::<f32>()?;
     // NaN must fail a check, not vanish in a max.
-    Ok(d.into_iter().fold(0f32, |m, x| if x.is_nan() || m.is_nan() { f32::NAN } else { m.max(x) }))
+    Ok(d.into_iter().fold(0f32, |m, x| {
+        if x.is_nan() || m.is_nan() {
+            f32::NAN
+        } else {
+            m.max(x)
+        }
+    }))
 }
 
 pub(crate) fn check(a: CheckArgs) -> Result<()> {
@@ -389,14 +421,28 @@ pub(crate) fn check(a: CheckArgs) -> Result<()> {
     // The traced network's values are candle's, computed while each TensorRT layer was added
     // (TensorRT's own execution needs a GPU it supports). f32 is judged by the absolute error; f16 relative to the reference's largest magnitude
     // (an f16 step near 576 is 0.5).
-    let mut judge = |what: &str, name: &str, got: &Tensor, want: &Tensor, relative: bool, tolerance: f32| -> Result<()> {
+    let mut judge = |what: &str,
+                     name: &str,
+                     got: &Tensor,
+                     want: &Tensor,
+                     relative: bool,
+                     tolerance: f32|
+     -> Result<()> {
         let err = max_abs_diff(got, want)?;
-        let scale = if relative { max_abs(want)?.max(f32::MIN_POSITIVE) } else { 1.0 };
+        let scale = if relative {
+            max_abs(want)?.max(f32::MIN_POSITIVE)
+        } else {
+            1.0
+        };
         let judged = err / scale;
         let ok = judged <= tolerance;
         println!(
             "{what:<34} {name:<18} max_abs_err {err:.3e}{}  {} (tolerance {tolerance:.0e}{})",
-            if relative { format!(" (relative {judged:.2e})") } else { String::new() },
+            if relative {
+                format!(" (relative {judged:.2e})")
+            } else {
+                String::new()
+            },
             if ok { "ok" } else { "FAIL" },
             if relative { ", relative" } else { "" }
         );
@@ -407,7 +453,14 @@ pub(crate) fn check(a: CheckArgs) -> Result<()> {
     };
     let plain = model.forward(&inputs)?;
     for ((name, want), got) in expected.iter().zip(&plain) {
-        judge("candle (CPU, f32) vs PyTorch", name, got, want, false, a.tolerance)?;
+        judge(
+            "candle (CPU, f32) vs PyTorch",
+            name,
+            got,
+            want,
+            false,
+            a.tolerance,
+        )?;
     }
     if !a.no_engine {
         let precisions: &[bool] = if a.fp16 { &[false, true] } else { &[false] };
@@ -419,8 +472,13 @@ pub(crate) fn check(a: CheckArgs) -> Result<()> {
                 ..Default::default()
             };
             let label = if fp16 { "fp16" } else { "fp32" };
-            let (module, _) =
-                convert_with_progress(&model, &inputs, options, a.progress, &format!("{} ({label})", a.arch))?;
+            let (module, _) = convert_with_progress(
+                &model,
+                &inputs,
+                options,
+                a.progress,
+                &format!("{} ({label})", a.arch),
+            )?;
             let tolerance = if fp16 { a.fp16_tolerance } else { a.tolerance };
             for ((name, want), got) in expected.iter().zip(module.reference_outputs()) {
                 judge(
@@ -457,7 +515,10 @@ fn model_io(m: &TrtModule) -> Result<ModelIo> {
     let tensor = |io: &candle2trt::IoSpec| {
         let data_type = DataType::from_candle(io.dtype).ok_or_else(|| {
             Failure::new(
-                format!("`{}` has dtype {:?}, which Triton has no type for", io.name, io.dtype),
+                format!(
+                    "`{}` has dtype {:?}, which Triton has no type for",
+                    io.name, io.dtype
+                ),
                 "convert the model with f32/f16 inputs and outputs",
                 1,
             )

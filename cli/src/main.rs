@@ -79,7 +79,8 @@ needs a GPU TensorRT supports.";
 const EXPORT_EXAMPLES: &str = "\
 Examples:
   candle2trt export-triton r18.engine --repo models --name resnet18
-  candle2trt export-triton r18.engine --repo models --name resnet18 --max-batch 8 --dynamic-batching --instances 2
+  candle2trt export-triton mnv2.engine --repo models --name mobilenet_v2 --max-batch 16 --dynamic-batching --instances 2
+      (mnv2.engine converted with --batch 1:8:32: a dynamic batch dimension)
 
 Writes models/resnet18/config.pbtxt and models/resnet18/1/model.plan (the bare TensorRT engine),
 then: tritonserver --model-repository=models. With --max-batch N > 0 (the default when the
@@ -228,7 +229,10 @@ impl Failure {
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         // A candle2trt error somewhere in the chain decides the fix and the code.
-        if let Some(c2t) = e.chain().find_map(|s| s.downcast_ref::<candle2trt::Error>()) {
+        if let Some(c2t) = e
+            .chain()
+            .find_map(|s| s.downcast_ref::<candle2trt::Error>())
+        {
             let (fix, code) = commands::fix_for(c2t);
             return Failure {
                 cause: format!("{e:#}"),

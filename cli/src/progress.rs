@@ -121,10 +121,7 @@ impl trt::ProgressMonitor for BuildProgress {
         bar.set_prefix("  ".repeat(depth));
         bar.set_message(phase.to_string());
         if self.mode == ProgressMode::Plain {
-            eprintln!(
-                "[build] {}{phase} ({nb_steps} steps)",
-                "  ".repeat(depth)
-            );
+            eprintln!("[build] {}{phase} ({nb_steps} steps)", "  ".repeat(depth));
         }
         self.open.push((phase.to_string(), bar, Instant::now()));
         if let Ok(mut c) = self.counts.lock() {

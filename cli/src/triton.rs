@@ -154,7 +154,9 @@ pub enum TritonError {
     )]
     InvalidName(String),
     /// A tensor name Triton cannot bind (empty, or with control characters).
-    #[error("tensor name {0:?} is empty or contains control characters; rename it when converting")]
+    #[error(
+        "tensor name {0:?} is empty or contains control characters; rename it when converting"
+    )]
     InvalidTensorName(String),
     /// The engine has no inputs or no outputs.
     #[error("the engine lists no inputs or no outputs; it cannot be served")]
@@ -280,7 +282,11 @@ pub fn check_model_name(name: &str) -> Result<(), TritonError> {
 /// assert!(pbtxt.contains("max_batch_size: 8"));
 /// # Ok::<(), candle2trt_cli::triton::TritonError>(())
 /// ```
-pub fn config_pbtxt(name: &str, io: &ModelIo, options: &TritonOptions) -> Result<String, TritonError> {
+pub fn config_pbtxt(
+    name: &str,
+    io: &ModelIo,
+    options: &TritonOptions,
+) -> Result<String, TritonError> {
     check_model_name(name)?;
     if io.inputs.is_empty() || io.outputs.is_empty() {
         return Err(TritonError::NoIo);
@@ -299,7 +305,11 @@ pub fn config_pbtxt(name: &str, io: &ModelIo, options: &TritonOptions) -> Result
         let _ = writeln!(s, "{field}: [");
         for (i, t) in tensors.iter().enumerate() {
             // With an implicit batch, Triton's dims leave dimension 0 out.
-            let dims = if max_batch > 0 { &t.dims[1..] } else { &t.dims[..] };
+            let dims = if max_batch > 0 {
+                &t.dims[1..]
+            } else {
+                &t.dims[..]
+            };
             let _ = writeln!(s, "  {{");
             let _ = writeln!(s, "    name: {}", quote(&t.name));
             let _ = writeln!(s, "    data_type: {}", t.data_type.as_str());
@@ -541,7 +551,16 @@ mod tests {
         let repo = dir.path().join("repo");
         let long = "m".repeat(300);
         let err = write_repository(&repo, &long, "x", b"P", false).unwrap_err();
-        assert!(matches!(err, TritonError::Io { op: "renaming into", .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                TritonError::Io {
+                    op: "renaming into",
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert!(!repo.exists());
         // In an existing repository, the failure leaves its other models alone.
         write_repository(&repo, "kept", "x", b"P", false).unwrap();

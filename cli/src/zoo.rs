@@ -172,7 +172,9 @@ impl ZooModel {
                 let side = shape.image_size.unwrap_or(224);
                 let min = arch.min_convertible_input_size();
                 if side < min {
-                    bail!("--image-size {side} is too small for this architecture; use {min} or more");
+                    bail!(
+                        "--image-size {side} is too small for this architecture; use {min} or more"
+                    );
                 }
                 Ok(vec![pseudo_random(&[b, 3, side, side])?])
             }

@@ -60,9 +60,17 @@ fn help_texts_have_examples() {
     // A usage error is clap's, exit code 2.
     assert_eq!(run(&["convert", "--arch"]).status.code(), Some(2));
     assert_eq!(
-        run(&["convert", "--arch", "x", "--weights", "w", "--batch", "4:2:1"])
-            .status
-            .code(),
+        run(&[
+            "convert",
+            "--arch",
+            "x",
+            "--weights",
+            "w",
+            "--batch",
+            "4:2:1"
+        ])
+        .status
+        .code(),
         Some(2)
     );
 }
@@ -91,13 +99,24 @@ fn convert_inspect_export_triton() {
     let stdout = text(&out.stdout);
     // The report: I/O with the profile, the build times, what TensorRT's progress monitor said.
     assert!(stdout.contains("input  input"), "{stdout}");
-    assert!(stdout.contains("[-1, 3, 32, 32]  min [1, 3, 32, 32] opt [2, 3, 32, 32] max [4, 3, 32, 32]"), "{stdout}");
+    assert!(
+        stdout
+            .contains("[-1, 3, 32, 32]  min [1, 3, 32, 32] opt [2, 3, 32, 32] max [4, 3, 32, 32]"),
+        "{stdout}"
+    );
     assert!(stdout.contains("TensorRT build"), "{stdout}");
     // TensorRT's build progress reached the Rust callback and the display.
-    assert!(text(&out.stderr).contains("[build] "), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("[build] "),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(!stdout.contains("reported 0 phases"), "{stdout}");
     assert!(engine.is_file());
-    assert!(dir.path().join("timing.cache").is_file(), "timing cache written");
+    assert!(
+        dir.path().join("timing.cache").is_file(),
+        "timing cache written"
+    );
 
     // inspect: the header, without a GPU.
     let out = run(&["inspect", p(&engine)]);
@@ -107,8 +126,14 @@ fn convert_inspect_export_triton() {
     assert!(shown.contains("output logits"), "{shown}");
     let out = run(&["inspect", "--json", p(&engine)]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["inputs"][0]["dims"], serde_json::json!([-1, 3, 32, 32]));
-    assert_eq!(json["inputs"][0]["profile"]["max"], serde_json::json!([4, 3, 32, 32]));
+    assert_eq!(
+        json["inputs"][0]["dims"],
+        serde_json::json!([-1, 3, 32, 32])
+    );
+    assert_eq!(
+        json["inputs"][0]["profile"]["max"],
+        serde_json::json!([4, 3, 32, 32])
+    );
     assert_eq!(json["outputs"][0]["dtype"], "f32");
     assert!(json["layers"].as_array().unwrap().len() >= 4);
 
@@ -135,7 +160,10 @@ fn convert_inspect_export_triton() {
     assert_eq!(common::string(input, "name"), "input");
     assert_eq!(common::enum_name(input, "data_type"), "TYPE_FP32");
     assert_eq!(common::int64s(input, "dims"), vec![3, 32, 32]);
-    assert_eq!(common::int64s(&common::messages(&m, "output")[0], "dims"), vec![10]);
+    assert_eq!(
+        common::int64s(&common::messages(&m, "output")[0], "dims"),
+        vec![10]
+    );
     assert!(m.has_field_by_name("dynamic_batching"));
     assert_eq!(common::messages(&m, "instance_group").len(), 1);
     // model.plan is the bare engine: the engine file's bytes without the header.
@@ -144,7 +172,14 @@ fn convert_inspect_export_triton() {
     assert_eq!(plan, module.engine_bytes());
 
     // Exporting again under the same name is refused, and the model is left as it was.
-    let out = run(&["export-triton", p(&engine), "--repo", p(&repo), "--name", "simple_cnn"]);
+    let out = run(&[
+        "export-triton",
+        p(&engine),
+        "--repo",
+        p(&repo),
+        "--name",
+        "simple_cnn",
+    ]);
     assert_fails(&out, 1, "already exists");
     // max_batch_size above the profile is refused before anything is written.
     let out = run(&[
@@ -191,7 +226,14 @@ fn static_engine_exports_without_batching_and_refuses_it() {
     ]);
     assert_fails(&out, 1, "--batch 1:OPT:MAX");
     assert!(!repo.exists(), "no partial repository");
-    let out = run(&["export-triton", p(&engine), "--repo", p(&repo), "--name", "sc"]);
+    let out = run(&[
+        "export-triton",
+        p(&engine),
+        "--repo",
+        p(&repo),
+        "--name",
+        "sc",
+    ]);
     assert!(out.status.success());
     let m = common::parse(&std::fs::read_to_string(repo.join("sc/config.pbtxt")).unwrap()).unwrap();
     assert_eq!(common::field(&m, "max_batch_size").as_i32(), Some(0));
@@ -229,10 +271,16 @@ fn engine_cache_loads_instead_of_rebuilding() {
     let second = convert(&["-o", p(&dir.path().join("out.engine"))]);
     assert!(second.contains("cache hit"), "{second}");
     assert!(!second.contains("converted in"), "{second}");
-    assert!(second.contains("(loaded from the cache: no trace, no TensorRT build)"), "{second}");
+    assert!(
+        second.contains("(loaded from the cache: no trace, no TensorRT build)"),
+        "{second}"
+    );
     assert!(dir.path().join("out.engine").is_file());
     let changed = convert(&["--fp16"]);
-    assert!(changed.contains("cache miss: changed since simple_cnn-"), "{changed}");
+    assert!(
+        changed.contains("cache miss: changed since simple_cnn-"),
+        "{changed}"
+    );
     assert!(changed.contains("fp16: false → true"), "{changed}");
     // Both entries are kept: the f32 one still hits.
     assert!(convert(&[]).contains("cache hit"));
@@ -273,7 +321,10 @@ fn check_against_pytorch() {
     assert!(out.status.success());
     let stdout = text(&out.stdout);
     assert!(stdout.contains("candle (CPU, f32) vs PyTorch"), "{stdout}");
-    assert!(stdout.contains("traced network (fp16) vs PyTorch"), "{stdout}");
+    assert!(
+        stdout.contains("traced network (fp16) vs PyTorch"),
+        "{stdout}"
+    );
     assert!(stdout.contains("check passed"), "{stdout}");
     // An impossible tolerance fails the check, exit code 3.
     let out = run(&[
@@ -296,17 +347,54 @@ fn check_against_pytorch() {
 fn errors_are_one_line_with_a_fix() {
     let dir = tempfile::tempdir().unwrap();
     let weights = fixture("model.safetensors");
-    let out = run(&["convert", "--arch", "simple_cnn", "--weights", p(&weights), "--int8", "-o", "x.engine"]);
+    let out = run(&[
+        "convert",
+        "--arch",
+        "simple_cnn",
+        "--weights",
+        p(&weights),
+        "--int8",
+        "-o",
+        "x.engine",
+    ]);
     assert_fails(&out, 4, "not implemented yet; fix: ");
     let out = run(&["convert", "--arch", "simple_cnn", "--weights", p(&weights)]);
     assert_fails(&out, 2, "fix: pass -o");
     let missing = dir.path().join("missing.safetensors");
-    let out = run(&["convert", "--arch", "simple_cnn", "--weights", p(&missing), "-o", "x.engine"]);
+    let out = run(&[
+        "convert",
+        "--arch",
+        "simple_cnn",
+        "--weights",
+        p(&missing),
+        "-o",
+        "x.engine",
+    ]);
     assert_fails(&out, 1, "cannot open checkpoint");
-    let out = run(&["convert", "--arch", "resnet19", "--weights", p(&weights), "-o", "x.engine"]);
-    assert_fails(&out, 1, "unknown architecture \"resnet19\"; use one of: resnet18");
+    let out = run(&[
+        "convert",
+        "--arch",
+        "resnet19",
+        "--weights",
+        p(&weights),
+        "-o",
+        "x.engine",
+    ]);
+    assert_fails(
+        &out,
+        1,
+        "unknown architecture \"resnet19\"; use one of: resnet18",
+    );
     // The wrong architecture for a checkpoint: the strict load names it.
-    let out = run(&["convert", "--arch", "resnet18", "--weights", p(&weights), "-o", "x.engine"]);
+    let out = run(&[
+        "convert",
+        "--arch",
+        "resnet18",
+        "--weights",
+        p(&weights),
+        "-o",
+        "x.engine",
+    ]);
     assert_fails(&out, 1, "is not a torchvision resnet18 checkpoint");
     // Not an engine file.
     let bogus = dir.path().join("bogus.engine");
@@ -314,7 +402,14 @@ fn errors_are_one_line_with_a_fix() {
     let out = run(&["inspect", p(&bogus)]);
     assert_fails(&out, 1, "is not a candle2trt engine file");
     assert!(text(&out.stderr).contains("fix: the file is not an engine written by"));
-    let out = run(&["export-triton", p(&bogus), "--repo", p(&dir.path().join("r")), "--name", "m"]);
+    let out = run(&[
+        "export-triton",
+        p(&bogus),
+        "--repo",
+        p(&dir.path().join("r")),
+        "--name",
+        "m",
+    ]);
     assert_fails(&out, 1, "is not a candle2trt engine file");
     assert!(!dir.path().join("r").exists());
     // Nothing was written by the failed conversions.

@@ -66,7 +66,11 @@ fn batched_config_parses_with_tritons_schema() {
     assert!(m.has_field_by_name("dynamic_batching"));
     let batching = field(&m, "dynamic_batching");
     assert_eq!(
-        field(batching.as_message().unwrap(), "max_queue_delay_microseconds").as_u64(),
+        field(
+            batching.as_message().unwrap(),
+            "max_queue_delay_microseconds"
+        )
+        .as_u64(),
         Some(500)
     );
     let groups = messages(&m, "instance_group");
@@ -86,7 +90,10 @@ fn unbatched_config_keeps_the_engine_dims() {
     let m = parse(&pbtxt).unwrap_or_else(|e| panic!("{e}\n{pbtxt}"));
     // max_batch_size 0: Triton's default, no implicit batch.
     assert_eq!(field(&m, "max_batch_size").as_i32(), Some(0));
-    assert_eq!(int64s(&messages(&m, "input")[0], "dims"), vec![1, 3, 224, 224]);
+    assert_eq!(
+        int64s(&messages(&m, "input")[0], "dims"),
+        vec![1, 3, 224, 224]
+    );
     assert!(!m.has_field_by_name("dynamic_batching"));
     assert!(messages(&m, "instance_group").is_empty());
 
@@ -98,7 +105,10 @@ fn unbatched_config_keeps_the_engine_dims() {
     };
     let m = parse(&config_pbtxt("var", &io, &TritonOptions::default()).unwrap()).unwrap();
     assert_eq!(int64s(&messages(&m, "input")[0], "dims"), vec![2, -1, 64]);
-    assert_eq!(enum_name(&messages(&m, "output")[0], "data_type"), "TYPE_BF16");
+    assert_eq!(
+        enum_name(&messages(&m, "output")[0], "data_type"),
+        "TYPE_BF16"
+    );
 }
 
 #[test]
@@ -124,7 +134,10 @@ fn every_data_type_is_one_of_tritons() {
         };
         let pbtxt = config_pbtxt("m", &io, &TritonOptions::default()).unwrap();
         let m = parse(&pbtxt).unwrap_or_else(|e| panic!("{dt:?}: {e}"));
-        assert_eq!(enum_name(&messages(&m, "input")[0], "data_type"), dt.as_str());
+        assert_eq!(
+            enum_name(&messages(&m, "input")[0], "data_type"),
+            dt.as_str()
+        );
     }
 }
 
@@ -136,7 +149,10 @@ fn quoted_names_survive_the_round_trip() {
         profile_max_batch: None,
     };
     let m = parse(&config_pbtxt("m", &io, &TritonOptions::default()).unwrap()).unwrap();
-    assert_eq!(string(&messages(&m, "input")[0], "name"), r#"in "quoted" \ name"#);
+    assert_eq!(
+        string(&messages(&m, "input")[0], "name"),
+        r#"in "quoted" \ name"#
+    );
 }
 
 #[test]
@@ -145,8 +161,16 @@ fn the_same_parser_rejects_bad_configs() {
     parse(&good).unwrap();
     // (what, corrupted text, a word the parser's error must name)
     let bad = [
-        ("an unknown data type", good.replacen("TYPE_INT64", "TYPE_FP99", 1), "TYPE_FP99"),
-        ("an unknown field", format!("{good}not_a_field: 1\n"), "not_a_field"),
+        (
+            "an unknown data type",
+            good.replacen("TYPE_INT64", "TYPE_FP99", 1),
+            "TYPE_FP99",
+        ),
+        (
+            "an unknown field",
+            format!("{good}not_a_field: 1\n"),
+            "not_a_field",
+        ),
         (
             "an unknown instance kind",
             format!("{good}instance_group: [ {{ kind: KIND_GPUU }} ]\n"),
@@ -157,7 +181,11 @@ fn the_same_parser_rejects_bad_configs() {
             good.replacen("max_batch_size: 16", "max_batch_size: \"16\"", 1),
             "",
         ),
-        ("an unclosed list", good.replacen("]\noutput", "\noutput", 1), ""),
+        (
+            "an unclosed list",
+            good.replacen("]\noutput", "\noutput", 1),
+            "",
+        ),
     ];
     for (what, text, named) in bad {
         assert_ne!(text, good, "{what}: the corruption did not apply");

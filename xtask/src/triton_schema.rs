@@ -40,7 +40,10 @@ pub fn provision(deps: &Path) -> Result<PathBuf> {
     let tmp = dir.with_extension("partial");
     let _ = fs::remove_dir_all(&tmp);
     fs::create_dir_all(&tmp)?;
-    fs::write(tmp.join("model_config.desc"), descriptor_set(&file_descriptor))?;
+    fs::write(
+        tmp.join("model_config.desc"),
+        descriptor_set(&file_descriptor),
+    )?;
     fs::write(tmp.join(".complete"), TRITON_CLIENT.requirement)?;
     let _ = fs::remove_dir_all(&dir);
     fs::rename(&tmp, &dir).with_context(|| format!("moving {} into place", dir.display()))?;
