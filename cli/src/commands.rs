@@ -31,10 +31,8 @@ pub(crate) fn fix_for(e: &candle2trt::Error) -> (Option<&'static str>, u8) {
             1,
         ),
         E::Io { .. } => (Some("check that the path exists and is readable/writable"), 1),
-        E::TensorRt(m) if m.contains("search") || m.contains("load") => (
-            Some("run `cargo xtask setup`, or set TENSORRT_LIB_DIR (or TENSORRT_LIBRARY) to the TensorRT library"),
-            1,
-        ),
+        // The loader's own message ends with its fix (every place searched, what to set).
+        E::TensorRt(m) if m.contains("TensorRT library") => (None, 1),
         E::TensorRt(_) => (Some("the message above is TensorRT's own; try another --opt-level or --workspace, or report it"), 1),
         _ => (None, 1),
     }
@@ -214,12 +212,11 @@ fn fingerprint(
     config: Option<&Path>,
     batch: candle2trt_cli::args::BatchRange,
 ) -> Result<Fingerprint> {
-    let library = trt::Library::load().map_err(|e| {
-        Failure::new(
-            format!("cannot load the TensorRT library: {e}"),
-            "run `cargo xtask setup`, or set TENSORRT_LIB_DIR (or TENSORRT_LIBRARY) to the TensorRT library",
-            1,
-        )
+    // The loader's message lists every place searched and ends with its fix.
+    let library = trt::Library::load().map_err(|e| Failure {
+        cause: e.to_string(),
+        fix: None,
+        code: 1,
     })?;
     let mut fp = Fingerprint::default();
     fp.set("arch", &a.arch)
@@ -495,6 +492,12 @@ pub(crate) fn check(a: CheckArgs) -> Result<()> {
                 module.engine_bytes().len(),
                 module.layers().len()
             );
+            if fp16 {
+                println!(
+                    "  note: the traced values are candle's f32 computation; the engine's f16 rounding \
+                     shows only when it runs on a GPU TensorRT supports"
+                );
+            }
         }
     }
     println!("INT8 simulated-error check: not available yet (INT8 calibration is not implemented)");
