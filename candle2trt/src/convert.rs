@@ -134,6 +134,17 @@ pub fn convert<M: TraceModel + ?Sized, A: Borrow<Tensor>>(
     if let Some(level) = options.builder_optimization_level {
         config.set_builder_optimization_level(level)?;
     }
+    if let Some(monitor) = &options.progress_monitor {
+        config.set_progress_monitor(monitor.clone())?;
+    }
+    if let Some(path) = &options.timing_cache {
+        let cache = if path.exists() {
+            config.load_timing_cache(path)?
+        } else {
+            config.create_timing_cache(&[])?
+        };
+        config.set_timing_cache(cache, true)?;
+    }
     if any_dynamic_input {
         let mut profile = builder.create_optimization_profile()?;
         for spec in &input_specs {
@@ -152,6 +163,9 @@ pub fn convert<M: TraceModel + ?Sized, A: Borrow<Tensor>>(
     let build_started = Instant::now();
     let engine = builder.build_serialized_network(&network, &config)?;
     let build_time = build_started.elapsed();
+    if let (Some(path), Some(cache)) = (&options.timing_cache, config.timing_cache()) {
+        cache.save(path)?;
+    }
 
     let meta = EngineMeta {
         inputs: input_specs,

@@ -102,6 +102,6 @@ pub use convert::convert;
 pub use engine::{EngineMeta, IoSpec, LayerInfo, Precision, TrtModule};
 pub use error::{Error, ModulePath, OpContext, Result, Shapes};
 pub use module::{TraceModel, TraceModule};
-pub use options::{ConversionOptions, Fp32Policy, ShapeRange};
+pub use options::{ConversionOptions, Fp32Policy, ShapeRange, SharedProgressMonitor};
 pub use tensor::{group_norm, GroupNorm, Pool2dConfig, ScopeGuard, TraceTensor};
 pub use trace::TracedTensor;

@@ -1,5 +1,8 @@
 //! [`ConversionOptions`]: torch2trt's options, in Rust.
 
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
 use candle_core::Tensor;
 
 /// Which ops keep computing in f32 under `fp16_mode` (each costs a cast in and out).
@@ -100,6 +103,67 @@ pub struct ConversionOptions {
     /// the reference outputs cut back), so that reshapes can tell the dynamic dimension from
     /// static ones of the same size (a batch of 1 looks like every unit dimension).
     pub trace_at_sample_shape: bool,
+    /// Receives TensorRT's build progress (phases and steps) while the engine is built, e.g. to
+    /// drive a progress bar.
+    pub progress_monitor: Option<SharedProgressMonitor>,
+    /// A TensorRT timing cache file: read before the build when it exists (a cache from another
+    /// TensorRT version or GPU is ignored by TensorRT), written back atomically after it, so
+    /// later builds skip the kernel timings already measured.
+    pub timing_cache: Option<PathBuf>,
+}
+
+/// A [`trt::ProgressMonitor`] that [`ConversionOptions`] can hold and clone (the options are
+/// `Clone`; every clone reports to the same monitor).
+///
+/// ```
+/// use candle2trt::{ConversionOptions, SharedProgressMonitor};
+///
+/// struct Print;
+/// impl trt::ProgressMonitor for Print {
+///     fn phase_start(&mut self, phase: &str, _parent: Option<&str>, steps: i32) {
+///         eprintln!("{phase}: {steps} steps");
+///     }
+/// }
+/// let options = ConversionOptions {
+///     progress_monitor: Some(SharedProgressMonitor::new(Print)),
+///     ..Default::default()
+/// };
+/// ```
+#[derive(Clone)]
+pub struct SharedProgressMonitor(Arc<Mutex<dyn trt::ProgressMonitor>>);
+
+impl SharedProgressMonitor {
+    /// Wraps `monitor`.
+    pub fn new(monitor: impl trt::ProgressMonitor + 'static) -> Self {
+        SharedProgressMonitor(Arc::new(Mutex::new(monitor)))
+    }
+}
+
+impl std::fmt::Debug for SharedProgressMonitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedProgressMonitor")
+    }
+}
+
+impl trt::ProgressMonitor for SharedProgressMonitor {
+    fn phase_start(&mut self, phase: &str, parent: Option<&str>, nb_steps: i32) {
+        if let Ok(mut m) = self.0.lock() {
+            m.phase_start(phase, parent, nb_steps);
+        }
+    }
+
+    fn step_complete(&mut self, phase: &str, step: i32) -> bool {
+        // A poisoned lock means the monitor panicked earlier: cancel rather than go on blind.
+        self.0
+            .lock()
+            .is_ok_and(|mut m| m.step_complete(phase, step))
+    }
+
+    fn phase_finish(&mut self, phase: &str) {
+        if let Ok(mut m) = self.0.lock() {
+            m.phase_finish(phase);
+        }
+    }
 }
 
 impl ConversionOptions {

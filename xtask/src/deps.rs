@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// A pinned wheel from the Python package index.
-struct Wheel {
-    requirement: &'static str,
-    file: &'static str,
-    sha256: &'static str,
+pub(crate) struct Wheel {
+    pub requirement: &'static str,
+    pub file: &'static str,
+    pub sha256: &'static str,
 }
 
 const TRT_RTX: Wheel = Wheel {
@@ -156,6 +156,13 @@ pub fn setup(root: &Path, cuda: bool) -> Result<Provisioned> {
             headers.display()
         );
     }
+
+    // Triton's model-config schema, for the tests of `candle2trt export-triton`.
+    let triton = crate::triton_schema::provision(&deps)?;
+    used.push(format!(
+        "Triton model-config schema: {} (pip tritonclient)",
+        triton.display()
+    ));
 
     let user_root = std::env::var_os("TENSORRT_ROOT").map(PathBuf::from);
     let user_include = std::env::var_os("TENSORRT_INCLUDE_DIR").map(PathBuf::from);
@@ -301,7 +308,7 @@ fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
 }
 
 /// Downloads (unless already there), hash-checks and unpacks wheels into `dest`, keeping members `keep` accepts.
-fn install_wheels(
+pub(crate) fn install_wheels(
     deps: &Path,
     dest: &Path,
     wheels: &[&Wheel],

@@ -15,6 +15,7 @@ mod deps;
 mod enums;
 mod testlog;
 mod testrun;
+mod triton_schema;
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};

@@ -1,0 +1,277 @@
+//! `candle2trt`: convert PyTorch checkpoints of the model zoo into TensorRT engines, inspect
+//! engine files, check parity with PyTorch, export Triton model repositories.
+
+// candle2trt's `Error` carries op, module path and shapes; it is rare, its size does not matter.
+#![allow(clippy::result_large_err)]
+
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use candle2trt_cli::args::{parse_batch, parse_bytes, BatchRange};
+use candle2trt_cli::progress::ProgressMode;
+use clap::{Args, Parser, Subcommand};
+
+const EXIT_CODES: &str = "\
+Exit codes: 0 success, 1 failure (conversion, TensorRT, files), 2 usage error, 3 parity check \
+failed, 4 not implemented yet.
+
+Environment: TENSORRT_LIB_DIR or TENSORRT_LIBRARY point at the TensorRT library \
+(libtensorrt_rtx.so.1 or libnvinfer.so.N) when it is not found by itself.";
+
+/// Convert PyTorch checkpoints into TensorRT engines, inspect them, check them against
+/// PyTorch, serve them with Triton.
+#[derive(Debug, Parser)]
+#[command(name = "candle2trt", version, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Convert a model-zoo architecture from a PyTorch checkpoint into a TensorRT engine file.
+    #[command(after_help = CONVERT_EXAMPLES)]
+    Convert(ConvertArgs),
+    /// Print an engine file's header (TensorRT version, precision, I/O, shape ranges, layers)
+    /// without a GPU.
+    #[command(after_help = INSPECT_EXAMPLES)]
+    Inspect(InspectArgs),
+    /// Check a checkpoint against PyTorch's own outputs: plain candle, then the values of the
+    /// traced TensorRT network (and build its engine).
+    #[command(after_help = CHECK_EXAMPLES)]
+    Check(CheckArgs),
+    /// Write a Triton Inference Server model repository (config.pbtxt + model.plan) for an
+    /// engine file.
+    #[command(after_help = EXPORT_EXAMPLES)]
+    ExportTriton(ExportArgs),
+}
+
+const CONVERT_EXAMPLES: &str = "\
+Examples:
+  candle2trt convert --arch resnet18 --weights resnet18/model.safetensors.index.json --fp16 -o r18.engine
+  candle2trt convert --arch mobilenet_v2 --weights mobilenet_v2.pt --batch 1:8:32 -o mnv2.engine
+  candle2trt convert --arch bert --weights model.safetensors --config config.json --seq-len 64 -o bert.engine
+  candle2trt convert --arch resnet50 --weights r50.pth --cache ~/.cache/candle2trt -o r50.engine
+      (a second run with the same checkpoint and options loads the cached engine instead of rebuilding)
+
+Architectures: resnet18/34/50/101/152, mobilenet_v2, vgg11/13/16/19[_bn], squeezenet1_0/1_1,
+efficientnet_b0..b7, bert (needs --config), simple_cnn.";
+
+const INSPECT_EXAMPLES: &str = "\
+Examples:
+  candle2trt inspect r18.engine
+  candle2trt inspect r18.engine --layers
+  candle2trt inspect r18.engine --json";
+
+const CHECK_EXAMPLES: &str = "\
+Examples:
+  candle2trt check --arch resnet18 --weights resnet18/model.safetensors.index.json --io resnet18/io.safetensors
+  candle2trt check --arch bert --weights tiny_bert/model.safetensors --io tiny_bert/io.safetensors --fp16
+
+The io file is a safetensors file written by PyTorch: the inputs (`input`; for bert `input_ids`,
+`attention_mask`, `token_type_ids`) and PyTorch's outputs (`output`; for bert
+`last_hidden_state`, `pooler_output`). The traced network's values are candle's, computed while each
+TensorRT layer is added and checked against TensorRT's inferred shapes; running the engine itself
+needs a GPU TensorRT supports.";
+
+const EXPORT_EXAMPLES: &str = "\
+Examples:
+  candle2trt export-triton r18.engine --repo models --name resnet18
+  candle2trt export-triton mnv2.engine --repo models --name mobilenet_v2 --max-batch 16 --dynamic-batching --instances 2
+      (mnv2.engine converted with --batch 1:8:32: a dynamic batch dimension)
+
+Writes models/resnet18/config.pbtxt and models/resnet18/1/model.plan (the bare TensorRT engine),
+then: tritonserver --model-repository=models. With --max-batch N > 0 (the default when the
+engine's batch dimension is dynamic: its profile's maximum) the batch dimension is implicit in
+Triton's dims.";
+
+#[derive(Debug, Args)]
+struct ConvertArgs {
+    /// Architecture name (see the list below).
+    #[arg(long, value_name = "NAME")]
+    arch: String,
+    /// Checkpoint: .safetensors, sharded *.index.json, or .pt/.pth/.bin from torch.save.
+    #[arg(long, value_name = "PATH")]
+    weights: PathBuf,
+    /// The model's config.json (bert; default: config.json beside the weights).
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Compute in f16 (weights stored in f16; the engine's inputs and outputs keep f32).
+    #[arg(long)]
+    fp16: bool,
+    /// Explicit INT8 quantization with calibration (not implemented yet).
+    #[arg(long)]
+    int8: bool,
+    /// Batch range MIN:OPT:MAX of a dynamic batch (or N for a static batch; default 1).
+    #[arg(long, value_name = "MIN:OPT:MAX", value_parser = parse_batch)]
+    batch: Option<BatchRange>,
+    /// Square image side for the torchvision classifiers (default 224).
+    #[arg(long, value_name = "N")]
+    image_size: Option<usize>,
+    /// Sequence length for bert (default 128).
+    #[arg(long, value_name = "N")]
+    seq_len: Option<usize>,
+    /// Limit of TensorRT's workspace memory (bytes, or with KiB/MiB/GiB).
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    workspace: Option<usize>,
+    /// TensorRT builder optimization level, 0 (fastest build) to 5.
+    #[arg(long, value_name = "0-5", value_parser = clap::value_parser!(i32).range(0..=5))]
+    opt_level: Option<i32>,
+    /// Timing cache file: read if it exists, updated after the build.
+    #[arg(long, value_name = "PATH")]
+    timing_cache: Option<PathBuf>,
+    /// Engine cache folder: load a cached engine built from the same inputs instead of
+    /// rebuilding; store new builds there.
+    #[arg(long, value_name = "DIR")]
+    cache: Option<PathBuf>,
+    /// Output engine file (optional with --cache).
+    #[arg(short, long, value_name = "PATH")]
+    output: Option<PathBuf>,
+    /// How to show TensorRT's build progress.
+    #[arg(long, value_enum, default_value = "auto")]
+    progress: ProgressMode,
+    /// Print every layer in the report.
+    #[arg(long)]
+    layers: bool,
+}
+
+#[derive(Debug, Args)]
+struct InspectArgs {
+    /// Engine file written by `candle2trt convert`.
+    engine: PathBuf,
+    /// List every layer.
+    #[arg(long)]
+    layers: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// Architecture name.
+    #[arg(long, value_name = "NAME")]
+    arch: String,
+    /// Checkpoint (any format `convert` reads).
+    #[arg(long, value_name = "PATH")]
+    weights: PathBuf,
+    /// The model's config.json (bert; default: config.json beside the weights).
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// safetensors file with the inputs and PyTorch's reference outputs.
+    #[arg(long, value_name = "PATH")]
+    io: PathBuf,
+    /// Also check the network in f16.
+    #[arg(long)]
+    fp16: bool,
+    /// Largest max |candle − PyTorch| accepted in f32.
+    #[arg(long, value_name = "X", default_value_t = 1e-3)]
+    tolerance: f32,
+    /// Largest max |traced network − PyTorch| / max |PyTorch| accepted with --fp16.
+    #[arg(long, value_name = "X", default_value_t = 1e-2)]
+    fp16_tolerance: f32,
+    /// Skip the TensorRT conversion (plain candle against PyTorch only).
+    #[arg(long)]
+    no_engine: bool,
+    /// How to show TensorRT's build progress.
+    #[arg(long, value_enum, default_value = "auto")]
+    progress: ProgressMode,
+}
+
+#[derive(Debug, Args)]
+struct ExportArgs {
+    /// Engine file written by `candle2trt convert`.
+    engine: PathBuf,
+    /// Model repository folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    repo: PathBuf,
+    /// Model name (the folder inside the repository).
+    #[arg(long, value_name = "NAME")]
+    name: String,
+    /// Triton's max_batch_size (default: the engine's largest batch when its batch dimension is
+    /// dynamic, else 0).
+    #[arg(long, value_name = "N")]
+    max_batch: Option<u32>,
+    /// Model instances on each GPU (instance_group, KIND_GPU).
+    #[arg(long, value_name = "N")]
+    instances: Option<u32>,
+    /// Let Triton merge requests into batches (dynamic_batching).
+    #[arg(long)]
+    dynamic_batching: bool,
+    /// The dynamic batcher's max_queue_delay_microseconds.
+    #[arg(long, value_name = "US", requires = "dynamic_batching")]
+    max_queue_delay_us: Option<u64>,
+    /// Replace an existing model folder of that name.
+    #[arg(long)]
+    force: bool,
+}
+
+/// A failure as the user sees it: the cause, what to do about it, the exit code.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub cause: String,
+    pub fix: Option<String>,
+    pub code: u8,
+}
+
+impl Failure {
+    pub fn new(cause: impl Into<String>, fix: impl Into<String>, code: u8) -> Self {
+        Failure {
+            cause: cause.into(),
+            fix: Some(fix.into()),
+            code,
+        }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        // A candle2trt error somewhere in the chain decides the fix and the code.
+        if let Some(c2t) = e
+            .chain()
+            .find_map(|s| s.downcast_ref::<candle2trt::Error>())
+        {
+            let (fix, code) = commands::fix_for(c2t);
+            return Failure {
+                cause: format!("{e:#}"),
+                fix: fix.map(str::to_string),
+                code,
+            };
+        }
+        Failure {
+            cause: format!("{e:#}"),
+            fix: None,
+            code: 1,
+        }
+    }
+}
+
+impl From<candle2trt::Error> for Failure {
+    fn from(e: candle2trt::Error) -> Self {
+        Failure::from(anyhow::Error::from(e))
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Convert(a) => commands::convert(a),
+        Command::Inspect(a) => commands::inspect(a),
+        Command::Check(a) => commands::check(a),
+        Command::ExportTriton(a) => commands::export_triton(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            // One line: multi-line causes (a loader's list of places searched) are joined.
+            let cause = f.cause.trim().replace('\n', "; ");
+            match f.fix {
+                Some(fix) => eprintln!("error: {cause}; fix: {fix}"),
+                None => eprintln!("error: {cause}"),
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}
