@@ -32,7 +32,7 @@ pub(crate) fn fix_for(e: &candle2trt::Error) -> (Option<&'static str>, u8) {
         ),
         E::Io { .. } => (Some("check that the path exists and is readable/writable"), 1),
         // The loader's own message ends with its fix (every place searched, what to set).
-        E::TensorRt(m) if m.contains("TensorRT library") => (None, 1),
+        E::TensorRt(m) if m.to_string().contains("TensorRT library") => (None, 1),
         E::TensorRt(_) => (Some("the message above is TensorRT's own; try another --opt-level or --workspace, or report it"), 1),
         _ => (None, 1),
     }
