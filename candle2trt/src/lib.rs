@@ -93,7 +93,7 @@ pub use candle_core::op::CmpOp;
 pub use convert::convert;
 pub use engine::{IoSpec, TrtModule};
 pub use error::{Error, ModulePath, Result, Shapes};
-pub use module::{TraceModel, TraceModule};
+pub use module::{DynTraceModel, TraceModel, TraceModule};
 pub use options::{ConversionOptions, Fp32Policy, ShapeRange};
 pub use tensor::{ScopeGuard, TraceTensor};
 pub use trace::{LayerInfo, TracedTensor};
