@@ -2,39 +2,22 @@
 //! values, and the benches then need no checkpoint), and the device to run candle on.
 
 use anyhow::Result;
-use candle2trt::{TraceModel, TraceModule, TraceTensor};
-use candle2trt_examples::models::simple_cnn::SimpleCnn;
-use candle2trt_examples::models::torchvision::{by_name, TorchvisionModel};
+use candle2trt::DynTraceModel;
+use candle2trt_models::models::simple_cnn::SimpleCnn;
+use candle2trt_models::models::torchvision::{by_name, BoxedModel};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
-
-/// A model of the benchmark set.
-pub enum BenchModel {
-    /// The brief's SimpleCNN, 3×32×32 inputs.
-    SimpleCnn(SimpleCnn),
-    /// A torchvision classifier, 3×224×224 inputs.
-    Torchvision(TorchvisionModel),
-}
-
-impl TraceModule for BenchModel {
-    fn forward<T: TraceTensor>(&self, xs: &T) -> candle2trt::Result<T> {
-        match self {
-            Self::SimpleCnn(m) => m.forward(xs),
-            Self::Torchvision(m) => m.forward(xs),
-        }
-    }
-}
 
 /// The models benchmarked, by name: `simple_cnn`, `resnet18`, `mobilenet_v2`.
 pub const MODELS: [&str; 3] = ["simple_cnn", "resnet18", "mobilenet_v2"];
 
 /// Builds `name` with random weights of `dtype` on `device`; returns the model and the per-image input shape.
-pub fn build(name: &str, dtype: DType, device: &Device) -> Result<(BenchModel, [usize; 3])> {
+pub fn build(name: &str, dtype: DType, device: &Device) -> Result<(BoxedModel, [usize; 3])> {
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, dtype, device);
     Ok(match name {
-        "simple_cnn" => (BenchModel::SimpleCnn(SimpleCnn::new(vb)?), [3, 32, 32]),
-        other => (BenchModel::Torchvision(by_name(other, vb)?), [3, 224, 224]),
+        "simple_cnn" => (Box::new(SimpleCnn::new(vb)?), [3, 32, 32]),
+        other => (by_name(other, vb)?, [3, 224, 224]),
     })
 }
 
@@ -58,8 +41,8 @@ pub fn device() -> Device {
 }
 
 /// Runs the model once and waits for the device, so a timing loop measures finished work.
-pub fn forward_synced<M: TraceModel>(model: &M, x: &Tensor) -> Result<Vec<Tensor>> {
-    let out = model.forward_inputs(std::slice::from_ref(x))?;
+pub fn forward_synced<M: DynTraceModel + ?Sized>(model: &M, x: &Tensor) -> Result<Vec<Tensor>> {
+    let out = model.forward_candle(std::slice::from_ref(x))?;
     x.device().synchronize()?;
     Ok(out)
 }

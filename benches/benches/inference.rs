@@ -49,7 +49,7 @@ fn inference(c: &mut Criterion) {
                         b.iter_custom(|iters| {
                             let start = Instant::now();
                             for _ in 0..iters {
-                                forward_synced(&model, x).expect("candle forward");
+                                forward_synced(&*model, x).expect("candle forward");
                             }
                             start.elapsed()
                         })
@@ -106,7 +106,7 @@ fn engine_for(
         fp16_mode: dtype == DType::F16,
         ..Default::default()
     };
-    let engine = match convert(&model, std::slice::from_ref(&sample), &options) {
+    let engine = match convert(&*model, std::slice::from_ref(&sample), &options) {
         Ok(e) => e,
         Err(e) => {
             println!("SKIPPED: tensorrt {name} batch {batch}: conversion failed: {e}");
@@ -143,7 +143,7 @@ fn engine_build(c: &mut Criterion) {
                 ..Default::default()
             };
             group.bench_function(BenchmarkId::new(name, prec), |b| {
-                b.iter(|| convert(&model, std::slice::from_ref(&x), &options).expect("conversion"))
+                b.iter(|| convert(&*model, std::slice::from_ref(&x), &options).expect("conversion"))
             });
         }
     }

@@ -9,7 +9,7 @@ use trt::DataType;
 use crate::engine::{EngineMeta, IoSpec, Precision, TrtModule};
 use crate::options::{ConversionOptions, ShapeRange};
 use crate::trace::{Net, Tracer};
-use crate::{Error, Result, TraceModel};
+use crate::{DynTraceModel, Error, Result};
 
 /// Converts `model` into a TensorRT engine, torch2trt style: `candle2trt(model, [x], fp16_mode=True)`.
 ///
@@ -34,7 +34,7 @@ use crate::{Error, Result, TraceModel};
 /// engine.save("model.engine")?;
 /// # Ok(()) }
 /// ```
-pub fn convert<M: TraceModel + ?Sized, A: Borrow<Tensor>>(
+pub fn convert<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
     model: &M,
     inputs: &[A],
     options: &ConversionOptions,
@@ -87,7 +87,7 @@ pub fn convert<M: TraceModel + ?Sized, A: Borrow<Tensor>>(
         });
     }
 
-    let outputs = model.forward_inputs(&traced)?;
+    let outputs = model.forward_traced(&traced)?;
     if outputs.is_empty() {
         return Err(Error::ModelInterface(
             "the model returned no outputs".into(),

@@ -101,7 +101,7 @@ pub use candle_core::op::CmpOp;
 pub use convert::convert;
 pub use engine::{EngineMeta, IoSpec, LayerInfo, Precision, TrtModule};
 pub use error::{Error, ModulePath, OpContext, Result, Shapes};
-pub use module::{TraceModel, TraceModule};
+pub use module::{DynTraceModel, TraceModel, TraceModule};
 pub use options::{ConversionOptions, Fp32Policy, ShapeRange, SharedProgressMonitor};
 pub use tensor::{group_norm, GroupNorm, Pool2dConfig, ScopeGuard, TraceTensor};
 pub use trace::TracedTensor;

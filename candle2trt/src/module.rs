@@ -1,8 +1,10 @@
-//! [`TraceModule`] and [`TraceModel`]: models whose forward is generic over [`TraceTensor`].
+//! [`TraceModule`] and [`TraceModel`]: models whose forward is generic over [`TraceTensor`];
+//! [`DynTraceModel`], their object-safe companion.
 
+use candle_core::Tensor;
 use candle_nn::Activation;
 
-use crate::{Result, TraceTensor};
+use crate::{Result, TraceTensor, TracedTensor};
 
 /// A module with one input and one output whose forward runs on any [`TraceTensor`]: plain
 /// candle tensors or the tracer's.
@@ -16,7 +18,7 @@ pub trait TraceModule {
 
 /// A model with any number of inputs and outputs (e.g. BERT: ids, attention mask, token types →
 /// hidden states, pooled output). Every [`TraceModule`] is a one-input, one-output
-/// `TraceModel`; this is what [`convert`](crate::convert) takes.
+/// `TraceModel`; [`convert`](crate::convert) takes any of them (through [`DynTraceModel`]).
 pub trait TraceModel {
     /// The forward pass over the model inputs, in order; returns the outputs in order.
     fn forward_inputs<T: TraceTensor>(&self, inputs: &[T]) -> Result<Vec<T>>;
@@ -31,6 +33,55 @@ impl<M: TraceModule> TraceModel for M {
                 inputs.len()
             ))),
         }
+    }
+}
+
+/// The object-safe companion of [`TraceModel`]: the two forwards a model needs, one per
+/// [`TraceTensor`] implementation, so that models of different types can live behind one
+/// `Box<dyn DynTraceModel>` (a registry that picks an architecture by name, a benchmark list).
+///
+/// Every [`TraceModel`] (hence every [`TraceModule`]) implements it; there is nothing to write.
+/// [`convert`](crate::convert) takes any `DynTraceModel`, boxed ones included (`&*boxed`).
+///
+/// ```
+/// use candle2trt::{DynTraceModel, Result, TraceModule, TraceTensor};
+/// use candle_core::{Device, Tensor};
+///
+/// struct Double;
+/// impl TraceModule for Double {
+///     fn forward<T: TraceTensor>(&self, x: &T) -> Result<T> {
+///         x.add(x)
+///     }
+/// }
+/// struct Relu;
+/// impl TraceModule for Relu {
+///     fn forward<T: TraceTensor>(&self, x: &T) -> Result<T> {
+///         x.relu()
+///     }
+/// }
+///
+/// # fn main() -> Result<()> {
+/// let models: Vec<Box<dyn DynTraceModel>> = vec![Box::new(Double), Box::new(Relu)];
+/// let x = Tensor::new(&[-1f32, 2.0], &Device::Cpu)?;
+/// let y = models[0].forward_candle(&[x])?;
+/// assert_eq!(y[0].to_vec1::<f32>()?, [-2.0, 4.0]);
+/// # Ok(()) }
+/// ```
+pub trait DynTraceModel {
+    /// [`TraceModel::forward_inputs`] on plain candle tensors.
+    fn forward_candle(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>>;
+
+    /// [`TraceModel::forward_inputs`] under the tracer.
+    fn forward_traced<'n>(&self, inputs: &[TracedTensor<'n>]) -> Result<Vec<TracedTensor<'n>>>;
+}
+
+impl<M: TraceModel + ?Sized> DynTraceModel for M {
+    fn forward_candle(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        self.forward_inputs(inputs)
+    }
+
+    fn forward_traced<'n>(&self, inputs: &[TracedTensor<'n>]) -> Result<Vec<TracedTensor<'n>>> {
+        self.forward_inputs(inputs)
     }
 }
 

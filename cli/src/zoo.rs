@@ -1,18 +1,17 @@
 //! The one place where the command line meets the model zoo.
 //!
 //! Everything else in the CLI sees [`ZooModel`]: build it by name from a checkpoint, make sample
-//! inputs, run it in plain candle, convert it. The zoo lives today in the `candle2trt-examples`
-//! library (`models::{torchvision, bert, simple_cnn}`); moving to another model crate changes
-//! this file only.
+//! inputs, run it in plain candle, convert it. The zoo is the `candle2trt-models` crate
+//! (`models::{torchvision, bert, simple_cnn}`); this file is the only one that imports it.
 
 use std::path::Path;
 
 use anyhow::{bail, Context};
 use candle2trt::{ConversionOptions, TraceModel, TrtModule};
-use candle2trt_examples::models::bert::{BertConfig, BertModel};
-use candle2trt_examples::models::simple_cnn::SimpleCnn;
-use candle2trt_examples::models::torchvision::{Architecture, TorchvisionModel, ARCHITECTURES};
-use candle2trt_examples::weights::build_strict;
+use candle2trt_models::models::bert::{BertConfig, BertModel};
+use candle2trt_models::models::simple_cnn::SimpleCnn;
+use candle2trt_models::models::torchvision::{Architecture, BoxedModel, ARCHITECTURES};
+use candle2trt_models::weights::build_strict;
 use candle_core::{DType, Device, Tensor};
 
 /// Every architecture name `convert` and `check` accept.
@@ -40,7 +39,7 @@ pub enum ZooModel {
         /// Its architecture (with the checkpoint's number of classes).
         arch: Architecture,
         /// The model.
-        model: TorchvisionModel,
+        model: BoxedModel,
     },
     /// A Hugging Face `BertModel` encoder.
     Bert {
@@ -199,7 +198,7 @@ impl ZooModel {
     /// The plain candle forward (CPU): the reference for parity checks.
     pub fn forward(&self, inputs: &[Tensor]) -> candle2trt::Result<Vec<Tensor>> {
         match self {
-            ZooModel::Torchvision { model, .. } => model.forward_inputs(inputs),
+            ZooModel::Torchvision { model, .. } => model.forward_candle(inputs),
             ZooModel::Bert { model, .. } => model.forward_inputs(inputs),
             ZooModel::SimpleCnn(model) => model.forward_inputs(inputs),
         }
@@ -212,7 +211,7 @@ impl ZooModel {
         options: &ConversionOptions,
     ) -> candle2trt::Result<TrtModule> {
         match self {
-            ZooModel::Torchvision { model, .. } => candle2trt::convert(model, inputs, options),
+            ZooModel::Torchvision { model, .. } => candle2trt::convert(&**model, inputs, options),
             ZooModel::Bert { model, .. } => candle2trt::convert(model, inputs, options),
             ZooModel::SimpleCnn(model) => candle2trt::convert(model, inputs, options),
         }

@@ -1,9 +1,13 @@
-//! The PyTorch fixtures (see `fixtures/README.md`): where they are, how to read their
-//! input/output files, how to compare.
+//! The PyTorch fixtures (see `fixtures/README.md`) and the real weights `cargo xtask setup`
+//! provisions: where they are, how to read their input/output files, how to compare.
 //!
-//! The small fixtures (`simple_cnn`, `tiny_bert`) live in the repository under `fixtures/`;
-//! the large ones (`resnet18`, `mobilenet_v2`) are read from the folder named by
-//! `CANDLE2TRT_FIXTURES`, else from `../shared/fixtures` next to the workspace.
+//! The small fixtures (`simple_cnn`, `tiny_bert`, `efficientnet_lite0`) live in the repository
+//! under `fixtures/`; the large ones (`resnet18`, `mobilenet_v2`) are read from the folder named
+//! by `CANDLE2TRT_FIXTURES` (unset or empty: `../shared/fixtures` next to the workspace). Real
+//! pretrained weights and photographs are in `.deps/` (`CANDLE2TRT_DEPS`).
+//!
+//! A test whose files are absent prints `SKIPPED: <reason>` and passes — unless
+//! `CANDLE2TRT_REQUIRE_FIXTURES=1` (CI sets it), which makes it a failure.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -14,6 +18,54 @@ use candle_core::{DType, Device, Tensor};
 /// The environment variable naming a folder that holds the fixture folders.
 pub const FIXTURES_ENV: &str = "CANDLE2TRT_FIXTURES";
 
+/// The environment variable that, set to `1`, turns a missing fixture into a failure.
+pub const REQUIRE_ENV: &str = "CANDLE2TRT_REQUIRE_FIXTURES";
+
+/// The environment variable naming the provisioned folder (`cargo xtask setup`).
+pub const DEPS_ENV: &str = "CANDLE2TRT_DEPS";
+
+/// Whether `CANDLE2TRT_REQUIRE_FIXTURES=1`: missing fixtures fail instead of skipping.
+pub fn fixtures_required() -> bool {
+    std::env::var_os(REQUIRE_ENV).is_some_and(|v| v == "1")
+}
+
+/// What a test does when its files are absent: `Ok(None)` after printing one
+/// `SKIPPED: <what>: <why>` line, or, under `CANDLE2TRT_REQUIRE_FIXTURES=1`, the error.
+pub fn skip_unless_required<T>(what: &str, found: anyhow::Result<T>) -> anyhow::Result<Option<T>> {
+    match found {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if fixtures_required() => Err(e.context(format!(
+            "{what} ({REQUIRE_ENV}=1: missing files are failures)"
+        ))),
+        Err(e) => {
+            println!("SKIPPED: {what}: {e:#}");
+            Ok(None)
+        }
+    }
+}
+
+/// The provisioned folder: `$CANDLE2TRT_DEPS` when set and not empty, else `<workspace>/.deps`.
+pub fn deps_dir() -> PathBuf {
+    match std::env::var_os(DEPS_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(".deps"),
+    }
+}
+
+/// A file `cargo xtask setup` provisions, by its path under the provisioned folder
+/// (`efficientnet-lite/efficientnet-lite0.pth`, `photos/chelsea.png`); `Err` says how to get it.
+pub fn provisioned(relative: &str) -> anyhow::Result<PathBuf> {
+    let path = deps_dir().join(relative);
+    anyhow::ensure!(
+        path.is_file(),
+        "{} not found (run `cargo xtask setup`, or set {DEPS_ENV})",
+        path.display()
+    );
+    Ok(path)
+}
+
 /// `<workspace>/fixtures`: the fixtures committed with the repository.
 pub fn repo_fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -21,7 +73,7 @@ pub fn repo_fixtures_dir() -> PathBuf {
         .join("fixtures")
 }
 
-/// `$CANDLE2TRT_FIXTURES` when set, else `<workspace>/../shared/fixtures`.
+/// `$CANDLE2TRT_FIXTURES` when set and not empty, else `<workspace>/../shared/fixtures`.
 pub fn shared_fixtures_dir() -> PathBuf {
     match std::env::var_os(FIXTURES_ENV) {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),

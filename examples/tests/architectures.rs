@@ -1,12 +1,13 @@
-//! Every torchvision architecture of the zoo, built from randomly initialized weights with the
-//! PyTorch key names: its parameter count equals the `num_params` torchvision publishes for
-//! the model (which pins every layer's shape, including EfficientNet's width/depth rounding),
-//! its key names follow torchvision's patterns, and plain candle gives `(batch, 1000)` logits.
+//! Every architecture of the registry, built from randomly initialized weights with the
+//! PyTorch key names: its parameter count equals the number PyTorch gives for the model
+//! (torchvision's published `num_params`; for EfficientNet-Lite, the count of the
+//! `efficientnet-lite-pytorch` model), which pins every layer's shape, including the
+//! width/depth rounding; its key names follow the original's patterns, and plain candle gives
+//! `(batch, 1000)` logits.
 
 use std::collections::HashMap;
 
-use candle2trt::TraceModule;
-use candle2trt_examples::models::torchvision::{Architecture, ARCHITECTURES};
+use candle2trt_models::models::torchvision::{Architecture, BoxedModel, ARCHITECTURES};
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 
@@ -36,15 +37,18 @@ const TORCHVISION_NUM_PARAMS: &[(&str, usize)] = &[
     ("efficientnet_b5", 30_389_784),
     ("efficientnet_b6", 43_040_704),
     ("efficientnet_b7", 66_347_960),
+    // `sum(p.numel() for p in EfficientNet.from_name("efficientnet-lite{i}").parameters())`
+    // with efficientnet-lite-pytorch 0.1.0 (PyTorch 2.11); Lite0–Lite2 also equal the tensor
+    // shapes of the pretrained `.pth` files (counted with plain Python's pickle reader).
+    ("efficientnet_lite0", 4_652_008),
+    ("efficientnet_lite1", 5_416_680),
+    ("efficientnet_lite2", 6_092_072),
+    ("efficientnet_lite3", 8_197_096),
+    ("efficientnet_lite4", 13_006_568),
 ];
 
 /// Builds `arch` on fresh random weights; returns the model and its tensors by name.
-fn random_model(
-    arch: &str,
-) -> anyhow::Result<(
-    candle2trt_examples::models::torchvision::TorchvisionModel,
-    HashMap<String, Vec<usize>>,
-)> {
+fn random_model(arch: &str) -> anyhow::Result<(BoxedModel, HashMap<String, Vec<usize>>)> {
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
     let model = Architecture::from_name(arch)?.build(vb)?;
@@ -81,6 +85,8 @@ fn registry_covers_the_published_list() {
         "vgg16_bnn",
         "efficientnet_b8",
         "efficientnet_b",
+        "efficientnet_lite5",
+        "efficientnet_lite",
         "",
     ] {
         assert!(Architecture::from_name(bad).is_err(), "{bad:?} parsed");
@@ -147,6 +153,20 @@ fn expected_keys(arch: &str) -> &'static [&'static str] {
             "classifier.1.weight",
         ],
         "efficientnet_b7" => &["features.6.12.block.3.1.running_var", "features.8.1.weight"],
+        "efficientnet_lite0" => &[
+            "_conv_stem.weight",
+            "_bn0.running_var",
+            "_blocks.0._depthwise_conv.weight",
+            "_blocks.0._bn1.bias",
+            "_blocks.0._project_conv.weight",
+            "_blocks.1._expand_conv.weight",
+            "_blocks.1._bn0.running_mean",
+            "_blocks.15._bn2.weight",
+            "_conv_head.weight",
+            "_bn1.weight",
+            "_fc.bias",
+        ],
+        "efficientnet_lite4" => &["_blocks.29._project_conv.weight", "_fc.weight"],
         _ => &[],
     }
 }
@@ -167,7 +187,7 @@ fn every_architecture_matches_torchvision_and_runs() -> anyhow::Result<()> {
         // pool then spreads 1×1 to 7×7, as PyTorch does). Batch 1: candle's grouped
         // convolutions (EfficientNet's depthwise layers) cost per group, not per pixel.
         let x = Tensor::randn(0f32, 1.0, (1, 3, 32, 32), &Device::Cpu)?;
-        let y = model.forward(&x)?;
+        let y = model.forward_candle(&[x])?.remove(0);
         assert_eq!(y.dims(), [1, 1000], "{arch}");
         let finite = y
             .flatten_all()?

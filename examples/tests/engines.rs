@@ -12,18 +12,18 @@
 
 use std::time::Instant;
 
-use candle2trt::{convert, ConversionOptions, TraceModel, TrtModule};
+use candle2trt::{convert, ConversionOptions, DynTraceModel, TrtModule};
 use candle2trt_examples::fixtures::{fixture_dir, load_io, take};
-use candle2trt_examples::models::bert::{BertConfig, BertModel};
-use candle2trt_examples::models::simple_cnn::SimpleCnn;
-use candle2trt_examples::models::torchvision::Architecture;
+use candle2trt_models::models::bert::{BertConfig, BertModel};
+use candle2trt_models::models::simple_cnn::SimpleCnn;
+use candle2trt_models::models::torchvision::Architecture;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 
 /// Converts `model` in f32 and in f16 and checks each engine's outputs against `expected`
 /// (the shapes, as TensorRT inferred them) and the model's dtypes (f32 at the boundary in
 /// both precisions).
-fn convert_both<M: TraceModel>(
+fn convert_both<M: DynTraceModel + ?Sized>(
     name: &str,
     model: &M,
     inputs: &[Tensor],
@@ -97,7 +97,7 @@ fn torchvision_engines(arch: &str) -> anyhow::Result<()> {
     let model = architecture.build(VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
     let side = architecture.min_convertible_input_size();
     let x = Tensor::randn(0f32, 1.0, (1, 3, side, side), &Device::Cpu)?;
-    convert_both(arch, &model, &[x], &[&[1, 1000]])
+    convert_both(arch, &*model, &[x], &[&[1, 1000]])
 }
 
 fn all(archs: &[&str]) -> anyhow::Result<()> {
@@ -136,6 +136,17 @@ fn efficientnet_small_engines() -> anyhow::Result<()> {
         "efficientnet_b1",
         "efficientnet_b2",
         "efficientnet_b3",
+    ])
+}
+
+#[test]
+fn efficientnet_lite_engines() -> anyhow::Result<()> {
+    all(&[
+        "efficientnet_lite0",
+        "efficientnet_lite1",
+        "efficientnet_lite2",
+        "efficientnet_lite3",
+        "efficientnet_lite4",
     ])
 }
 
@@ -194,6 +205,7 @@ fn dynamic_batch_engines() -> anyhow::Result<()> {
         "mobilenet_v2",
         "efficientnet_b0",
         "squeezenet1_0",
+        "efficientnet_lite0",
     ] {
         let architecture = Architecture::from_name(arch)?;
         let varmap = VarMap::new();
@@ -201,7 +213,8 @@ fn dynamic_batch_engines() -> anyhow::Result<()> {
             architecture.build(VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
         let side = architecture.min_convertible_input_size();
         let x = Tensor::randn(0f32, 1.0, (2, 3, side, side), &Device::Cpu)?;
-        let engine = convert(&model, &[x], &options).map_err(|e| anyhow::anyhow!("{arch}: {e}"))?;
+        let engine =
+            convert(&*model, &[x], &options).map_err(|e| anyhow::anyhow!("{arch}: {e}"))?;
         check(arch, &engine, &[&[-1, 1000]])?;
     }
     let dir = fixture_dir("tiny_bert")?;

@@ -44,23 +44,6 @@ fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
         .unwrap()
 }
 
-/// Tolerance against PyTorch's float32 logits: 1e-4 absolute, or 4 float32 ulps of the largest
-/// reference value when that is larger.
-///
-/// The fixture's `io*.safetensors` outputs are about -576 (see below), where one float32 ulp is
-/// 6.1e-5: PyTorch's own float32 result is 1.26e-4 away from the exact (float64) value, so a flat
-/// 1e-4 bound cannot hold for any implementation.
-fn tolerance(reference: &Tensor) -> f32 {
-    let m = reference
-        .abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(D::Minus1)
-        .unwrap();
-    (4.0 * f32::EPSILON * m.to_scalar::<f32>().unwrap()).max(1e-4)
-}
-
 fn forward(file: &str, input: &Tensor) -> Tensor {
     let ckpt = torch_weights::open(small_fixture(&format!("simple_cnn/{file}"))).unwrap();
     let (vb, tracker) = ckpt.strict_var_builder(DType::F32, &Device::Cpu);
@@ -69,12 +52,8 @@ fn forward(file: &str, input: &Tensor) -> Tensor {
     model.forward(input).unwrap()
 }
 
-/// The fixture README says `io.safetensors` holds the output for the `model.*` weights, but the
-/// files disagree: the reference logits (about -576 for every class) are those of the post-SGD
-/// weights in `checkpoint_dataparallel.pt` (match to 1.2e-4, float32 rounding), while the
-/// `model.*` weights give logits near 0 (from all three formats, bit for bit the same, and the
-/// bytes match an independent reader). The generator evidently computed the reference after the
-/// SGD step. This test pins that down; if the fixtures are regenerated, swap the roles below.
+/// The `model.*` weights in all three formats give PyTorch's logits (`io*.safetensors`) within
+/// 1e-4; the training checkpoint holds the weights after one SGD step, so its logits differ.
 #[test]
 fn simple_cnn_forward_matches_pytorch() {
     for (io_file, batch) in [("io.safetensors", 1), ("io_batch8.safetensors", 8)] {
@@ -84,21 +63,18 @@ fn simple_cnn_forward_matches_pytorch() {
         assert_eq!(input.dims(), [batch, 3, 32, 32]);
 
         // conv -> relu -> maxpool2d(2) -> flatten -> linear, f32 on the CPU.
-        let out = forward("checkpoint_dataparallel.pt", &input);
-        assert_eq!(out.dims(), [batch, 10]);
-        let err = max_abs_diff(&out, &expected);
-        let tol = tolerance(&expected);
-        assert!(err <= tol, "{io_file}: max abs error {err} > {tol}");
-
-        // The model.* weights: every format gives the same logits, bit for bit.
-        let a = forward("model.safetensors", &input);
-        for other in ["model.pt", "model_legacy_format.pt"] {
-            assert_eq!(max_abs_diff(&a, &forward(other, &input)), 0.0, "{other}");
+        for file in ["model.safetensors", "model.pt", "model_legacy_format.pt"] {
+            let out = forward(file, &input);
+            assert_eq!(out.dims(), [batch, 10]);
+            let err = max_abs_diff(&out, &expected);
+            assert!(err <= 1e-4, "{file} {io_file}: max abs error {err}");
         }
-        let gap = max_abs_diff(&a, &expected);
+
+        let trained = forward("checkpoint_dataparallel.pt", &input);
+        let gap = max_abs_diff(&trained, &expected);
         assert!(
-            gap > 100.0,
-            "model.* now matches the reference ({gap}); the fixtures were fixed"
+            gap > 1.0,
+            "the post-SGD checkpoint gives the reference logits ({gap})"
         );
     }
 }

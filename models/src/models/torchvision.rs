@@ -1,13 +1,16 @@
-//! The torchvision classifiers by name: `resnet18` … `resnet152`, `mobilenet_v2`, `vgg11` …
-//! `vgg19_bn`, `squeezenet1_0`, `squeezenet1_1`, `efficientnet_b0` … `efficientnet_b7`.
+//! The image classifiers by name: torchvision's `resnet18` … `resnet152`, `mobilenet_v2`,
+//! `vgg11` … `vgg19_bn`, `squeezenet1_0`, `squeezenet1_1`, `efficientnet_b0` …
+//! `efficientnet_b7`, and `efficientnet_lite0` … `efficientnet_lite4` (the
+//! `efficientnet-lite-pytorch` package).
 //!
-//! [`TraceModule::forward`] is generic, so the models cannot be trait objects; the registry
-//! returns the [`TorchvisionModel`] enum instead, which forwards to the model it holds.
+//! [`by_name`] returns one [`BoxedModel`]: a `Box<dyn DynTraceModel>`, whichever the
+//! architecture.
 
-use candle2trt::{Result, TraceModule, TraceTensor};
+use candle2trt::DynTraceModel;
 use candle_nn::VarBuilder;
 
 use super::efficientnet::{EfficientNet, EfficientNetConfig};
+use super::efficientnet_lite::{EfficientNetLite, EfficientNetLiteConfig};
 use super::mobilenet_v2::{MobileNetV2, MobileNetV2Config};
 use super::resnet::{ResNet, ResNetConfig};
 use super::squeezenet::{SqueezeNet, SqueezeNetConfig, SqueezeNetVersion};
@@ -39,9 +42,18 @@ pub const ARCHITECTURES: &[&str] = &[
     "efficientnet_b5",
     "efficientnet_b6",
     "efficientnet_b7",
+    "efficientnet_lite0",
+    "efficientnet_lite1",
+    "efficientnet_lite2",
+    "efficientnet_lite3",
+    "efficientnet_lite4",
 ];
 
-/// A torchvision architecture with its configuration, parsed from its name.
+/// A model of the zoo behind one type: plain candle through
+/// [`DynTraceModel::forward_candle`], conversion through `candle2trt::convert(&*model, …)`.
+pub type BoxedModel = Box<dyn DynTraceModel + Send + Sync>;
+
+/// An architecture of the registry with its configuration, parsed from its name.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Architecture {
     /// `resnet{18,34,50,101,152}`.
@@ -54,11 +66,13 @@ pub enum Architecture {
     SqueezeNet(SqueezeNetConfig),
     /// `efficientnet_b{0..7}`.
     EfficientNet(EfficientNetConfig),
+    /// `efficientnet_lite{0..4}`.
+    EfficientNetLite(EfficientNetLiteConfig),
 }
 
 impl Architecture {
-    /// Parses a torchvision name; the error lists the known names.
-    pub fn from_name(arch: &str) -> candle_core::Result<Self> {
+    /// Parses a name of [`ARCHITECTURES`]; the error lists the known names.
+    pub fn from_name(arch: &str) -> crate::Result<Self> {
         let parsed = match arch {
             "resnet18" => Some(Self::ResNet(ResNetConfig::resnet18())),
             "resnet34" => Some(Self::ResNet(ResNetConfig::resnet34())),
@@ -83,6 +97,11 @@ impl Architecture {
                         .ok()
                         .and_then(|d| VggConfig::new(d, bn))
                         .map(Self::Vgg)
+                } else if let Some(v) = arch.strip_prefix("efficientnet_lite") {
+                    v.parse()
+                        .ok()
+                        .and_then(EfficientNetLiteConfig::lite)
+                        .map(Self::EfficientNetLite)
                 } else if let Some(b) = arch.strip_prefix("efficientnet_b") {
                     b.parse()
                         .ok()
@@ -93,11 +112,9 @@ impl Architecture {
                 }
             }
         };
-        parsed.ok_or_else(|| {
-            candle_core::Error::Msg(format!(
-                "unknown torchvision architecture {arch:?}; known: {}",
-                ARCHITECTURES.join(", ")
-            ))
+        parsed.ok_or_else(|| crate::Error::UnknownArchitecture {
+            name: arch.to_string(),
+            known: ARCHITECTURES.to_vec(),
         })
     }
 
@@ -109,18 +126,20 @@ impl Architecture {
             Self::Vgg(c) => c.num_classes = num_classes,
             Self::SqueezeNet(c) => c.num_classes = num_classes,
             Self::EfficientNet(c) => c.num_classes = num_classes,
+            Self::EfficientNetLite(c) => c.num_classes = num_classes,
         }
         self
     }
 
     /// Builds the model, loading its weights from `vb`.
-    pub fn build(&self, vb: VarBuilder) -> candle_core::Result<TorchvisionModel> {
+    pub fn build(&self, vb: VarBuilder) -> candle_core::Result<BoxedModel> {
         Ok(match self {
-            Self::ResNet(c) => TorchvisionModel::ResNet(ResNet::new(c, vb)?),
-            Self::MobileNetV2(c) => TorchvisionModel::MobileNetV2(MobileNetV2::new(c, vb)?),
-            Self::Vgg(c) => TorchvisionModel::Vgg(Vgg::new(c, vb)?),
-            Self::SqueezeNet(c) => TorchvisionModel::SqueezeNet(SqueezeNet::new(c, vb)?),
-            Self::EfficientNet(c) => TorchvisionModel::EfficientNet(EfficientNet::new(c, vb)?),
+            Self::ResNet(c) => Box::new(ResNet::new(c, vb)?),
+            Self::MobileNetV2(c) => Box::new(MobileNetV2::new(c, vb)?),
+            Self::Vgg(c) => Box::new(Vgg::new(c, vb)?),
+            Self::SqueezeNet(c) => Box::new(SqueezeNet::new(c, vb)?),
+            Self::EfficientNet(c) => Box::new(EfficientNet::new(c, vb)?),
+            Self::EfficientNetLite(c) => Box::new(EfficientNetLite::new(c, vb)?),
         })
     }
 
@@ -133,6 +152,16 @@ impl Architecture {
             Self::MobileNetV2(_) | Self::SqueezeNet(_) | Self::EfficientNet(_) => {
                 "classifier.1.weight"
             }
+            Self::EfficientNetLite(_) => "_fc.weight",
+        }
+    }
+
+    /// The square input side the pretrained weights were trained at: 224, except
+    /// EfficientNet-Lite1 … Lite4 (240, 260, 280, 300).
+    pub fn input_size(&self) -> usize {
+        match self {
+            Self::EfficientNetLite(c) => c.resolution,
+            _ => 224,
         }
     }
 
@@ -148,43 +177,19 @@ impl Architecture {
     }
 }
 
-/// Any torchvision classifier of this zoo.
-#[derive(Debug, Clone)]
-pub enum TorchvisionModel {
-    /// ResNet-18/34/50/101/152.
-    ResNet(ResNet),
-    /// MobileNetV2.
-    MobileNetV2(MobileNetV2),
-    /// VGG-11/13/16/19 (± batch norm).
-    Vgg(Vgg),
-    /// SqueezeNet 1.0 / 1.1.
-    SqueezeNet(SqueezeNet),
-    /// EfficientNet B0–B7.
-    EfficientNet(EfficientNet),
-}
-
-impl TraceModule for TorchvisionModel {
-    fn forward<T: TraceTensor>(&self, xs: &T) -> Result<T> {
-        match self {
-            Self::ResNet(m) => m.forward(xs),
-            Self::MobileNetV2(m) => m.forward(xs),
-            Self::Vgg(m) => m.forward(xs),
-            Self::SqueezeNet(m) => m.forward(xs),
-            Self::EfficientNet(m) => m.forward(xs),
-        }
-    }
-}
-
-/// Builds the torchvision classifier `arch` (1000 classes), loading its weights from `vb`.
+/// Builds the classifier `arch` of [`ARCHITECTURES`] (1000 classes), loading its weights from
+/// `vb`.
 ///
 /// ```no_run
-/// use candle_core::{DType, Device};
-/// # fn main() -> anyhow::Result<()> {
+/// use candle_core::{DType, Device, Tensor};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let ckpt = torch_weights::open("efficientnet_b0.pth")?;
 /// let vb = ckpt.var_builder(DType::F32, &Device::Cpu);
-/// let model = candle2trt_examples::models::torchvision::by_name("efficientnet_b0", vb)?;
+/// let model = candle2trt_models::models::torchvision::by_name("efficientnet_b0", vb)?;
+/// let x = Tensor::zeros((1, 3, 224, 224), DType::F32, &Device::Cpu)?;
+/// let logits = model.forward_candle(&[x])?.remove(0);
 /// # Ok(()) }
 /// ```
-pub fn by_name(arch: &str, vb: VarBuilder) -> candle_core::Result<TorchvisionModel> {
-    Architecture::from_name(arch)?.build(vb)
+pub fn by_name(arch: &str, vb: VarBuilder) -> crate::Result<BoxedModel> {
+    Ok(Architecture::from_name(arch)?.build(vb)?)
 }

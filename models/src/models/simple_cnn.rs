@@ -2,14 +2,14 @@
 //! flatten → `Linear(16·16·16, 10)`, for 1×3×32×32 inputs. Keys: `conv1`, `fc`.
 
 use candle2trt::{Result, TraceModule, TraceTensor};
-use candle_nn::{Conv2d, Linear, VarBuilder};
+use candle_nn::{Linear, VarBuilder};
 
-use super::common::conv2d;
+use crate::blocks::{Conv, ConvConfig};
 
 /// The SimpleCNN of the brief.
 #[derive(Debug, Clone)]
 pub struct SimpleCnn {
-    conv1: Conv2d,
+    conv1: Conv,
     fc: Linear,
 }
 
@@ -17,7 +17,7 @@ impl SimpleCnn {
     /// Loads `conv1.{weight,bias}` and `fc.{weight,bias}`.
     pub fn new(vb: VarBuilder) -> candle_core::Result<Self> {
         Ok(Self {
-            conv1: conv2d(3, 16, 3, 1, 1, 1, true, vb.pp("conv1"))?,
+            conv1: Conv::new(3, 16, ConvConfig::new(3).padding(1), vb.pp("conv1"))?,
             fc: candle_nn::linear(16 * 16 * 16, 10, vb.pp("fc"))?,
         })
     }

@@ -2,13 +2,15 @@
 //!
 //! Every model is built from a [`candle_nn::VarBuilder`] whose names are the PyTorch
 //! `state_dict` keys (`layer1.0.conv1.weight`, `features.3.conv.1.0.weight`,
-//! `encoder.layer.0.attention.self.query.weight`, …), so a checkpoint opened with
-//! `torch_weights` loads as is. Batch normalization runs in evaluation mode (running
-//! statistics); dropout and stochastic depth are the identity, as in `model.eval()`.
+//! `_blocks.3._depthwise_conv.weight`, `encoder.layer.0.attention.self.query.weight`, …), so a
+//! checkpoint opened with `torch_weights` loads as is. Batch normalization runs in evaluation
+//! mode (running statistics); dropout and stochastic depth are the identity, as in
+//! `model.eval()`.
 
 pub mod bert;
-pub mod common;
 pub mod efficientnet;
+pub mod efficientnet_lite;
+pub mod imagenet;
 pub mod mobilenet_v2;
 pub mod resnet;
 pub mod simple_cnn;

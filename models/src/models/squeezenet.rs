@@ -4,9 +4,9 @@
 //! `squeeze`/`expand1x1`/`expand3x3`), `classifier.1` (the final 1×1 convolution).
 
 use candle2trt::{Result, TraceModule, TraceTensor};
-use candle_nn::{Conv2d, VarBuilder};
+use candle_nn::VarBuilder;
 
-use super::common::conv2d;
+use crate::blocks::{Conv, ConvConfig};
 
 /// The SqueezeNet version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,9 +40,9 @@ impl SqueezeNetConfig {
 /// along the channels.
 #[derive(Debug, Clone)]
 pub struct Fire {
-    squeeze: Conv2d,
-    expand1x1: Conv2d,
-    expand3x3: Conv2d,
+    squeeze: Conv,
+    expand1x1: Conv,
+    expand3x3: Conv,
 }
 
 impl Fire {
@@ -54,37 +54,11 @@ impl Fire {
         expand3x3_planes: usize,
         vb: VarBuilder,
     ) -> candle_core::Result<Self> {
+        let (one, three) = (ConvConfig::new(1), ConvConfig::new(3).padding(1));
         Ok(Self {
-            squeeze: conv2d(
-                in_planes,
-                squeeze_planes,
-                1,
-                1,
-                0,
-                1,
-                true,
-                vb.pp("squeeze"),
-            )?,
-            expand1x1: conv2d(
-                squeeze_planes,
-                expand1x1_planes,
-                1,
-                1,
-                0,
-                1,
-                true,
-                vb.pp("expand1x1"),
-            )?,
-            expand3x3: conv2d(
-                squeeze_planes,
-                expand3x3_planes,
-                3,
-                1,
-                1,
-                1,
-                true,
-                vb.pp("expand3x3"),
-            )?,
+            squeeze: Conv::new(in_planes, squeeze_planes, one, vb.pp("squeeze"))?,
+            expand1x1: Conv::new(squeeze_planes, expand1x1_planes, one, vb.pp("expand1x1"))?,
+            expand3x3: Conv::new(squeeze_planes, expand3x3_planes, three, vb.pp("expand3x3"))?,
         })
     }
 }
@@ -98,14 +72,13 @@ impl TraceModule for Fire {
     }
 }
 
-/// An entry of `features` with its torchvision index.
+/// A `Fire` module of `features` at its torchvision index, after the
+/// `MaxPool2d(3, 2, ceil_mode=True)` at `index - 1` when `pool_before`.
 #[derive(Debug, Clone)]
-enum Feature {
-    /// The stem convolution + ReLU.
-    Conv(Conv2d),
-    /// `MaxPool2d(kernel_size=3, stride=2, ceil_mode=True)`.
-    MaxPool,
-    Fire(Fire),
+struct FireAt {
+    index: usize,
+    pool_before: bool,
+    fire: Fire,
 }
 
 /// `nn.MaxPool2d(kernel, stride, ceil_mode=True)` on a **non-negative** input.
@@ -135,62 +108,69 @@ pub fn max_pool2d_ceil_nonnegative<T: TraceTensor>(
     x.max_pool2d_with_stride(kernel, stride)
 }
 
+/// A `Fire` of `features`: (index, max pool before it, in, squeeze, expand1x1, expand3x3).
+type FireSpec = (usize, bool, usize, usize, usize, usize);
+
 /// `torchvision.models.SqueezeNet`.
 #[derive(Debug, Clone)]
 pub struct SqueezeNet {
-    features: Vec<Feature>,
-    final_conv: Conv2d,
+    /// `features.0` (ReLU at 1, max pool at 2).
+    stem: Conv,
+    fires: Vec<FireAt>,
+    final_conv: Conv,
 }
 
 impl SqueezeNet {
     /// Builds the model from a checkpoint with torchvision's key names.
     pub fn new(cfg: &SqueezeNetConfig, vb: VarBuilder) -> candle_core::Result<Self> {
         let f = vb.pp("features");
-        let fire = |i: usize, inp, s, e1, e3| {
-            Ok::<_, candle_core::Error>(Feature::Fire(Fire::new(inp, s, e1, e3, f.pp(i))?))
+        let (stem, fires): (_, &[FireSpec]) = match cfg.version {
+            SqueezeNetVersion::V1_0 => (
+                Conv::new(3, 96, ConvConfig::new(7).stride(2), f.pp("0"))?,
+                &[
+                    (3, true, 96, 16, 64, 64),
+                    (4, false, 128, 16, 64, 64),
+                    (5, false, 128, 32, 128, 128),
+                    (7, true, 256, 32, 128, 128),
+                    (8, false, 256, 48, 192, 192),
+                    (9, false, 384, 48, 192, 192),
+                    (10, false, 384, 64, 256, 256),
+                    (12, true, 512, 64, 256, 256),
+                ],
+            ),
+            SqueezeNetVersion::V1_1 => (
+                Conv::new(3, 64, ConvConfig::new(3).stride(2), f.pp("0"))?,
+                &[
+                    (3, true, 64, 16, 64, 64),
+                    (4, false, 128, 16, 64, 64),
+                    (6, true, 128, 32, 128, 128),
+                    (7, false, 256, 32, 128, 128),
+                    (9, true, 256, 48, 192, 192),
+                    (10, false, 384, 48, 192, 192),
+                    (11, false, 384, 64, 256, 256),
+                    (12, false, 512, 64, 256, 256),
+                ],
+            ),
         };
-        let features = match cfg.version {
-            SqueezeNetVersion::V1_0 => vec![
-                Feature::Conv(conv2d(3, 96, 7, 2, 0, 1, true, f.pp("0"))?), // 0, ReLU at 1
-                Feature::MaxPool,                                           // 2
-                fire(3, 96, 16, 64, 64)?,
-                fire(4, 128, 16, 64, 64)?,
-                fire(5, 128, 32, 128, 128)?,
-                Feature::MaxPool, // 6
-                fire(7, 256, 32, 128, 128)?,
-                fire(8, 256, 48, 192, 192)?,
-                fire(9, 384, 48, 192, 192)?,
-                fire(10, 384, 64, 256, 256)?,
-                Feature::MaxPool, // 11
-                fire(12, 512, 64, 256, 256)?,
-            ],
-            SqueezeNetVersion::V1_1 => vec![
-                Feature::Conv(conv2d(3, 64, 3, 2, 0, 1, true, f.pp("0"))?), // 0, ReLU at 1
-                Feature::MaxPool,                                           // 2
-                fire(3, 64, 16, 64, 64)?,
-                fire(4, 128, 16, 64, 64)?,
-                Feature::MaxPool, // 5
-                fire(6, 128, 32, 128, 128)?,
-                fire(7, 256, 32, 128, 128)?,
-                Feature::MaxPool, // 8
-                fire(9, 256, 48, 192, 192)?,
-                fire(10, 384, 48, 192, 192)?,
-                fire(11, 384, 64, 256, 256)?,
-                fire(12, 512, 64, 256, 256)?,
-            ],
-        };
-        let final_conv = conv2d(
+        let fires = fires
+            .iter()
+            .map(|&(index, pool_before, inp, s, e1, e3)| {
+                Ok(FireAt {
+                    index,
+                    pool_before,
+                    fire: Fire::new(inp, s, e1, e3, f.pp(index))?,
+                })
+            })
+            .collect::<candle_core::Result<Vec<_>>>()?;
+        let final_conv = Conv::new(
             512,
             cfg.num_classes,
-            1,
-            1,
-            0,
-            1,
-            true,
+            ConvConfig::new(1),
             vb.pp("classifier.1"),
         )?;
         Ok(Self {
-            features,
+            stem,
+            fires,
             final_conv,
         })
     }
@@ -201,19 +181,18 @@ impl TraceModule for SqueezeNet {
         let mut x = x.clone();
         {
             let _scope = x.scope("features");
-            // torchvision's indices: the stem's ReLU takes index 1.
-            let mut index = 0;
-            for feature in &self.features {
-                let _scope = x.scope(&index.to_string());
-                x = match feature {
-                    Feature::Conv(conv) => {
-                        index += 1;
-                        x.apply(conv)?.relu()?
-                    }
-                    Feature::MaxPool => max_pool2d_ceil_nonnegative(&x, 3, 2)?,
-                    Feature::Fire(fire) => x.apply(fire)?,
-                };
-                index += 1;
+            x = x.apply_named("0", &self.stem)?.relu()?;
+            for FireAt {
+                index,
+                pool_before,
+                fire,
+            } in &self.fires
+            {
+                if *pool_before {
+                    let _scope = x.scope(&(index - 1).to_string());
+                    x = max_pool2d_ceil_nonnegative(&x, 3, 2)?;
+                }
+                x = x.apply_named(&index.to_string(), fire)?;
             }
         }
         let _scope = x.scope("classifier");

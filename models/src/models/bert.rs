@@ -46,12 +46,15 @@ fn absolute() -> String {
 
 impl BertConfig {
     /// Reads a Hugging Face `config.json`.
-    pub fn from_json_file(path: impl AsRef<std::path::Path>) -> anyhow::Result<Self> {
+    pub fn from_json_file(path: impl AsRef<std::path::Path>) -> crate::Result<Self> {
         let path = path.as_ref();
+        let config_error = |message: String| crate::Error::Config {
+            path: path.to_path_buf(),
+            message,
+        };
         let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-        serde_json::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{} is not a BERT config: {e}", path.display()))
+            .map_err(|e| config_error(format!("cannot read it: {e}")))?;
+        serde_json::from_str(&text).map_err(|e| config_error(format!("not a BERT config: {e}")))
     }
 }
 

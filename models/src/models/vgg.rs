@@ -4,9 +4,9 @@
 //! ReLU and max pool takes an index), `classifier.{0,3,6}` (the three linear layers).
 
 use candle2trt::{Result, TraceModule, TraceTensor};
-use candle_nn::{BatchNorm, Conv2d, Linear, VarBuilder};
+use candle_nn::{BatchNorm, Linear, VarBuilder};
 
-use super::common::{batch_norm2d, conv2d, BN_EPS};
+use crate::blocks::{batch_norm2d, Conv, ConvConfig, BN_EPS};
 
 /// One entry of a VGG configuration: a 3×3 convolution with this many output channels, or a
 /// 2×2 max pool (`"M"` in torchvision's `cfgs`).
@@ -70,23 +70,22 @@ impl VggConfig {
     }
 }
 
-/// An entry of `features` with its torchvision index.
+/// A `features` convolution with its torchvision index: `Conv2d` (3×3, padding 1) at
+/// `index`, `BatchNorm2d` at `index + 1` in the `_bn` variants, ReLU, and the `MaxPool2d(2)`
+/// that follows it in the configuration, if any, at the next index.
 #[derive(Debug, Clone)]
-enum Feature {
-    Conv {
-        index: usize,
-        conv: Conv2d,
-        bn: Option<BatchNorm>,
-    },
-    MaxPool {
-        index: usize,
-    },
+struct VggConv {
+    index: usize,
+    conv: Conv,
+    bn: Option<BatchNorm>,
+    /// The index of the max pool after the ReLU.
+    pool: Option<usize>,
 }
 
 /// `torchvision.models.VGG`.
 #[derive(Debug, Clone)]
 pub struct Vgg {
-    features: Vec<Feature>,
+    features: Vec<VggConv>,
     classifier: [Linear; 3],
 }
 
@@ -94,29 +93,29 @@ impl Vgg {
     /// Builds the model from a checkpoint with torchvision's key names.
     pub fn new(cfg: &VggConfig, vb: VarBuilder) -> candle_core::Result<Self> {
         let vb_features = vb.pp("features");
-        let (mut features, mut index, mut in_channels) = (Vec::new(), 0, 3);
+        let (mut features, mut index, mut in_channels) = (Vec::<VggConv>::new(), 0, 3);
         for layer in cfg.layers {
             match *layer {
                 VggLayer::MaxPool => {
-                    features.push(Feature::MaxPool { index });
+                    let last = features.last_mut().ok_or_else(|| {
+                        candle_core::Error::Msg("a VGG configuration starts with a max pool".into())
+                    })?;
+                    last.pool = Some(index);
                     index += 1;
                 }
                 VggLayer::Conv(channels) => {
-                    let conv = conv2d(
-                        in_channels,
-                        channels,
-                        3,
-                        1,
-                        1,
-                        1,
-                        true,
-                        vb_features.pp(index),
-                    )?;
+                    let conv_cfg = ConvConfig::new(3).padding(1);
+                    let conv = Conv::new(in_channels, channels, conv_cfg, vb_features.pp(index))?;
                     let bn = cfg
                         .batch_norm
                         .then(|| batch_norm2d(channels, BN_EPS, vb_features.pp(index + 1)))
                         .transpose()?;
-                    features.push(Feature::Conv { index, conv, bn });
+                    features.push(VggConv {
+                        index,
+                        conv,
+                        bn,
+                        pool: None,
+                    });
                     // conv, [bn,] relu
                     index += if cfg.batch_norm { 3 } else { 2 };
                     in_channels = channels;
@@ -141,20 +140,22 @@ impl TraceModule for Vgg {
         let mut x = x.clone();
         {
             let _scope = x.scope("features");
-            for feature in &self.features {
-                x = match feature {
-                    Feature::Conv { index, conv, bn } => {
-                        let mut y = x.apply_named(&index.to_string(), conv)?;
-                        if let Some(bn) = bn {
-                            y = y.apply_named(&(index + 1).to_string(), bn)?;
-                        }
-                        y.relu()?
-                    }
-                    Feature::MaxPool { index } => {
-                        let _scope = x.scope(&index.to_string());
-                        x.max_pool2d(2)?
-                    }
-                };
+            for VggConv {
+                index,
+                conv,
+                bn,
+                pool,
+            } in &self.features
+            {
+                x = x.apply_named(&index.to_string(), conv)?;
+                if let Some(bn) = bn {
+                    x = x.apply_named(&(index + 1).to_string(), bn)?;
+                }
+                x = x.relu()?;
+                if let Some(pool) = pool {
+                    let _scope = x.scope(&pool.to_string());
+                    x = x.max_pool2d(2)?;
+                }
             }
         }
         let x = x.adaptive_avg_pool2d((7, 7))?.flatten_from(1)?;
