@@ -202,12 +202,8 @@ pub(crate) fn narrow<'n, D: Dim>(
 ) -> Result<TracedTensor<'n>> {
     let axis = dim
         .to_index(x.value.shape(), "narrow")
-        .map_err(|e| candle_error(x, "narrow", e))?;
+        .map_err(|e| Error::at_op(x.op_context("narrow"), e))?;
     narrow_named(x, "narrow", axis, start, len)
-}
-
-fn candle_error(x: &TracedTensor<'_>, op: &str, source: candle_core::Error) -> Error {
-    Error::at_op(x.op_context(op), source)
 }
 
 pub(crate) fn chunk<'n, D: Dim>(
@@ -217,14 +213,11 @@ pub(crate) fn chunk<'n, D: Dim>(
 ) -> Result<Vec<TracedTensor<'n>>> {
     let axis = dim
         .to_index(x.value.shape(), "chunk")
-        .map_err(|e| candle_error(x, "chunk", e))?;
+        .map_err(|e| Error::at_op(x.op_context("chunk"), e))?;
     let size = x.value.dims()[axis];
     if chunks == 0 {
-        return Err(candle_error(
-            x,
-            "chunk",
-            candle_core::Error::Msg("chunk: zero chunks".into()),
-        ));
+        let zero = candle_core::Error::Msg("chunk: zero chunks".into());
+        return Err(Error::at_op(x.op_context("chunk"), zero));
     }
     // The same split as candle's `chunk`.
     let pieces: Vec<(usize, usize)> = if size < chunks {
