@@ -4,7 +4,8 @@
 //!   stubs) into the git-ignored `.deps/` folder; idempotent, a second run does no network work.
 //! - `demo`            setup, then converts the brief's SimpleCNN into `simple_cnn.engine` and reports.
 //! - `test [--cuda]`   setup, then every test: the workspace with TRT-RTX 1.7 headers, `trt-sys`/`trt` against the
-//!   TensorRT 11.4 (Enterprise) headers, and with `--cuda` the CUDA code path compiled and linted.
+//!   TensorRT 11.4 (Enterprise) headers, and with `--cuda` the CUDA code path compiled and linted, and its tests
+//!   (`candle2trt/tests/cuda_runtime.rs`, the runtime module's) run where `nvidia-smi` lists a CUDA device.
 //! - `env [--cuda]`    prints that environment as `export` lines, for `eval "$(cargo xtask env --cuda)"`.
 //! - `bindgen [--check]` regenerates `trt-sys/src/bindings.rs` from the shim's C header (or checks it is current).
 //! - `enums [--check]`   regenerates `trt-sys/shim/enum_checks.cpp` from `trt/src/enums.rs` (or checks it is current).
@@ -87,7 +88,7 @@ fn run() -> Result<()> {
 
 fn print_help() {
     println!(
-        "cargo xtask <command>\n\n  setup [--cuda]     provision TensorRT-RTX, headers (and CUDA tools) into .deps/\n  demo               convert the SimpleCNN into simple_cnn.engine and report\n  test [--cuda]      run every test (with --cuda: also compile the CUDA path)\n  bindgen [--check]  regenerate trt-sys/src/bindings.rs (or check it is current)\n  enums [--check]    regenerate trt-sys/shim/enum_checks.cpp from trt/src/enums.rs (or check it)\n  env [--cuda]       print the build environment as export lines"
+        "cargo xtask <command>\n\n  setup [--cuda]     provision TensorRT-RTX, headers (and CUDA tools) into .deps/\n  demo               convert the SimpleCNN into simple_cnn.engine and report\n  test [--cuda]      run every test (with --cuda: also lint the CUDA path, and run its tests on a GPU)\n  bindgen [--check]  regenerate trt-sys/src/bindings.rs (or check it is current)\n  enums [--check]    regenerate trt-sys/shim/enum_checks.cpp from trt/src/enums.rs (or check it)\n  env [--cuda]       print the build environment as export lines"
     );
 }
 

@@ -136,7 +136,11 @@ pub fn all(root: &Path, d: &Provisioned, cuda: bool) -> Result<()> {
                     .args(filter)
                     .arg("--show-output");
                     if let Err(e) = run_counted(c, "cuda", &mut tally) {
-                        failures.push(format!("CUDA tests: {e:#}"));
+                        failures.push(format!(
+                            "CUDA tests: {e:#} (their binaries load CUDA 13's libcuda.so.1, libcublas.so.13, \
+                             libcublasLt.so.13, libcurand.so.10 and libnvrtc.so.13 when they start: put them on \
+                             LD_LIBRARY_PATH)"
+                        ));
                     }
                 }
             }
