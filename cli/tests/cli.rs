@@ -302,9 +302,8 @@ fn engine_cache_loads_instead_of_rebuilding() {
 
 #[test]
 fn check_against_pytorch() {
-    // The repository's io files hold the outputs of this training checkpoint's weights (see
-    // examples/tests/parity.rs); it also exercises DataParallel's `module.` prefixes.
-    let weights = fixture("checkpoint_dataparallel.pt");
+    // The repository's io files hold PyTorch's outputs for the `model.*` weights.
+    let weights = fixture("model.pt");
     let io = fixture("io.safetensors");
     let out = run(&[
         "check",
