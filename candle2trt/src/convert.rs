@@ -8,7 +8,7 @@ use trt::DataType;
 
 use crate::engine::{EngineMeta, IoSpec, Precision, TrtModule};
 use crate::options::{ConversionOptions, ShapeRange};
-use crate::trace::{Net, Tracer};
+use crate::trace::Tracer;
 use crate::{DynTraceModel, Error, Result};
 
 /// Converts `model` into a TensorRT engine, torch2trt style: `candle2trt(model, [x], fp16_mode=True)`.
@@ -54,7 +54,7 @@ pub fn convert<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
     } else {
         DataType::Float
     };
-    let tracer = Tracer::new(Net::new(&network), float, options.fp32_policy);
+    let tracer = Tracer::new(&network, float, options.fp32_policy);
 
     let sizes = if options.trace_at_sample_shape {
         TraceSizes::default()

@@ -149,6 +149,13 @@ impl PartialEq for Tensor<'_> {
 
 impl Eq for Tensor<'_> {}
 
+/// Hashes the handle's identity, as [`PartialEq`] compares it.
+impl std::hash::Hash for Tensor<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::ptr::hash(self.raw, state)
+    }
+}
+
 impl std::fmt::Debug for Tensor<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut d = f.debug_struct("Tensor");

@@ -2,12 +2,11 @@
 //! `candle_nn`'s layers. A 2-D convolution is recorded as a producer a following batch norm can
 //! be folded into (`norm.rs`).
 
-use crate::trace::net::ConvSpec;
 use crate::trace::{ConvProducer, TracedTensor};
 use crate::{Result, TraceTensor};
 
-fn pair(v: usize) -> Vec<i64> {
-    vec![v as i64, v as i64]
+fn pair(v: usize) -> [i64; 2] {
+    [v as i64, v as i64]
 }
 
 pub(crate) fn conv2d<'n>(
@@ -18,28 +17,35 @@ pub(crate) fn conv2d<'n>(
     let value = op.named(TraceTensor::conv2d(&x.value, layer))?;
     let cfg = layer.config();
     let (out, _, kh, kw) = op.named(layer.weight().dims4())?;
-    let spec = ConvSpec {
-        out_channels: out as i64,
-        kernel: vec![kh as i64, kw as i64],
-        stride: pair(cfg.stride),
-        pre_padding: pair(cfg.padding),
-        post_padding: pair(cfg.padding),
-        dilation: pair(cfg.dilation),
-        groups: cfg.groups as i64,
-    };
-    let layer_index = op.net().nb_layers();
-    let h = op.convolution_h(x.h, layer.weight(), layer.bias(), &spec, false)?;
+    let dt = op.dtype(x.trt);
+    // The description without weights: what a folded batch norm reuses.
+    let conv = trt::Convolution::new(
+        x.trt,
+        out as i64,
+        [kh as i64, kw as i64],
+        trt::Weights::empty(dt),
+    )
+    .stride(pair(cfg.stride))
+    .padding(pair(cfg.padding))
+    .dilation(pair(cfg.dilation))
+    .groups(cfg.groups as i64);
+    let (kernel_weights, bias) = op.kernel_weights(layer.weight(), layer.bias(), dt)?;
+    let layer_index = op.nb_layers();
+    let t = op.add(trt::Convolution {
+        kernel_weights,
+        bias,
+        ..conv.clone()
+    })?;
     op.tracer.conv_producers.borrow_mut().insert(
-        h,
+        t,
         ConvProducer {
-            input: x.h,
+            conv,
             weight: layer.weight().clone(),
             bias: layer.bias().cloned(),
-            spec,
             layer_index,
         },
     );
-    op.finish(value, h)
+    op.finish(value, t)
 }
 
 pub(crate) fn conv1d<'n>(
@@ -52,19 +58,17 @@ pub(crate) fn conv1d<'n>(
     let (out, _, k) = op.named(layer.weight().dims3())?;
     // TensorRT convolves 2-D and 3-D: (N, C, L) runs as (N, C, L, 1) with a (k, 1) kernel,
     // whose weights have the same memory layout.
-    let spec = ConvSpec {
-        out_channels: out as i64,
-        kernel: vec![k as i64, 1],
-        stride: vec![cfg.stride as i64, 1],
-        pre_padding: vec![cfg.padding as i64, 0],
-        post_padding: vec![cfg.padding as i64, 0],
-        dilation: vec![cfg.dilation as i64, 1],
-        groups: cfg.groups as i64,
-    };
-    let x4 = op.unsqueeze_h(x.h, 3)?;
-    let y4 = op.convolution_h(x4, layer.weight(), layer.bias(), &spec, false)?;
-    let h = op.squeeze_h(y4, 3)?;
-    op.finish(value, h)
+    let x4 = op.unsqueeze(x.trt, 3)?;
+    let (kernel, bias) = op.kernel_weights(layer.weight(), layer.bias(), op.dtype(x4))?;
+    let mut conv = trt::Convolution::new(x4, out as i64, [k as i64, 1], kernel)
+        .stride([cfg.stride as i64, 1])
+        .padding([cfg.padding as i64, 0])
+        .dilation([cfg.dilation as i64, 1])
+        .groups(cfg.groups as i64);
+    conv.bias = bias;
+    let y4 = op.add(conv)?;
+    let t = op.squeeze(y4, 3)?;
+    op.finish(value, t)
 }
 
 pub(crate) fn conv_transpose2d<'n>(
@@ -83,15 +87,12 @@ pub(crate) fn conv_transpose2d<'n>(
     }
     // PyTorch's output_padding adds rows at the end: less cropping at the end in TensorRT.
     let post = (cfg.padding - cfg.output_padding) as i64;
-    let spec = ConvSpec {
-        out_channels: out as i64,
-        kernel: vec![kh as i64, kw as i64],
-        stride: pair(cfg.stride),
-        pre_padding: pair(cfg.padding),
-        post_padding: vec![post, post],
-        dilation: pair(cfg.dilation),
-        groups: 1,
-    };
-    let h = op.convolution_h(x.h, layer.weight(), layer.bias(), &spec, true)?;
-    op.finish(value, h)
+    let (kernel, bias) = op.kernel_weights(layer.weight(), layer.bias(), op.dtype(x.trt))?;
+    let mut deconv = trt::Deconvolution::new(x.trt, out as i64, [kh as i64, kw as i64], kernel)
+        .stride(pair(cfg.stride))
+        .pre_post_padding(pair(cfg.padding), [post, post])
+        .dilation(pair(cfg.dilation));
+    deconv.bias = bias;
+    let t = op.add(deconv)?;
+    op.finish(value, t)
 }

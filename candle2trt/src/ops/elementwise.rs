@@ -18,14 +18,14 @@ fn binary<'n>(
     let op = a.begin(name, &[b])?;
     let value = op.named(candle(&a.value, &b.value))?;
     let f32 = ew == Ew::Pow && op.tracer.policy.transcendental;
-    let dt = op.net().dtype(a.h);
+    let dt = op.dtype(a.trt);
     let h = if f32 && matches!(dt, DataType::Half | DataType::BF16) {
-        let x = op.cast(a.h, DataType::Float)?;
-        let y = op.cast(b.h, DataType::Float)?;
+        let x = op.cast(a.trt, DataType::Float)?;
+        let y = op.cast(b.trt, DataType::Float)?;
         let r = op.ew_broadcast(x, y, ew)?;
         op.cast(r, dt)?
     } else {
-        op.ew_broadcast(a.h, b.h, ew)?
+        op.ew_broadcast(a.trt, b.trt, ew)?
     };
     op.finish(value, h)
 }
@@ -73,7 +73,7 @@ pub(crate) fn broadcast_cmp<'n>(
 ) -> Result<TracedTensor<'n>> {
     let op = a.begin(cmp_name(cmp), &[b])?;
     let value = op.named(a.value.broadcast_cmp(&b.value, cmp))?;
-    let h = op.compare(a.h, b.h, cmp)?;
+    let h = op.compare(a.trt, b.trt, cmp)?;
     op.finish(value, h)
 }
 
@@ -84,12 +84,8 @@ pub(crate) fn cmp_scalar<'n>(
 ) -> Result<TracedTensor<'n>> {
     let op = a.begin(cmp_name(cmp), &[])?;
     let value = op.named(a.value.cmp_scalar(rhs, cmp))?;
-    let (dt, rank) = {
-        let net = op.net();
-        (net.dtype(a.h), net.dims(a.h).len())
-    };
-    let c = op.scalar(rhs, dt, rank)?;
-    let h = op.compare(a.h, c, cmp)?;
+    let c = op.scalar(rhs, op.dtype(a.trt), op.dims(a.trt).len())?;
+    let h = op.compare(a.trt, c, cmp)?;
     op.finish(value, h)
 }
 
@@ -104,7 +100,7 @@ pub(crate) fn where_cond<'n>(
         &on_true.value,
         &on_false.value,
     ))?;
-    let c = op.to_bool(cond.h)?;
-    let h = op.select_h(c, on_true.h, on_false.h)?;
+    let c = op.to_bool(cond.trt)?;
+    let h = op.add(trt::Select::new(c, on_true.trt, on_false.trt))?;
     op.finish(value, h)
 }

@@ -14,7 +14,7 @@ pub(crate) fn index_select<'n, D: Dim>(
     let op = x.begin("index_select", &[indexes])?;
     let axis = op.named(dim.to_index(x.value.shape(), "index_select"))?;
     let value = op.named(TraceTensor::index_select(&x.value, &indexes.value, axis))?;
-    let h = op.gather_h(x.h, indexes.h, axis)?;
+    let h = op.add(trt::Gather::new(x.trt, indexes.trt, axis as i32))?;
     op.finish(value, h)
 }
 
@@ -26,6 +26,6 @@ pub(crate) fn embedding<'n>(
     let value = op.named(TraceTensor::embedding(&ids.value, layer))?;
     let dt = op.trt_dtype(layer.embeddings().dtype())?;
     let table = op.constant(layer.embeddings(), dt, None)?;
-    let h = op.gather_h(table, ids.h, 0)?;
+    let h = op.add(trt::Gather::new(table, ids.trt, 0))?;
     op.finish(value, h)
 }

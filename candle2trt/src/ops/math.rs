@@ -35,7 +35,7 @@ pub(crate) fn affine<'n>(x: &TracedTensor<'n>, mul: f64, add: f64) -> Result<Tra
         x,
         "affine",
         |v| TraceTensor::affine(v, mul, add),
-        |op, h| op.affine_h(h, mul, add),
+        |op, h| op.affine(h, mul, add),
     )
 }
 

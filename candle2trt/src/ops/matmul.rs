@@ -1,6 +1,6 @@
 //! Matrix products: `matmul`, `broadcast_matmul` and `candle_nn::Linear`.
 
-use trt::{ElementWiseOperation as Ew, MatrixOperation};
+use trt::{ElementWiseOperation as Ew, MatrixMultiply, MatrixOperation as Mo};
 
 use crate::trace::TracedTensor;
 use crate::{Result, TraceTensor};
@@ -8,7 +8,7 @@ use crate::{Result, TraceTensor};
 pub(crate) fn matmul<'n>(a: &TracedTensor<'n>, b: &TracedTensor<'n>) -> Result<TracedTensor<'n>> {
     let op = a.begin("matmul", &[b])?;
     let value = op.named(TraceTensor::matmul(&a.value, &b.value))?;
-    let h = op.matmul_h(a.h, MatrixOperation::None, b.h, MatrixOperation::None)?;
+    let h = op.add(MatrixMultiply::new(a.trt, Mo::None, b.trt, Mo::None))?;
     op.finish(value, h)
 }
 
@@ -20,9 +20,9 @@ pub(crate) fn broadcast_matmul<'n>(
     let value = op.named(TraceTensor::broadcast_matmul(&a.value, &b.value))?;
     // TensorRT broadcasts batch dimensions of size 1 between operands of equal rank.
     let rank = a.value.rank().max(b.value.rank());
-    let x = op.to_rank(a.h, rank)?;
-    let y = op.to_rank(b.h, rank)?;
-    let h = op.matmul_h(x, MatrixOperation::None, y, MatrixOperation::None)?;
+    let x = op.to_rank(a.trt, rank)?;
+    let y = op.to_rank(b.trt, rank)?;
+    let h = op.add(MatrixMultiply::new(x, Mo::None, y, Mo::None))?;
     op.finish(value, h)
 }
 
@@ -36,12 +36,12 @@ pub(crate) fn linear<'n>(
     if rank < 2 {
         return Err(op.unsupported("linear needs an input of rank 2 or more"));
     }
-    let dt = op.net().dtype(x.h);
+    let dt = op.dtype(x.trt);
     let (n, k) = op.named(layer.weight().dims2())?;
     let mut w_dims = vec![1i64; rank - 2];
     w_dims.extend([n as i64, k as i64]);
     let w = op.constant(layer.weight(), dt, Some(&w_dims))?;
-    let mut h = op.matmul_h(x.h, MatrixOperation::None, w, MatrixOperation::Transpose)?;
+    let mut h = op.add(MatrixMultiply::new(x.trt, Mo::None, w, Mo::Transpose))?;
     if let Some(bias) = layer.bias() {
         let mut b_dims = vec![1i64; rank - 1];
         b_dims.push(n as i64);

@@ -70,7 +70,7 @@ pub(crate) fn batch_norm<'n>(
     if x.value.rank() < 2 {
         return Err(op.unsupported("batch norm needs an input of rank 2 or more (N, C, ...)"));
     }
-    let producer: Option<ConvProducer> = op.tracer.conv_producers.borrow().get(&x.h).cloned();
+    let producer: Option<ConvProducer> = op.tracer.conv_producers.borrow().get(&x.trt).cloned();
     let h = match producer {
         Some(conv) => {
             let (w, b) = op.named(fold_batch_norm(
@@ -78,17 +78,23 @@ pub(crate) fn batch_norm<'n>(
                 conv.bias.as_ref(),
                 (&scale, &shift),
             ))?;
-            let folded = op.convolution_h(conv.input, &w, Some(&b), &conv.spec, false)?;
+            let dt = op.dtype(conv.conv.input);
+            let (kernel_weights, bias) = op.kernel_weights(&w, Some(&b), dt)?;
+            let folded = op.add(trt::Convolution {
+                kernel_weights,
+                bias,
+                ..conv.conv
+            })?;
             op.tracer.mark_folded(
                 conv.layer_index,
-                x.h,
+                x.trt,
                 &format!("{}/batch_norm", op.tracer.module_path()),
             );
             folded
         }
         None => {
             let dims = channel_dims(scale.elem_count(), x.value.rank());
-            op.scale_shift(x.h, Some(&scale), Some(&shift), &dims)?
+            op.scale_shift(x.trt, Some(&scale), Some(&shift), &dims)?
         }
     };
     op.finish(value, h)
@@ -103,8 +109,8 @@ pub(crate) fn layer_norm<'n>(
     let rank = x.value.rank();
     let n = *x.value.dims().last().unwrap_or(&1);
     let dims = last_dims(n, rank);
-    let h = op.in_f32(x.h, op.tracer.policy.normalization, |h| {
-        let dt = op.net().dtype(h);
+    let h = op.in_f32(x.trt, op.tracer.policy.normalization, |h| {
+        let dt = op.dtype(h);
         if ln.remove_mean() {
             let scale = op.constant(ln.weight(), dt, Some(&dims))?;
             let bias = match ln.bias() {
@@ -114,9 +120,16 @@ pub(crate) fn layer_norm<'n>(
                     op.constant(&zeros, dt, Some(&dims))?
                 }
             };
-            op.normalization_h(h, scale, bias, 1u32 << (rank - 1), ln.eps(), 0)
+            let axes = 1u32 << (rank - 1);
+            op.add(trt::Normalization::new(
+                h,
+                scale,
+                bias,
+                axes,
+                ln.eps() as f32,
+            ))
         } else {
-            let normed = op.rms_h(h, rank - 1, ln.eps())?;
+            let normed = op.rms(h, rank - 1, ln.eps())?;
             op.scale_shift(normed, Some(ln.weight()), ln.bias(), &dims)
         }
     })?;
@@ -132,8 +145,8 @@ pub(crate) fn rms_norm<'n>(
     let rank = x.value.rank();
     let n = *x.value.dims().last().unwrap_or(&1);
     let dims = last_dims(n, rank);
-    let h = op.in_f32(x.h, op.tracer.policy.normalization, |h| {
-        let normed = op.rms_h(h, rank - 1, rms.eps())?;
+    let h = op.in_f32(x.trt, op.tracer.policy.normalization, |h| {
+        let normed = op.rms(h, rank - 1, rms.eps())?;
         op.scale_shift(normed, Some(rms.weight()), None, &dims)
     })?;
     op.finish(value, h)
@@ -145,12 +158,12 @@ pub(crate) fn group_norm<'n>(x: &TracedTensor<'n>, gn: &GroupNorm) -> Result<Tra
     let (groups, eps) = (gn.num_groups(), gn.eps());
     let rank = x.value.rank();
     let c = x.value.dims()[1];
-    let h = op.in_f32(x.h, op.tracer.policy.normalization, |h| {
+    let h = op.in_f32(x.trt, op.tracer.policy.normalization, |h| {
         // (N, C, ...) → (N, G, C/G · ...): normalize over the last axis, then back.
         let grouped = op.reshape_static(h, &[0, groups as i64, -1])?;
-        let mean = op.reduce_h(grouped, ReduceOperation::Avg, &[2], true)?;
+        let mean = op.reduce(grouped, ReduceOperation::Avg, &[2], true)?;
         let centered = op.ew(grouped, mean, Ew::Sub)?;
-        let normed = op.rms_h(centered, 2, eps)?;
+        let normed = op.rms(centered, 2, eps)?;
         let back = match op.shape_with(h, &[])? {
             Some(shape) => op.reshape_dynamic(normed, shape)?,
             None => {

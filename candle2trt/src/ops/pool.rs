@@ -3,10 +3,9 @@
 //! averaging matrices for windows of unequal sizes).
 
 use candle_core::Tensor;
-use trt::{MatrixOperation, PoolingType, ReduceOperation};
+use trt::{MatrixMultiply, MatrixOperation as Mo, Pooling, PoolingType, ReduceOperation};
 
 use crate::tensor::reference::ceil_pool_size;
-use crate::trace::net::PoolSpec;
 use crate::trace::TracedTensor;
 use crate::{Pool2dConfig, Result, TraceTensor};
 
@@ -31,15 +30,14 @@ pub(crate) fn max_pool2d<'n>(x: &TracedTensor<'n>, cfg: &Pool2dConfig) -> Result
     } else {
         (0, 0)
     };
-    let spec = PoolSpec {
-        kind: PoolingType::Max,
-        window: vec![k.0 as i64, k.1 as i64],
-        stride: vec![s.0 as i64, s.1 as i64],
-        pre_padding: vec![p.0 as i64, p.1 as i64],
-        post_padding: vec![(p.0 + eh) as i64, (p.1 + ew) as i64],
-        average_count_excludes_padding: false,
-    };
-    let h = op.pool_h(x.h, &spec)?;
+    let pool = Pooling::new(x.trt, PoolingType::Max, [k.0 as i64, k.1 as i64])
+        .stride([s.0 as i64, s.1 as i64])
+        .pre_post_padding(
+            [p.0 as i64, p.1 as i64],
+            [(p.0 + eh) as i64, (p.1 + ew) as i64],
+        )
+        .exclusive(false);
+    let h = op.add(pool)?;
     op.finish(value, h)
 }
 
@@ -51,16 +49,11 @@ pub(crate) fn avg_pool2d<'n>(x: &TracedTensor<'n>, cfg: &Pool2dConfig) -> Result
     }
     let value = op.named(x.value.avg_pool2d_with_config(cfg))?;
     let (k, s, p) = (cfg.kernel, cfg.stride, cfg.padding);
-    let pad = vec![p.0 as i64, p.1 as i64];
-    let spec = PoolSpec {
-        kind: PoolingType::Average,
-        window: vec![k.0 as i64, k.1 as i64],
-        stride: vec![s.0 as i64, s.1 as i64],
-        pre_padding: pad.clone(),
-        post_padding: pad,
-        average_count_excludes_padding: false,
-    };
-    let h = op.pool_h(x.h, &spec)?;
+    let pool = Pooling::new(x.trt, PoolingType::Average, [k.0 as i64, k.1 as i64])
+        .stride([s.0 as i64, s.1 as i64])
+        .padding([p.0 as i64, p.1 as i64])
+        .exclusive(false);
+    let h = op.add(pool)?;
     op.finish(value, h)
 }
 
@@ -73,31 +66,26 @@ pub(crate) fn adaptive_avg_pool2d<'n>(
     let (_, _, h_in, w_in) = op.named(x.value.dims4())?;
     let h = if out == (1, 1) {
         let policy = op.tracer.policy.reductions;
-        op.in_f32(x.h, policy, |h| {
-            op.reduce_h(h, ReduceOperation::Avg, &[2, 3], true)
+        op.in_f32(x.trt, policy, |h| {
+            op.reduce(h, ReduceOperation::Avg, &[2, 3], true)
         })?
     } else if h_in % out.0 == 0 && w_in % out.1 == 0 {
-        let k = vec![(h_in / out.0) as i64, (w_in / out.1) as i64];
-        let spec = PoolSpec {
-            kind: PoolingType::Average,
-            window: k.clone(),
-            stride: k,
-            pre_padding: vec![0, 0],
-            post_padding: vec![0, 0],
-            average_count_excludes_padding: false,
-        };
-        op.pool_h(x.h, &spec)?
+        let k = [(h_in / out.0) as i64, (w_in / out.1) as i64];
+        let pool = Pooling::new(x.trt, PoolingType::Average, k)
+            .stride(k)
+            .exclusive(false);
+        op.add(pool)?
     } else {
         // Windows of unequal sizes: out = P_h · X · P_wᵀ with constant averaging matrices.
         let p_h = op.named(pooling_matrix(h_in, out.0))?;
         let p_w = op.named(pooling_matrix(w_in, out.1))?;
         let policy = op.tracer.policy.reductions;
-        op.in_f32(x.h, policy, |h| {
-            let dt = op.net().dtype(h);
+        op.in_f32(x.trt, policy, |h| {
+            let dt = op.dtype(h);
             let p_w = op.constant(&p_w, dt, Some(&[1, 1, out.1 as i64, w_in as i64]))?;
             let p_h = op.constant(&p_h, dt, Some(&[1, 1, out.0 as i64, h_in as i64]))?;
-            let rows = op.matmul_h(h, MatrixOperation::None, p_w, MatrixOperation::Transpose)?;
-            op.matmul_h(p_h, MatrixOperation::None, rows, MatrixOperation::None)
+            let rows = op.add(MatrixMultiply::new(h, Mo::None, p_w, Mo::Transpose))?;
+            op.add(MatrixMultiply::new(p_h, Mo::None, rows, Mo::None))
         })?
     };
     op.finish(value, h)

@@ -20,7 +20,7 @@ fn reduce<'n>(
     let value = op.named(candle(&x.value))?;
     let f32 =
         matches!(kind, ReduceOperation::Sum | ReduceOperation::Avg) && op.tracer.policy.reductions;
-    let h = op.in_f32(x.h, f32, |h| op.reduce_h(h, kind, &axes, keep))?;
+    let h = op.in_f32(x.trt, f32, |h| op.reduce(h, kind, &axes, keep))?;
     op.finish(value, h)
 }
 
@@ -69,7 +69,9 @@ pub(crate) fn softmax<'n, D: Dim>(x: &TracedTensor<'n>, dim: D) -> Result<Traced
     let op = x.begin("softmax", &[])?;
     let axis = op.named(dim.to_index(x.value.shape(), "softmax"))?;
     let value = op.named(TraceTensor::softmax(&x.value, axis))?;
-    let h = op.in_f32(x.h, op.tracer.policy.softmax, |h| op.softmax_h(h, axis))?;
+    let h = op.in_f32(x.trt, op.tracer.policy.softmax, |h| {
+        op.add(trt::Softmax::new(h, 1u32 << axis))
+    })?;
     op.finish(value, h)
 }
 
@@ -78,11 +80,11 @@ pub(crate) fn log_softmax<'n, D: Dim>(x: &TracedTensor<'n>, dim: D) -> Result<Tr
     let axis = op.named(dim.to_index(x.value.shape(), "log_softmax"))?;
     let value = op.named(TraceTensor::log_softmax(&x.value, axis))?;
     // x - max - log(sum(exp(x - max))): never takes the log of an underflowed probability.
-    let h = op.in_f32(x.h, op.tracer.policy.softmax, |h| {
-        let m = op.reduce_h(h, ReduceOperation::Max, &[axis], true)?;
+    let h = op.in_f32(x.trt, op.tracer.policy.softmax, |h| {
+        let m = op.reduce(h, ReduceOperation::Max, &[axis], true)?;
         let s = op.ew(h, m, Ew::Sub)?;
         let e = op.unary(s, UnaryOperation::Exp)?;
-        let sum = op.reduce_h(e, ReduceOperation::Sum, &[axis], true)?;
+        let sum = op.reduce(e, ReduceOperation::Sum, &[axis], true)?;
         let lse = op.unary(sum, UnaryOperation::Log)?;
         op.ew(s, lse, Ew::Sub)
     })?;

@@ -2,9 +2,8 @@
 //! shape tensor under a dynamic profile).
 
 use candle_core::Tensor;
-use trt::{InterpolationMode, ResizeCoordinateTransformation, ResizeRoundMode};
+use trt::{InterpolationMode, ResizeCoordinateTransformation, ResizeOutput, ResizeRoundMode};
 
-use crate::trace::net::ResizeSpec;
 use crate::trace::TracedTensor;
 use crate::{Result, TraceTensor};
 
@@ -18,19 +17,23 @@ fn resize<'n>(
 ) -> Result<TracedTensor<'n>> {
     let op = x.begin(name, &[])?;
     let value = op.named(candle(&x.value))?;
-    let shape_tensor = op.shape_with(x.h, &[(2, target.0 as i64), (3, target.1 as i64)])?;
-    let output_dims = shape_tensor
-        .is_none()
-        .then(|| value.dims().iter().map(|&d| d as i64).collect());
-    let spec = ResizeSpec {
-        mode,
-        coordinate_transformation: coordinates,
-        nearest_rounding: ResizeRoundMode::Floor,
-        output_dims,
-        shape_tensor,
+    let shape_tensor = op.shape_with(x.trt, &[(2, target.0 as i64), (3, target.1 as i64)])?;
+    let output = match shape_tensor {
+        Some(shape) => ResizeOutput::ShapeTensor(shape),
+        None => ResizeOutput::Dims(
+            value
+                .dims()
+                .iter()
+                .map(|&d| d as i64)
+                .collect::<Vec<_>>()
+                .into(),
+        ),
     };
-    let h = op.resize_h(x.h, &spec)?;
-    op.finish(value, h)
+    let resize = trt::Resize::new(x.trt, output, mode)
+        .coordinate_transformation(coordinates)
+        .nearest_rounding(ResizeRoundMode::Floor);
+    let t = op.add(resize)?;
+    op.finish(value, t)
 }
 
 pub(crate) fn upsample_nearest2d<'n>(

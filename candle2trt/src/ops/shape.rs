@@ -12,7 +12,7 @@ use candle_core::{DType, Tensor};
 use trt::{DataType, SampleMode};
 
 use crate::trace::op::Op;
-use crate::trace::{TracedTensor, H};
+use crate::trace::TracedTensor;
 use crate::{Error, Result, TraceTensor};
 
 /// TensorRT reshape dimensions for reshaping `x` to `target`.
@@ -21,13 +21,13 @@ use crate::{Error, Result, TraceTensor};
 /// goes to the single `-1`: the target dimension whose value is the sample size of a dynamic
 /// model input (`x.reshape((b, (), 4))` with `b = x.dim(0)?`), else the hole. Anything else
 /// would fix the dynamic size to the sample's and is refused.
-fn reshape_dims(
-    op: &Op<'_, '_>,
-    x: &TracedTensor<'_>,
+fn reshape_dims<'n>(
+    op: &Op<'_, 'n>,
+    x: &TracedTensor<'n>,
     target: &[usize],
     hole: Option<usize>,
 ) -> Result<Vec<i64>> {
-    let in_trt = op.net().dims(x.h);
+    let in_trt = op.dims(x.trt);
     let in_val = x.value.dims();
     let mut out: Vec<i64> = target.iter().map(|&d| d as i64).collect();
     if !in_trt.contains(&-1) {
@@ -96,14 +96,14 @@ pub(crate) fn reshape<'n, S: ShapeWithOneHole + Clone>(
     };
     let value = op.named(TraceTensor::reshape(&x.value, target.clone()))?;
     let dims = reshape_dims(&op, x, target.dims(), hole)?;
-    let h = op.reshape_static(x.h, &dims)?;
+    let h = op.reshape_static(x.trt, &dims)?;
     op.finish(value, h)
 }
 
 pub(crate) fn flatten_from<'n, D: Dim>(x: &TracedTensor<'n>, start: D) -> Result<TracedTensor<'n>> {
     let op = x.begin("flatten_from", &[])?;
     let value = op.named(TraceTensor::flatten_from(&x.value, start))?;
-    let in_trt = op.net().dims(x.h);
+    let in_trt = op.dims(x.trt);
     let d = value.rank() - 1;
     let mut dims: Vec<i64> = vec![0; d];
     let tail = &in_trt[d.min(in_trt.len())..];
@@ -112,20 +112,20 @@ pub(crate) fn flatten_from<'n, D: Dim>(x: &TracedTensor<'n>, start: D) -> Result
     } else {
         tail.iter().product()
     });
-    let h = op.reshape_static(x.h, &dims)?;
+    let h = op.reshape_static(x.trt, &dims)?;
     op.finish(value, h)
 }
 
 pub(crate) fn flatten_all<'n>(x: &TracedTensor<'n>) -> Result<TracedTensor<'n>> {
     let op = x.begin("flatten_all", &[])?;
     let value = op.named(TraceTensor::flatten_all(&x.value))?;
-    let in_trt = op.net().dims(x.h);
+    let in_trt = op.dims(x.trt);
     let dims = if in_trt.contains(&-1) {
         vec![-1]
     } else {
         vec![in_trt.iter().product()]
     };
-    let h = op.reshape_static(x.h, &dims)?;
+    let h = op.reshape_static(x.trt, &dims)?;
     op.finish(value, h)
 }
 
@@ -135,9 +135,9 @@ pub(crate) fn squeeze<'n, D: Dim>(x: &TracedTensor<'n>, dim: D) -> Result<Traced
     let value = op.named(TraceTensor::squeeze(&x.value, axis))?;
     // candle (like PyTorch) leaves dimensions other than 1 alone.
     let h = if value.rank() == x.value.rank() {
-        x.h
+        x.trt
     } else {
-        op.squeeze_h(x.h, axis)?
+        op.squeeze(x.trt, axis)?
     };
     op.finish(value, h)
 }
@@ -146,7 +146,7 @@ pub(crate) fn unsqueeze<'n, D: Dim>(x: &TracedTensor<'n>, dim: D) -> Result<Trac
     let op = x.begin("unsqueeze", &[])?;
     let axis = op.named(dim.to_index_plus_one(x.value.shape(), "unsqueeze"))?;
     let value = op.named(TraceTensor::unsqueeze(&x.value, axis))?;
-    let h = op.unsqueeze_h(x.h, axis)?;
+    let h = op.unsqueeze(x.trt, axis)?;
     op.finish(value, h)
 }
 
@@ -162,9 +162,9 @@ pub(crate) fn transpose<'n, D1: Dim, D2: Dim>(
     let mut perm: Vec<usize> = (0..x.value.rank()).collect();
     perm.swap(a, b);
     let h = if a == b {
-        x.h
+        x.trt
     } else {
-        op.permute_h(x.h, &perm)?
+        op.permute(x.trt, &perm)?
     };
     op.finish(value, h)
 }
@@ -173,7 +173,7 @@ pub(crate) fn permute<'n, D: Dims>(x: &TracedTensor<'n>, dims: D) -> Result<Trac
     let op = x.begin("permute", &[])?;
     let perm = op.named(dims.to_indexes(x.value.shape(), "permute"))?;
     let value = op.named(TraceTensor::permute(&x.value, perm.clone()))?;
-    let h = op.permute_h(x.h, &perm)?;
+    let h = op.permute(x.trt, &perm)?;
     op.finish(value, h)
 }
 
@@ -187,9 +187,9 @@ fn narrow_named<'n>(
     let op = x.begin(name, &[])?;
     let value = op.named(TraceTensor::narrow(&x.value, axis, start, len))?;
     let h = if len == x.value.dims()[axis] {
-        x.h
+        x.trt
     } else {
-        op.narrow_h(x.h, x.value.dims(), axis, start as i64, len, None)?
+        op.narrow(x.trt, x.value.dims(), axis, start as i64, len, None)?
     };
     op.finish(value, h)
 }
@@ -268,11 +268,11 @@ pub(crate) fn cat<'n, A: Borrow<TracedTensor<'n>>, D: Dim>(
         .map(|t| &t.value)
         .collect();
     let value = op.named(Tensor::cat(&values, axis))?;
-    let hs: Vec<H> = std::iter::once(first)
+    let ts: Vec<trt::Tensor<'n>> = std::iter::once(first)
         .chain(rest.iter().copied())
-        .map(|t| t.h)
+        .map(|t| t.trt)
         .collect();
-    let h = op.concat_h(&hs, axis)?;
+    let h = op.concat(&ts, axis)?;
     op.finish(value, h)
 }
 
@@ -290,9 +290,9 @@ pub(crate) fn stack<'n, A: Borrow<TracedTensor<'n>>, D: Dim>(
     let value = op.named(Tensor::stack(&values, axis))?;
     let mut hs = Vec::with_capacity(values.len());
     for t in std::iter::once(first).chain(rest.iter().copied()) {
-        hs.push(op.unsqueeze_h(t.h, axis)?);
+        hs.push(op.unsqueeze(t.trt, axis)?);
     }
-    let h = op.concat_h(&hs, axis)?;
+    let h = op.concat(&hs, axis)?;
     op.finish(value, h)
 }
 
@@ -300,12 +300,12 @@ pub(crate) fn to_dtype<'n>(x: &TracedTensor<'n>, dtype: DType) -> Result<TracedT
     let op = x.begin("to_dtype", &[])?;
     let value = op.named(TraceTensor::to_dtype(&x.value, dtype))?;
     let to = op.trt_dtype(dtype)?;
-    let from = op.net().dtype(x.h);
+    let from = op.dtype(x.trt);
     // Bool → UInt8 is no TensorRT cast; a comparison result stays Bool (it maps to candle's u8).
     let h = if from == DataType::Bool && to == DataType::UInt8 {
-        x.h
+        x.trt
     } else {
-        op.cast(x.h, to)?
+        op.cast(x.trt, to)?
     };
     op.finish(value, h)
 }
@@ -313,7 +313,7 @@ pub(crate) fn to_dtype<'n>(x: &TracedTensor<'n>, dtype: DType) -> Result<TracedT
 pub(crate) fn contiguous<'n>(x: &TracedTensor<'n>) -> Result<TracedTensor<'n>> {
     let op = x.begin("contiguous", &[])?;
     let value = op.named(x.value.contiguous())?;
-    op.finish(value, x.h)
+    op.finish(value, x.trt)
 }
 
 pub(crate) fn pad_with_zeros<'n, D: Dim>(
@@ -327,10 +327,10 @@ pub(crate) fn pad_with_zeros<'n, D: Dim>(
     let value = op.named(TraceTensor::pad_with_zeros(&x.value, axis, left, right))?;
     let len = x.value.dims()[axis] + left + right;
     let h = if left + right == 0 {
-        x.h
+        x.trt
     } else {
-        op.narrow_h(
-            x.h,
+        op.narrow(
+            x.trt,
             x.value.dims(),
             axis,
             -(left as i64),

@@ -1,7 +1,7 @@
 //! The tracer: [`TracedTensor`] carries a candle value and a TensorRT tensor; every op computes
 //! both and checks that they agree.
 
-use std::cell::{Cell, RefCell, RefMut};
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -13,11 +13,8 @@ use crate::error::{ModulePath, OpContext, OpFailure, Shapes};
 use crate::options::Fp32Policy;
 use crate::{Error, Result};
 
-pub(crate) mod net;
 pub(crate) mod op;
 mod weights;
-
-pub(crate) use net::{Net, H};
 
 /// A tensor under the tracer: the candle value (computed exactly as plain candle would) and
 /// the TensorRT tensor that the network computes for it.
@@ -27,13 +24,14 @@ pub(crate) use net::{Net, H};
 #[derive(Clone)]
 pub struct TracedTensor<'n> {
     pub(crate) value: Tensor,
-    pub(crate) h: H,
+    /// The network's tensor (a copyable handle that lives as long as the network).
+    pub(crate) trt: trt::Tensor<'n>,
     pub(crate) tracer: Rc<Tracer<'n>>,
 }
 
 impl std::fmt::Debug for TracedTensor<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let tensorrt_dims = self.tracer.net().dims(self.h);
+        let tensorrt_dims = dims(self.trt);
         f.debug_struct("TracedTensor")
             .field("dims", &self.value.dims())
             .field("dtype", &self.value.dtype())
@@ -45,7 +43,7 @@ impl std::fmt::Debug for TracedTensor<'_> {
 impl TracedTensor<'_> {
     /// The dimensions TensorRT inferred for this tensor (`-1` marks a dynamic dimension).
     pub fn tensorrt_dims(&self) -> Vec<i64> {
-        self.tracer.net().dims(self.h)
+        dims(self.trt)
     }
 
     /// Op `op` on this tensor alone, at the current module path (for errors raised before the
@@ -59,40 +57,55 @@ impl TracedTensor<'_> {
     }
 }
 
+/// TensorRT's dims for `t` (empty when shape inference failed; [`Op::finish`](op::Op::finish)
+/// reports that).
+pub(crate) fn dims(t: trt::Tensor<'_>) -> Vec<i64> {
+    t.dims().map(|d| d.as_slice().to_vec()).unwrap_or_default()
+}
+
+/// TensorRT's type for `t`.
+pub(crate) fn dtype(t: trt::Tensor<'_>) -> DataType {
+    t.data_type().unwrap_or(DataType::Float)
+}
+
 /// A convolution whose output may absorb a following batch norm.
 #[derive(Clone)]
-pub(crate) struct ConvProducer {
-    pub input: H,
+pub(crate) struct ConvProducer<'n> {
+    /// The convolution's description without its weights (kernel empty, no bias).
+    pub conv: trt::Convolution<'n>,
     pub weight: Tensor,
     pub bias: Option<Tensor>,
-    pub spec: net::ConvSpec,
     pub layer_index: usize,
 }
 
 /// The state shared by all tensors of one trace.
 pub(crate) struct Tracer<'n> {
-    net: RefCell<Net<'n>>,
+    pub(crate) network: &'n trt::Network<'n>,
     pub(crate) scopes: Rc<RefCell<Vec<String>>>,
     /// TensorRT type of candle `F32` values (Half under `fp16_mode`).
     pub(crate) float: DataType,
     pub(crate) policy: Fp32Policy,
     layers: RefCell<Vec<LayerInfo>>,
-    pub(crate) conv_producers: RefCell<HashMap<H, ConvProducer>>,
+    pub(crate) conv_producers: RefCell<HashMap<trt::Tensor<'n>, ConvProducer<'n>>>,
     /// The first op whose inputs had a dynamic dimension and whose output had none.
     dynamic_lost_at: RefCell<Option<(String, String)>>,
     op_counter: Cell<usize>,
     /// The sample sizes of the model inputs' dynamic dimensions.
     pub(crate) dynamic_sizes: RefCell<Vec<usize>>,
     /// How many ops (and outputs) read each tensor.
-    uses: RefCell<HashMap<H, usize>>,
+    uses: RefCell<HashMap<trt::Tensor<'n>, usize>>,
     /// Convolutions a batch norm was folded out of: (layer index, output, folded into).
-    folds: RefCell<Vec<(usize, H, String)>>,
+    folds: RefCell<Vec<(usize, trt::Tensor<'n>, String)>>,
 }
 
 impl<'n> Tracer<'n> {
-    pub(crate) fn new(net: Net<'n>, float: DataType, policy: Fp32Policy) -> Rc<Self> {
+    pub(crate) fn new(
+        network: &'n trt::Network<'n>,
+        float: DataType,
+        policy: Fp32Policy,
+    ) -> Rc<Self> {
         Rc::new(Tracer {
-            net: RefCell::new(net),
+            network,
             scopes: Rc::new(RefCell::new(Vec::new())),
             float,
             policy,
@@ -106,10 +119,6 @@ impl<'n> Tracer<'n> {
         })
     }
 
-    pub(crate) fn net(&self) -> RefMut<'_, Net<'n>> {
-        self.net.borrow_mut()
-    }
-
     pub(crate) fn module_path(&self) -> ModulePath {
         ModulePath(self.scopes.borrow().join(".").into())
     }
@@ -120,7 +129,11 @@ impl<'n> Tracer<'n> {
         let uses = self.uses.borrow();
         for (index, out, into) in self.folds.borrow().iter() {
             if uses.get(out).copied().unwrap_or(0) <= 1 {
-                let name = self.net().layer_name(*index);
+                let name = self
+                    .network
+                    .layer_at(*index)
+                    .map(|l| l.name())
+                    .unwrap_or_default();
                 for l in self.layers.borrow_mut().iter_mut() {
                     if l.name == name {
                         l.folded_into = Some(into.clone());
@@ -131,8 +144,8 @@ impl<'n> Tracer<'n> {
         std::mem::take(&mut self.layers.borrow_mut())
     }
 
-    pub(crate) fn record_use(&self, h: H) {
-        *self.uses.borrow_mut().entry(h).or_insert(0) += 1;
+    pub(crate) fn record_use(&self, t: trt::Tensor<'n>) {
+        *self.uses.borrow_mut().entry(t).or_insert(0) += 1;
     }
 
     pub(crate) fn dynamic_lost_at(&self) -> Option<(String, String)> {
@@ -161,10 +174,10 @@ impl<'n> Tracer<'n> {
     }
 
     /// Wraps a traced input.
-    pub(crate) fn input(self: &Rc<Self>, value: Tensor, h: H) -> TracedTensor<'n> {
+    pub(crate) fn input(self: &Rc<Self>, value: Tensor, t: trt::Tensor<'n>) -> TracedTensor<'n> {
         TracedTensor {
             value,
-            h,
+            trt: t,
             tracer: self.clone(),
         }
     }
@@ -197,16 +210,18 @@ impl<'n> Tracer<'n> {
                 self.dynamic_sizes.borrow_mut().push(v);
             }
         }
-        let first = self.net().nb_layers();
-        let mut h = self
-            .net()
-            .add_input(name, io, dims)
+        let first = self.network.nb_layers();
+        let mut t = self
+            .network
+            .add_input(name, io, dims.to_vec())
             .map_err(|e| err(e.into()))?;
         if compute != io {
-            h = self.net().cast(h, compute).map_err(|e| err(e.into()))?;
+            t = self
+                .add_one(trt::Cast::new(t, compute))
+                .map_err(|e| err(e.into()))?;
         }
         self.name_layers(&format!("{name}/cast"), first);
-        Ok(self.input(value.clone(), h))
+        Ok(self.input(value.clone(), t))
     }
 
     /// Marks `t` as network output `name` in its candle dtype; returns TensorRT's dims.
@@ -219,10 +234,10 @@ impl<'n> Tracer<'n> {
             };
             Error::at_op(context, failure)
         };
-        self.record_use(t.h);
-        let first = self.net().nb_layers();
-        let mut h = t.h;
-        let current = self.net().dtype(h);
+        self.record_use(t.trt);
+        let first = self.network.nb_layers();
+        let mut out = t.trt;
+        let current = dtype(out);
         let io = match io_dtype(t.value.dtype()) {
             // A comparison result stays Bool: one byte of 0/1, like candle's u8.
             Some(DataType::UInt8) if current == DataType::Bool => DataType::Bool,
@@ -234,31 +249,41 @@ impl<'n> Tracer<'n> {
                 ))))
             }
         };
-        let needs_copy = {
-            let net = self.net();
-            let tensor = net.tensor(h);
-            tensor.is_network_input() || tensor.is_network_output()
-        };
+        let needs_copy = out.is_network_input() || out.is_network_output();
         if current != io {
-            h = self.net().cast(h, io).map_err(|e| err(e.into()))?;
+            out = self
+                .add_one(trt::Cast::new(out, io))
+                .map_err(|e| err(e.into()))?;
         } else if needs_copy {
-            h = self.net().identity(h).map_err(|e| err(e.into()))?;
+            out = self
+                .add_one(trt::Identity::new(out))
+                .map_err(|e| err(e.into()))?;
         }
         self.name_layers(&format!("{name}/cast"), first);
-        self.net().mark_output(h, name).map_err(|e| err(e.into()))?;
-        self.net().try_dims(h).map_err(|e| err(e.into()))
+        self.network
+            .mark_output_named(out, name)
+            .map_err(|e| err(e.into()))?;
+        let dims = out.dims().map_err(|e| err(e.into()))?;
+        Ok(dims.as_slice().to_vec())
+    }
+
+    /// Adds the layer `description` and returns its (first) output.
+    pub(crate) fn add_one(
+        &self,
+        description: impl Into<trt::LayerDesc<'n>>,
+    ) -> trt::Result<trt::Tensor<'n>> {
+        self.network.add(description)?.output(0)
     }
 
     /// Records the layers an op added.
     pub(crate) fn name_layers(&self, op: &str, first: usize) {
-        if self.net().nb_layers() == first {
+        if self.network.nb_layers() == first {
             return;
         }
         let n = self.op_counter.get();
         self.op_counter.set(n + 1);
         let path = self.module_path().0.to_string();
-        let net = self.net();
-        let last = net.nb_layers();
+        let last = self.network.nb_layers();
         let mut layers = self.layers.borrow_mut();
         for (k, i) in (first..last).enumerate() {
             let base = if path.is_empty() {
@@ -271,19 +296,27 @@ impl<'n> Tracer<'n> {
             } else {
                 base
             };
-            net.set_layer_name(i, &name);
+            let layer = self.network.layer_at(i);
+            let layer_type = match layer.as_ref().map(|l| l.layer_type()) {
+                Ok(Some(t)) => format!("{t:?}"),
+                _ => "Unknown".to_string(),
+            };
+            if let Ok(l) = layer {
+                // A name TensorRT refuses only makes the report less readable.
+                let _ = l.set_name(&name);
+            }
             layers.push(LayerInfo {
                 name,
                 op: op.to_string(),
                 module_path: path.clone(),
-                layer_type: net.layer_type(i),
+                layer_type,
                 folded_into: None,
             });
         }
     }
 
     /// Records that the batch norm reading `conv_output` was folded into a new convolution.
-    pub(crate) fn mark_folded(&self, layer_index: usize, conv_output: H, into: &str) {
+    pub(crate) fn mark_folded(&self, layer_index: usize, conv_output: trt::Tensor<'n>, into: &str) {
         self.folds
             .borrow_mut()
             .push((layer_index, conv_output, into.to_string()));
@@ -315,17 +348,16 @@ mod tests {
         let logger = trt::Logger::new(trt::Severity::Warning).unwrap();
         let builder = trt::Builder::new(library, &logger).unwrap();
         let network = builder.create_network().unwrap();
-        let tracer = Tracer::new(Net::new(&network), DataType::Float, Fp32Policy::default());
+        let tracer = Tracer::new(&network, DataType::Float, Fp32Policy::default());
         let value = Tensor::zeros((2, 3), DType::F32, &candle_core::Device::Cpu).unwrap();
         let x = tracer.add_input("x", &value, &[2, 3]).unwrap();
         let _scope = x.scope("block");
         let op = x.begin("bogus", &[]).unwrap();
-        let h = op
-            .net()
-            .activation(x.h, trt::ActivationType::Relu, 0.0, 0.0)
+        let relu = op
+            .add(trt::Activation::new(x.trt, trt::ActivationType::Relu))
             .unwrap();
         let wrong = value.reshape((3, 2)).unwrap();
-        match op.finish(wrong, h) {
+        match op.finish(wrong, relu) {
             Err(Error::ShapeMismatch {
                 op,
                 module_path,

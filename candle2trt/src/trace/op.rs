@@ -1,23 +1,20 @@
 //! [`Op`]: one op in progress, and every graph-building helper the converters share.
 //!
 //! A converter in `ops/` reads as: `begin` the op, compute candle's value through the plain
-//! implementation, add layers with the helpers below, `finish` (which checks TensorRT's dims and
-//! type against candle's). Each helper adds one or a few layers through [`Net`](super::Net) and
-//! turns any failure into an error naming the op ([`Op::named`], built on [`Error::at_op`]).
+//! implementation, add layers, `finish` (which checks TensorRT's dims and type against candle's).
+//! A layer is `trt`'s own description (`trt::Convolution`, `trt::Pooling`, ...) added with
+//! [`Op::add`]; the helpers below build the few multi-layer patterns the converters share. Every
+//! failure becomes an error naming the op ([`Op::named`], built on [`Error::at_op`]); `finish`
+//! names the op's layers after the module path and records them for the report.
 
-use std::cell::RefMut;
 use std::rc::Rc;
 
 use candle_core::op::CmpOp;
 use candle_core::{DType, Tensor};
-use trt::{
-    ActivationType, DataType, ElementWiseOperation as Ew, MatrixOperation, ReduceOperation,
-    SampleMode, UnaryOperation,
-};
+use trt::{DataType, ElementWiseOperation as Ew, ReduceOperation, SampleMode, UnaryOperation};
 
-use super::net::{ConvSpec, Net, PoolSpec, ResizeSpec, ShuffleSpec, SliceSpec, H};
 use super::weights::{scalar_weights, tensor_weights};
-use super::{TracedTensor, Tracer};
+use super::{dims, dtype, TracedTensor, Tracer};
 use crate::error::{OpContext, OpFailure, Shapes};
 use crate::{Error, Result};
 
@@ -47,17 +44,14 @@ impl<'n> TracedTensor<'n> {
             };
             return Err(Error::at_op(context, OpFailure::ForeignTensor));
         }
-        self.tracer.record_use(self.h);
+        self.tracer.record_use(self.trt);
         for o in others {
-            self.tracer.record_use(o.h);
+            self.tracer.record_use(o.trt);
         }
-        let (first_layer, input_dynamic) = {
-            let net = self.tracer.net();
-            let dynamic = std::iter::once(self.h)
-                .chain(others.iter().map(|o| o.h))
-                .any(|h| net.dims(h).contains(&-1));
-            (net.nb_layers(), dynamic)
-        };
+        let input_dynamic = std::iter::once(self.trt)
+            .chain(others.iter().map(|o| o.trt))
+            .any(|t| dims(t).contains(&-1));
+        let first_layer = self.tracer.network.nb_layers();
         Ok(Op {
             tracer: &self.tracer,
             name,
@@ -72,7 +66,7 @@ impl<'n> TracedTensor<'n> {
 // Errors, checks and the result
 // ---------------------------------------------------------------------------------------------
 
-impl<'a, 'n> Op<'a, 'n> {
+impl<'n> Op<'_, 'n> {
     /// The op, the module path and the operand shapes.
     pub(crate) fn context(&self) -> OpContext {
         OpContext {
@@ -97,8 +91,28 @@ impl<'a, 'n> Op<'a, 'n> {
         self.error(OpFailure::Arguments(reason.into()))
     }
 
-    pub(crate) fn net(&self) -> RefMut<'a, Net<'n>> {
-        self.tracer.net()
+    /// Adds the layer `description` (`trt`'s own: `trt::Pooling::new(..)`, ...) and returns its
+    /// output; the layer is named and recorded when the op finishes.
+    pub(crate) fn add(
+        &self,
+        description: impl Into<trt::LayerDesc<'n>>,
+    ) -> Result<trt::Tensor<'n>> {
+        self.named(self.tracer.add_one(description))
+    }
+
+    /// TensorRT's dims for `t` (`-1`: dynamic; empty when shape inference failed).
+    pub(crate) fn dims(&self, t: trt::Tensor<'n>) -> Vec<i64> {
+        dims(t)
+    }
+
+    /// TensorRT's type for `t`.
+    pub(crate) fn dtype(&self, t: trt::Tensor<'n>) -> DataType {
+        dtype(t)
+    }
+
+    /// The number of layers in the network so far.
+    pub(crate) fn nb_layers(&self) -> usize {
+        self.tracer.network.nb_layers()
     }
 
     /// The TensorRT type for a candle dtype, or an error naming this op.
@@ -110,13 +124,10 @@ impl<'a, 'n> Op<'a, 'n> {
 
     /// Names the op's layers, checks TensorRT's dims and type against candle's value, and wraps
     /// the result.
-    pub(crate) fn finish(self, value: Tensor, h: H) -> Result<TracedTensor<'n>> {
+    pub(crate) fn finish(self, value: Tensor, t: trt::Tensor<'n>) -> Result<TracedTensor<'n>> {
         self.tracer.name_layers(self.name, self.first_layer);
-        let (dims, dtype) = {
-            let net = self.net();
-            let dims = self.named(net.try_dims(h))?;
-            (dims, net.dtype(h))
-        };
+        let dims = self.named(t.dims())?.as_slice().to_vec();
+        let dtype = dtype(t);
         let candle = value.dims();
         let agree = dims.len() == candle.len()
             && dims
@@ -143,7 +154,7 @@ impl<'a, 'n> Op<'a, 'n> {
         }
         Ok(TracedTensor {
             value,
-            h,
+            trt: t,
             tracer: self.tracer.clone(),
         })
     }
@@ -153,61 +164,82 @@ impl<'a, 'n> Op<'a, 'n> {
 // Constants and casts
 // ---------------------------------------------------------------------------------------------
 
-impl Op<'_, '_> {
+impl<'n> Op<'_, 'n> {
     /// A constant holding candle tensor `t` as TensorRT type `dt`, with `dims` (default: `t`'s).
-    pub(crate) fn constant(&self, t: &Tensor, dt: DataType, dims: Option<&[i64]>) -> Result<H> {
+    pub(crate) fn constant(
+        &self,
+        t: &Tensor,
+        dt: DataType,
+        dims: Option<&[i64]>,
+    ) -> Result<trt::Tensor<'n>> {
         let w = self.named(tensor_weights(t, dt))?;
-        let own: Vec<i64>;
         let dims = match dims {
-            Some(d) => d,
-            None => {
-                own = t.dims().iter().map(|&d| d as i64).collect();
-                &own
-            }
+            Some(d) => d.to_vec(),
+            None => t.dims().iter().map(|&d| d as i64).collect(),
         };
-        let r = self.net().constant(dims, w);
-        self.named(r)
+        self.add(trt::Constant::new(dims, w))
     }
 
     /// A constant scalar broadcastable against a tensor of rank `rank` (dims all 1).
-    pub(crate) fn scalar(&self, value: f64, dt: DataType, rank: usize) -> Result<H> {
+    pub(crate) fn scalar(&self, value: f64, dt: DataType, rank: usize) -> Result<trt::Tensor<'n>> {
         let w = self.named(scalar_weights(value, dt))?;
-        let r = self.net().constant(&vec![1; rank], w);
-        self.named(r)
+        self.add(trt::Constant::new(vec![1; rank], w))
     }
 
     /// A 1-D Int64 constant (axes, shape pieces).
-    pub(crate) fn const_i64(&self, values: &[i64]) -> Result<H> {
-        let w = trt::Weights::from_slice(values);
-        let r = self.net().constant(&[values.len() as i64], w);
-        self.named(r)
+    pub(crate) fn const_i64(&self, values: &[i64]) -> Result<trt::Tensor<'n>> {
+        self.add(trt::Constant::i64(values))
     }
 
-    /// Casts `h` to `to` (no layer when it already has that type).
-    pub(crate) fn cast(&self, h: H, to: DataType) -> Result<H> {
-        if self.net().dtype(h) == to {
-            return Ok(h);
+    /// The convolution weights (kernel, bias) of candle tensors `weight` and `bias` in TensorRT
+    /// type `dt`.
+    pub(crate) fn kernel_weights(
+        &self,
+        weight: &Tensor,
+        bias: Option<&Tensor>,
+        dt: DataType,
+    ) -> Result<(trt::Weights, Option<trt::Weights>)> {
+        let kernel = self.named(tensor_weights(weight, dt))?;
+        let bias = match bias {
+            Some(b) => Some(self.named(tensor_weights(b, dt))?),
+            None => None,
+        };
+        Ok((kernel, bias))
+    }
+
+    /// Casts `t` to `to` (no layer when it already has that type).
+    pub(crate) fn cast(&self, t: trt::Tensor<'n>, to: DataType) -> Result<trt::Tensor<'n>> {
+        if dtype(t) == to {
+            return Ok(t);
         }
-        let r = self.net().cast(h, to);
-        self.named(r)
+        self.add(trt::Cast::new(t, to))
     }
 
-    /// Runs `f` on `h` in f32 when the network computes in f16 and `enabled` (the policy for
+    /// Runs `f` on `t` in f32 when the network computes in f16 and `enabled` (the policy for
     /// this kind of op), casting back afterwards.
-    pub(crate) fn in_f32(&self, h: H, enabled: bool, f: impl FnOnce(H) -> Result<H>) -> Result<H> {
-        let dt = self.net().dtype(h);
+    pub(crate) fn in_f32(
+        &self,
+        t: trt::Tensor<'n>,
+        enabled: bool,
+        f: impl FnOnce(trt::Tensor<'n>) -> Result<trt::Tensor<'n>>,
+    ) -> Result<trt::Tensor<'n>> {
+        let dt = dtype(t);
         if enabled && matches!(dt, DataType::Half | DataType::BF16) {
-            let up = self.cast(h, DataType::Float)?;
+            let up = self.cast(t, DataType::Float)?;
             let out = f(up)?;
             self.cast(out, dt)
         } else {
-            f(h)
+            f(t)
         }
     }
 
     /// [`in_f32`](Self::in_f32) under the policy for exp-like ops.
-    pub(crate) fn transcendental(&self, h: H, f: impl FnOnce(H) -> Result<H>) -> Result<H> {
-        self.in_f32(h, self.tracer.policy.transcendental, f)
+    pub(crate) fn transcendental(
+        &self,
+        t: trt::Tensor<'n>,
+        f: impl FnOnce(trt::Tensor<'n>) -> Result<trt::Tensor<'n>>,
+    ) -> Result<trt::Tensor<'n>> {
+        self.in_f32(t, self.tracer.policy.transcendental, f)
     }
 }
 
@@ -215,71 +247,72 @@ impl Op<'_, '_> {
 // Element-wise layers
 // ---------------------------------------------------------------------------------------------
 
-impl Op<'_, '_> {
-    /// An activation layer (`alpha`, `beta` as TensorRT defines them for `kind`).
-    pub(crate) fn activation(
-        &self,
-        h: H,
-        kind: ActivationType,
-        alpha: f64,
-        beta: f64,
-    ) -> Result<H> {
-        let r = self.net().activation(h, kind, alpha as f32, beta as f32);
-        self.named(r)
-    }
-
+impl<'n> Op<'_, 'n> {
     /// A unary layer.
-    pub(crate) fn unary(&self, h: H, kind: UnaryOperation) -> Result<H> {
-        let r = self.net().unary(h, kind);
-        self.named(r)
+    pub(crate) fn unary(
+        &self,
+        t: trt::Tensor<'n>,
+        kind: UnaryOperation,
+    ) -> Result<trt::Tensor<'n>> {
+        self.add(trt::Unary::new(t, kind))
     }
 
     /// `a <op> b` for operands of equal rank.
-    pub(crate) fn ew(&self, a: H, b: H, op: Ew) -> Result<H> {
-        let r = self.net().elementwise(a, b, op);
-        self.named(r)
+    pub(crate) fn ew(
+        &self,
+        a: trt::Tensor<'n>,
+        b: trt::Tensor<'n>,
+        op: Ew,
+    ) -> Result<trt::Tensor<'n>> {
+        self.add(trt::ElementWise::new(a, b, op))
     }
 
     /// Element-wise op with numpy broadcasting: the operand of lower rank gets leading 1s.
-    pub(crate) fn ew_broadcast(&self, a: H, b: H, op: Ew) -> Result<H> {
-        let (ra, rb) = {
-            let net = self.net();
-            (net.dims(a).len(), net.dims(b).len())
-        };
-        let r = ra.max(rb);
+    pub(crate) fn ew_broadcast(
+        &self,
+        a: trt::Tensor<'n>,
+        b: trt::Tensor<'n>,
+        op: Ew,
+    ) -> Result<trt::Tensor<'n>> {
+        let r = dims(a).len().max(dims(b).len());
         let a = self.to_rank(a, r)?;
         let b = self.to_rank(b, r)?;
         self.ew(a, b, op)
     }
 
-    /// `h <op> scalar`, the scalar a constant of `h`'s type and rank.
-    pub(crate) fn with_scalar(&self, h: H, op: Ew, value: f64) -> Result<H> {
-        let (dt, rank) = {
-            let net = self.net();
-            (net.dtype(h), net.dims(h).len())
-        };
-        let c = self.scalar(value, dt, rank)?;
-        self.ew(h, c, op)
+    /// `t <op> scalar`, the scalar a constant of `t`'s type and rank.
+    pub(crate) fn with_scalar(
+        &self,
+        t: trt::Tensor<'n>,
+        op: Ew,
+        value: f64,
+    ) -> Result<trt::Tensor<'n>> {
+        let c = self.scalar(value, dtype(t), dims(t).len())?;
+        self.ew(t, c, op)
     }
 
-    /// `h · mul + add`, skipping identity parts.
-    pub(crate) fn affine_h(&self, h: H, mul: f64, add: f64) -> Result<H> {
-        let mut out = h;
+    /// `t · mul + add`, skipping identity parts.
+    pub(crate) fn affine(&self, t: trt::Tensor<'n>, mul: f64, add: f64) -> Result<trt::Tensor<'n>> {
+        let mut out = t;
         if mul != 1.0 {
             out = self.with_scalar(out, Ew::Prod, mul)?;
         }
         if add != 0.0 {
             out = self.with_scalar(out, Ew::Sum, add)?;
         }
-        if out == h {
-            let r = self.net().identity(h);
-            out = self.named(r)?;
+        if out == t {
+            out = self.add(trt::Identity::new(t))?;
         }
         Ok(out)
     }
 
     /// TensorRT's Bool result of a comparison.
-    pub(crate) fn compare(&self, a: H, b: H, cmp: CmpOp) -> Result<H> {
+    pub(crate) fn compare(
+        &self,
+        a: trt::Tensor<'n>,
+        b: trt::Tensor<'n>,
+        cmp: CmpOp,
+    ) -> Result<trt::Tensor<'n>> {
         let (ew, negate) = match cmp {
             CmpOp::Eq => (Ew::Equal, false),
             CmpOp::Ne => (Ew::Equal, true),
@@ -297,41 +330,31 @@ impl Op<'_, '_> {
     }
 
     /// A Bool condition from a candle-style 0/1 (or any non-zero) tensor.
-    pub(crate) fn to_bool(&self, h: H) -> Result<H> {
-        let dt = self.net().dtype(h);
+    pub(crate) fn to_bool(&self, t: trt::Tensor<'n>) -> Result<trt::Tensor<'n>> {
+        let dt = dtype(t);
         if dt == DataType::Bool {
-            return Ok(h);
+            return Ok(t);
         }
         // UInt8 supports little besides casts in TensorRT.
-        let h = if dt == DataType::UInt8 {
-            self.cast(h, DataType::Int32)?
+        let t = if dt == DataType::UInt8 {
+            self.cast(t, DataType::Int32)?
         } else {
-            h
+            t
         };
-        let (dt, rank) = {
-            let net = self.net();
-            (net.dtype(h), net.dims(h).len())
-        };
-        let zero = self.scalar(0.0, dt, rank)?;
-        self.compare(h, zero, CmpOp::Ne)
+        let zero = self.scalar(0.0, dtype(t), dims(t).len())?;
+        self.compare(t, zero, CmpOp::Ne)
     }
 
-    /// `on_true` where the Bool `cond` holds, else `on_false`.
-    pub(crate) fn select_h(&self, cond: H, on_true: H, on_false: H) -> Result<H> {
-        let r = self.net().select(cond, on_true, on_false);
-        self.named(r)
-    }
-
-    /// `h · scale + shift` with constants of dims `dims` (in `h`'s type).
+    /// `t · scale + shift` with constants of dims `dims` (in `t`'s type).
     pub(crate) fn scale_shift(
         &self,
-        h: H,
+        t: trt::Tensor<'n>,
         scale: Option<&Tensor>,
         shift: Option<&Tensor>,
         dims: &[i64],
-    ) -> Result<H> {
-        let dt = self.net().dtype(h);
-        let mut out = h;
+    ) -> Result<trt::Tensor<'n>> {
+        let dt = dtype(t);
+        let mut out = t;
         if let Some(s) = scale {
             let c = self.constant(s, dt, Some(dims))?;
             out = self.ew(out, c, Ew::Prod)?;
@@ -343,13 +366,25 @@ impl Op<'_, '_> {
         Ok(out)
     }
 
-    /// `h / sqrt(mean(h², axis) + eps)`.
-    pub(crate) fn rms_h(&self, h: H, axis: usize, eps: f64) -> Result<H> {
-        let sq = self.ew(h, h, Ew::Prod)?;
-        let ms = self.reduce_h(sq, ReduceOperation::Avg, &[axis], true)?;
+    /// `t / sqrt(mean(t², axis) + eps)`.
+    pub(crate) fn rms(&self, t: trt::Tensor<'n>, axis: usize, eps: f64) -> Result<trt::Tensor<'n>> {
+        let sq = self.ew(t, t, Ew::Prod)?;
+        let ms = self.reduce(sq, ReduceOperation::Avg, &[axis], true)?;
         let ms = self.with_scalar(ms, Ew::Sum, eps)?;
         let rms = self.unary(ms, UnaryOperation::Sqrt)?;
-        self.ew(h, rms, Ew::Div)
+        self.ew(t, rms, Ew::Div)
+    }
+
+    /// A reduction over `axes`.
+    pub(crate) fn reduce(
+        &self,
+        t: trt::Tensor<'n>,
+        kind: ReduceOperation,
+        axes: &[usize],
+        keep: bool,
+    ) -> Result<trt::Tensor<'n>> {
+        let mask = axes.iter().fold(0u32, |m, &a| m | (1u32 << a));
+        self.add(trt::Reduce::new(t, kind, mask, keep))
     }
 }
 
@@ -357,231 +392,126 @@ impl Op<'_, '_> {
 // Shapes: reshapes, transposes, slices, concatenation, shape tensors
 // ---------------------------------------------------------------------------------------------
 
-impl Op<'_, '_> {
-    /// `h` with leading dimensions of size 1 added up to `rank`.
-    pub(crate) fn to_rank(&self, h: H, rank: usize) -> Result<H> {
-        let dims = self.net().dims(h);
-        if dims.len() >= rank {
-            return Ok(h);
+impl<'n> Op<'_, 'n> {
+    /// `t` with leading dimensions of size 1 added up to `rank`.
+    pub(crate) fn to_rank(&self, t: trt::Tensor<'n>, rank: usize) -> Result<trt::Tensor<'n>> {
+        let d = dims(t);
+        if d.len() >= rank {
+            return Ok(t);
         }
-        let extra = rank - dims.len();
-        if !dims.contains(&-1) {
+        let extra = rank - d.len();
+        if !d.contains(&-1) {
             let mut new = vec![1; extra];
-            new.extend(&dims);
-            return self.reshape_static(h, &new);
+            new.extend(&d);
+            return self.reshape_static(t, &new);
         }
         let axes: Vec<i64> = (0..extra as i64).collect();
-        let r = self.net().unsqueeze(h, &axes);
-        self.named(r)
+        let axes = self.const_i64(&axes)?;
+        self.add(trt::Unsqueeze::new(t, axes))
     }
 
     /// A shuffle to `dims` (TensorRT reshape semantics: 0 copies the input dimension, -1 is
     /// inferred).
-    pub(crate) fn reshape_static(&self, h: H, dims: &[i64]) -> Result<H> {
-        let spec = ShuffleSpec {
-            reshape: Some(dims.to_vec()),
-            ..Default::default()
-        };
-        let r = self.net().shuffle(h, &spec);
-        self.named(r)
+    pub(crate) fn reshape_static(
+        &self,
+        t: trt::Tensor<'n>,
+        dims: &[i64],
+    ) -> Result<trt::Tensor<'n>> {
+        self.add(trt::Shuffle::reshape(t, dims))
     }
 
     /// A shuffle to the run-time shape held by the 1-D Int64 shape tensor `shape`.
-    pub(crate) fn reshape_dynamic(&self, h: H, shape: H) -> Result<H> {
-        let spec = ShuffleSpec {
-            reshape_tensor: Some(shape),
-            ..Default::default()
-        };
-        let r = self.net().shuffle(h, &spec);
-        self.named(r)
-    }
-
-    /// `h` with its dimensions reordered.
-    pub(crate) fn permute_h(&self, h: H, perm: &[usize]) -> Result<H> {
-        let spec = ShuffleSpec {
-            first_transpose: Some(perm.to_vec()),
-            ..Default::default()
-        };
-        let r = self.net().shuffle(h, &spec);
-        self.named(r)
-    }
-
-    /// `h` with a size-1 dimension inserted at `axis`.
-    pub(crate) fn unsqueeze_h(&self, h: H, axis: usize) -> Result<H> {
-        let dims = self.net().dims(h);
-        if dims.contains(&-1) {
-            let r = self.net().unsqueeze(h, &[axis as i64]);
-            self.named(r)
-        } else {
-            let mut new = dims;
-            new.insert(axis, 1);
-            self.reshape_static(h, &new)
-        }
-    }
-
-    /// `h` with the size-1 dimension `axis` removed.
-    pub(crate) fn squeeze_h(&self, h: H, axis: usize) -> Result<H> {
-        let dims = self.net().dims(h);
-        if dims.contains(&-1) {
-            let r = self.net().squeeze(h, &[axis as i64]);
-            self.named(r)
-        } else {
-            let mut new = dims;
-            new.remove(axis);
-            self.reshape_static(h, &new)
-        }
-    }
-
-    /// The slice `start..start+len` of `h` along `axis`.
-    pub(crate) fn narrow_h(
+    pub(crate) fn reshape_dynamic(
         &self,
-        h: H,
+        t: trt::Tensor<'n>,
+        shape: trt::Tensor<'n>,
+    ) -> Result<trt::Tensor<'n>> {
+        self.add(trt::Shuffle::reshape_dynamic(t, shape))
+    }
+
+    /// `t` with its dimensions reordered.
+    pub(crate) fn permute(&self, t: trt::Tensor<'n>, perm: &[usize]) -> Result<trt::Tensor<'n>> {
+        let perm: Vec<i32> = perm.iter().map(|&a| a as i32).collect();
+        self.add(trt::Shuffle::transpose(t, perm))
+    }
+
+    /// `t` with a size-1 dimension inserted at `axis`.
+    pub(crate) fn unsqueeze(&self, t: trt::Tensor<'n>, axis: usize) -> Result<trt::Tensor<'n>> {
+        let mut new = dims(t);
+        if new.contains(&-1) {
+            let axes = self.const_i64(&[axis as i64])?;
+            self.add(trt::Unsqueeze::new(t, axes))
+        } else {
+            new.insert(axis, 1);
+            self.reshape_static(t, &new)
+        }
+    }
+
+    /// `t` with the size-1 dimension `axis` removed.
+    pub(crate) fn squeeze(&self, t: trt::Tensor<'n>, axis: usize) -> Result<trt::Tensor<'n>> {
+        let mut new = dims(t);
+        if new.contains(&-1) {
+            let axes = self.const_i64(&[axis as i64])?;
+            self.add(trt::Squeeze::new(t, axes))
+        } else {
+            new.remove(axis);
+            self.reshape_static(t, &new)
+        }
+    }
+
+    /// The slice `start..start+len` of `t` along `axis` (`mode`: TensorRT's default, strict
+    /// bounds, when `None`).
+    pub(crate) fn narrow(
+        &self,
+        t: trt::Tensor<'n>,
         static_dims: &[usize],
         axis: usize,
         start: i64,
         len: usize,
         mode: Option<SampleMode>,
-    ) -> Result<H> {
+    ) -> Result<trt::Tensor<'n>> {
         let rank = static_dims.len();
         let mut starts = vec![0i64; rank];
         starts[axis] = start;
         let mut size: Vec<i64> = static_dims.iter().map(|&d| d as i64).collect();
         size[axis] = len as i64;
-        let size_tensor = self.shape_with(h, &[(axis, len as i64)])?;
-        let spec = SliceSpec {
-            start: starts,
-            size,
-            stride: vec![1; rank],
-            size_tensor,
-            mode,
-        };
-        let r = self.net().slice(h, &spec);
-        self.named(r)
-    }
-
-    /// The entries of `data` along `axis` at the integer `indices`.
-    pub(crate) fn gather_h(&self, data: H, indices: H, axis: usize) -> Result<H> {
-        let r = self.net().gather(data, indices, axis as i32);
-        self.named(r)
+        let size_tensor = self.shape_with(t, &[(axis, len as i64)])?;
+        let mut slice = trt::Slice::new(t, starts, size, vec![1; rank]);
+        slice.size_tensor = size_tensor;
+        slice.mode = mode.unwrap_or(SampleMode::StrictBounds);
+        self.add(slice)
     }
 
     /// Concatenation along `axis` (no layer for a single input).
-    pub(crate) fn concat_h(&self, hs: &[H], axis: usize) -> Result<H> {
-        if let [h] = hs {
-            return Ok(*h);
+    pub(crate) fn concat(&self, ts: &[trt::Tensor<'n>], axis: usize) -> Result<trt::Tensor<'n>> {
+        if let [t] = ts {
+            return Ok(*t);
         }
-        let r = self.net().concat(hs, axis as i32);
-        self.named(r)
+        self.add(trt::Concatenation::new(ts.to_vec(), axis as i32))
     }
 
-    /// The shape of `h` with some dimensions replaced: `None` when `h` is fully static (the
+    /// The shape of `t` with some dimensions replaced: `None` when `t` is fully static (the
     /// caller uses static sizes), else a 1-D Int64 shape tensor computed at run time as
-    /// `shape(h) · mask + values`.
-    pub(crate) fn shape_with(&self, h: H, replace: &[(usize, i64)]) -> Result<Option<H>> {
-        let dims = self.net().dims(h);
-        if !dims.contains(&-1) {
+    /// `shape(t) · mask + values`.
+    pub(crate) fn shape_with(
+        &self,
+        t: trt::Tensor<'n>,
+        replace: &[(usize, i64)],
+    ) -> Result<Option<trt::Tensor<'n>>> {
+        let d = dims(t);
+        if !d.contains(&-1) {
             return Ok(None);
         }
-        let mut mask = vec![1i64; dims.len()];
-        let mut add = vec![0i64; dims.len()];
+        let mut mask = vec![1i64; d.len()];
+        let mut add = vec![0i64; d.len()];
         for &(axis, v) in replace {
             mask[axis] = 0;
             add[axis] = v;
         }
-        let r = self.net().shape(h);
-        let shape = self.named(r)?;
+        let shape = self.add(trt::Shape::new(t))?;
         let mask = self.const_i64(&mask)?;
         let add = self.const_i64(&add)?;
         let masked = self.ew(shape, mask, Ew::Prod)?;
         Ok(Some(self.ew(masked, add, Ew::Sum)?))
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Convolutions, pooling, reductions, matrix products
-// ---------------------------------------------------------------------------------------------
-
-impl Op<'_, '_> {
-    /// A convolution of `x` with candle weights `weight` (`[out, in/groups, k...]`) and `bias`,
-    /// in `x`'s TensorRT type.
-    pub(crate) fn convolution_h(
-        &self,
-        x: H,
-        weight: &Tensor,
-        bias: Option<&Tensor>,
-        spec: &ConvSpec,
-        transposed: bool,
-    ) -> Result<H> {
-        let dt = self.net().dtype(x);
-        let kernel = self.named(tensor_weights(weight, dt))?;
-        let bias = match bias {
-            Some(b) => Some(self.named(tensor_weights(b, dt))?),
-            None => None,
-        };
-        let r = if transposed {
-            self.net().deconvolution(x, spec, kernel, bias)
-        } else {
-            self.net().convolution(x, spec, kernel, bias)
-        };
-        self.named(r)
-    }
-
-    /// A pooling layer.
-    pub(crate) fn pool_h(&self, x: H, spec: &PoolSpec) -> Result<H> {
-        let r = self.net().pooling(x, spec);
-        self.named(r)
-    }
-
-    /// A resize layer.
-    pub(crate) fn resize_h(&self, x: H, spec: &ResizeSpec) -> Result<H> {
-        let r = self.net().resize(x, spec);
-        self.named(r)
-    }
-
-    /// TensorRT's normalization layer over the `axes` bit mask (`groups` > 0: group norm).
-    pub(crate) fn normalization_h(
-        &self,
-        x: H,
-        scale: H,
-        bias: H,
-        axes: u32,
-        eps: f64,
-        groups: i64,
-    ) -> Result<H> {
-        let r = self
-            .net()
-            .normalization(x, scale, bias, axes, eps as f32, groups);
-        self.named(r)
-    }
-
-    /// A reduction over `axes`.
-    pub(crate) fn reduce_h(
-        &self,
-        h: H,
-        kind: ReduceOperation,
-        axes: &[usize],
-        keep: bool,
-    ) -> Result<H> {
-        let mask = axes.iter().fold(0u32, |m, &a| m | (1u32 << a));
-        let r = self.net().reduce(h, kind, mask, keep);
-        self.named(r)
-    }
-
-    /// A softmax over `axis`.
-    pub(crate) fn softmax_h(&self, h: H, axis: usize) -> Result<H> {
-        let r = self.net().softmax(h, 1u32 << axis);
-        self.named(r)
-    }
-
-    /// A matrix product.
-    pub(crate) fn matmul_h(
-        &self,
-        a: H,
-        op_a: MatrixOperation,
-        b: H,
-        op_b: MatrixOperation,
-    ) -> Result<H> {
-        let r = self.net().matmul(a, op_a, b, op_b);
-        self.named(r)
     }
 }
