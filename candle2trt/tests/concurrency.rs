@@ -84,7 +84,10 @@ fn one_engine_cache_file_from_two_threads() -> Result<()> {
         assert!(m?.cache_outcome().is_some());
     }
     let again = TrtModule::load_or_convert(&path, &Relu, &[&x], &options)?;
-    assert_eq!(again.cache_outcome(), Some(&candle2trt::CacheOutcome::Loaded));
+    assert_eq!(
+        again.cache_outcome(),
+        Some(&candle2trt::CacheOutcome::Loaded)
+    );
     Ok(())
 }
 

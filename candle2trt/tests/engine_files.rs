@@ -69,8 +69,18 @@ fn cache_loads_a_matching_file_and_rebuilds_with_the_reason() -> Result<()> {
     let written = mtime(&path);
     let on_disk = TrtModule::load(&path)?;
     assert_eq!(on_disk.meta().fingerprint, first.meta().fingerprint);
-    for field in ["weights", "network", "precision", "candle2trt", "tensorrt", "gpu"] {
-        assert!(on_disk.meta().fingerprint.get(field).is_some(), "no {field}");
+    for field in [
+        "weights",
+        "network",
+        "precision",
+        "candle2trt",
+        "tensorrt",
+        "gpu",
+    ] {
+        assert!(
+            on_disk.meta().fingerprint.get(field).is_some(),
+            "no {field}"
+        );
     }
 
     // Same model, weights, inputs and options: loaded, the file untouched, no build.
@@ -102,7 +112,10 @@ fn cache_loads_a_matching_file_and_rebuilds_with_the_reason() -> Result<()> {
     let third = TrtModule::load_or_convert(&path, &Affine::new(2.0), &[&x], &fp16)?;
     let reason = built_reason(&third);
     assert!(reason.contains("precision: fp32 → fp16"), "{reason}");
-    assert_eq!(TrtModule::load(&path)?.meta().precision, third.meta().precision);
+    assert_eq!(
+        TrtModule::load(&path)?.meta().precision,
+        third.meta().precision
+    );
 
     // Changed weights: rebuilt, the reason names the weights.
     let fourth = TrtModule::load_or_convert(&path, &Affine::new(3.0), &[&x], &fp16)?;
@@ -195,7 +208,12 @@ fn engine_bytes_from_another_tensorrt_version_are_refused() -> Result<()> {
     assert_eq!(&engine[..4], b"vtrt", "not a TensorRT-RTX engine");
     engine[24..27].copy_from_slice(&[1, 6, 0]);
     // The header claims this library's version, the engine bytes say 1.6.0.
-    let path = write(dir.path(), "mixed.engine", module.meta().clone(), engine.clone())?;
+    let path = write(
+        dir.path(),
+        "mixed.engine",
+        module.meta().clone(),
+        engine.clone(),
+    )?;
     assert_invalid(
         &path,
         &format!(
@@ -211,7 +229,7 @@ fn engine_bytes_from_another_tensorrt_version_are_refused() -> Result<()> {
     let path = write(dir.path(), "old.engine", meta, engine)?;
     assert_eq!(TrtModule::load(&path)?.tensorrt_version(), "1.6.0");
     let library = trt::Library::load().unwrap();
-    match TrtModule::load_for(&path, &library) {
+    match TrtModule::load_for(&path, library) {
         Err(Error::EngineVersionMismatch {
             path: p,
             engine,
@@ -230,7 +248,12 @@ fn header_naming_a_tensor_the_engine_lacks_is_refused() -> Result<()> {
     let (module, dir) = good()?;
     let mut meta = module.meta().clone();
     meta.outputs[0].name = "logits".into();
-    let path = write(dir.path(), "names.engine", meta, module.engine_bytes().to_vec())?;
+    let path = write(
+        dir.path(),
+        "names.engine",
+        meta,
+        module.engine_bytes().to_vec(),
+    )?;
     assert_invalid(
         &path,
         "the header lies about I/O: the engine bytes declare no tensor named \"logits\"",
@@ -243,7 +266,12 @@ fn header_with_a_dynamic_input_and_no_profile_is_refused() -> Result<()> {
     let (module, dir) = good()?;
     let mut meta = module.meta().clone();
     meta.inputs[0].dims[0] = -1;
-    let path = write(dir.path(), "dynamic.engine", meta, module.engine_bytes().to_vec())?;
+    let path = write(
+        dir.path(),
+        "dynamic.engine",
+        meta,
+        module.engine_bytes().to_vec(),
+    )?;
     assert_invalid(
         &path,
         "the header lies about input \"x\": dims [-1, 4] are dynamic but it has no optimization profile",
@@ -261,7 +289,12 @@ fn header_with_a_rank_the_profile_does_not_have_is_refused() -> Result<()> {
     let dir = tempfile::tempdir().unwrap();
     let mut meta = module.meta().clone();
     meta.inputs[0].dims.push(1); // rank 3, the profile has rank 2
-    let path = write(dir.path(), "rank.engine", meta, module.engine_bytes().to_vec())?;
+    let path = write(
+        dir.path(),
+        "rank.engine",
+        meta,
+        module.engine_bytes().to_vec(),
+    )?;
     assert_invalid(&path, "bad input line");
     Ok(())
 }
@@ -271,7 +304,12 @@ fn header_listing_a_name_twice_is_refused() -> Result<()> {
     let (module, dir) = good()?;
     let mut meta = module.meta().clone();
     meta.outputs[0].name = "x".into();
-    let path = write(dir.path(), "twice.engine", meta, module.engine_bytes().to_vec())?;
+    let path = write(
+        dir.path(),
+        "twice.engine",
+        meta,
+        module.engine_bytes().to_vec(),
+    )?;
     assert_invalid(&path, "the header lists the I/O name \"x\" twice or empty");
     Ok(())
 }

@@ -78,7 +78,10 @@ impl TrtModule {
         })?;
         let outcome = match (loaded, reason) {
             (true, _) => {
-                tracing::info!("candle2trt: {} matches; loaded, not rebuilt", path.display());
+                tracing::info!(
+                    "candle2trt: {} matches; loaded, not rebuilt",
+                    path.display()
+                );
                 CacheOutcome::Loaded
             }
             (_, reason) => {
