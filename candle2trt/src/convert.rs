@@ -1,12 +1,12 @@
 //! [`convert`]: trace a model on sample inputs, build the TensorRT engine.
 
 use std::borrow::Borrow;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use candle_core::Tensor;
 use trt::DataType;
 
-use crate::engine::{EngineMeta, IoSpec, Precision, TrtModule};
+use crate::engine::{network_digests, EngineMeta, Fingerprint, IoSpec, Precision, TrtModule};
 use crate::options::{ConversionOptions, ShapeRange};
 use crate::trace::Tracer;
 use crate::{DynTraceModel, Error, Result};
@@ -38,6 +38,18 @@ pub fn convert<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
     model: &M,
     inputs: &[A],
     options: &ConversionOptions,
+) -> Result<TrtModule> {
+    convert_with(model, inputs, options, &mut |_| None)
+}
+
+/// [`convert`], except that once the network is traced and its [`EngineMeta`] (with the
+/// fingerprint) is known, `reuse` may hand back an engine instead of a build: the result is that
+/// module with the trace's reference outputs and trace time.
+pub(crate) fn convert_with<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
+    model: &M,
+    inputs: &[A],
+    options: &ConversionOptions,
+    reuse: &mut dyn FnMut(&EngineMeta) -> Option<TrtModule>,
 ) -> Result<TrtModule> {
     let started = Instant::now();
     let inputs: Vec<&Tensor> = inputs.iter().map(Borrow::borrow).collect();
@@ -125,7 +137,36 @@ pub fn convert<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
     drop(traced);
     drop(outputs);
     drop(tracer);
+
+    let precision = if options.fp16_mode {
+        Precision::Fp16
+    } else {
+        Precision::Fp32
+    };
+    let mut meta = EngineMeta {
+        inputs: input_specs,
+        outputs: output_specs,
+        layers,
+        tensorrt_version: library.version().to_string(),
+        precision,
+        fp32_policy: options.fp32_policy,
+        builder_optimization_level: options.builder_optimization_level,
+        max_workspace: options.max_workspace,
+        fingerprint: Fingerprint::default(),
+    };
+    match network_digests(&network) {
+        Ok((weights, net)) => {
+            meta.fingerprint = fingerprint(&meta, weights, net);
+            let trace_time = started.elapsed();
+            if let Some(module) = reuse(&meta) {
+                return Ok(module.with_conversion(reference_outputs, (trace_time, Duration::ZERO)));
+            }
+        }
+        // No fingerprint, no reuse: the engine is built (and its file has no fingerprint).
+        Err(e) => tracing::warn!("candle2trt: cannot digest the network ({e}); building"),
+    }
     let trace_time = started.elapsed();
+    let input_specs = &meta.inputs;
 
     let mut config = builder.create_config()?;
     if let Some(bytes) = options.max_workspace {
@@ -147,7 +188,7 @@ pub fn convert<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
     }
     if any_dynamic_input {
         let mut profile = builder.create_optimization_profile()?;
-        for spec in &input_specs {
+        for spec in input_specs {
             if let Some(p) = &spec.profile {
                 let to_i64 = |v: &[usize]| v.iter().map(|&d| d as i64).collect::<Vec<_>>();
                 profile.set_dimensions(
@@ -167,22 +208,39 @@ pub fn convert<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
         cache.save(path)?;
     }
 
-    let meta = EngineMeta {
-        inputs: input_specs,
-        outputs: output_specs,
-        layers,
-        tensorrt_version: library.version().to_string(),
-        precision: if options.fp16_mode {
-            Precision::Fp16
-        } else {
-            Precision::Fp32
-        },
-        fp32_policy: options.fp32_policy,
-        builder_optimization_level: options.builder_optimization_level,
-        max_workspace: options.max_workspace,
-    };
     Ok(TrtModule::new(meta, engine.into_bytes())
         .with_conversion(reference_outputs, (trace_time, build_time)))
+}
+
+/// The fingerprint of an engine described by `meta` (see [`Fingerprint`]).
+fn fingerprint(meta: &EngineMeta, weights: String, network: String) -> Fingerprint {
+    let mut f = Fingerprint::default();
+    let profiles: Vec<String> = meta
+        .inputs
+        .iter()
+        .map(|io| match &io.profile {
+            Some(p) => format!("{}:{:?}/{:?}/{:?}", io.name, p.min, p.opt, p.max),
+            None => format!("{}:static", io.name),
+        })
+        .collect();
+    let optional = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    f.set("weights", weights)
+        .set("network", network)
+        .set("profiles", profiles.join(" "))
+        .set("precision", meta.precision.as_str())
+        .set("fp32_policy", format!("{:?}", meta.fp32_policy))
+        .set(
+            "optimization_level",
+            optional(meta.builder_optimization_level.map(|l| l.to_string())),
+        )
+        .set(
+            "max_workspace",
+            optional(meta.max_workspace.map(|w| w.to_string())),
+        )
+        .set("candle2trt", env!("CARGO_PKG_VERSION"))
+        .set("tensorrt", &meta.tensorrt_version)
+        .set("gpu", "default");
+    f
 }
 
 fn name_at(names: &[String], i: usize, prefix: &str) -> String {

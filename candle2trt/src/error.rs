@@ -268,6 +268,21 @@ pub enum Error {
         reason: String,
     },
 
+    /// The engine file was built by another TensorRT version than the library loaded here:
+    /// TensorRT engines only run on the version that built them.
+    #[error(
+        "engine file {path}: built by TensorRT {engine}, the loaded library is TensorRT {library}; \
+         convert the model again with this library"
+    )]
+    EngineVersionMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The version that built the engine.
+        engine: String,
+        /// The loaded library's version.
+        library: String,
+    },
+
     /// An input given to [`crate::TrtModule::forward`] does not fit the engine.
     #[error("input {index} (`{name}`): {reason}")]
     InvalidInput {

@@ -80,6 +80,8 @@
 //! [`TrtModule::save`] writes the engine with its [`EngineMeta`] (I/O names, dtypes, shapes and
 //! profiles, the layer list, the TensorRT version, the precision and the options that shaped the
 //! engine) as a header, atomically; [`TrtModule::load`] checks the file before TensorRT sees it.
+//! [`TrtModule::load_or_convert`] is an engine cache: the header's [`Fingerprint`] (weights,
+//! network, options, versions) decides whether the file is loaded or rebuilt.
 //!
 //! # Errors
 //!
@@ -99,7 +101,7 @@ mod trace;
 
 pub use candle_core::op::CmpOp;
 pub use convert::convert;
-pub use engine::{EngineMeta, IoSpec, LayerInfo, Precision, TrtModule};
+pub use engine::{CacheOutcome, EngineMeta, Fingerprint, IoSpec, LayerInfo, Precision, TrtModule};
 pub use error::{Error, ModulePath, OpContext, Result, Shapes};
 pub use module::{DynTraceModel, TraceModel, TraceModule};
 pub use options::{ConversionOptions, Fp32Policy, ShapeRange, SharedProgressMonitor};

@@ -5,8 +5,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use candle2trt::{ConversionOptions, SharedProgressMonitor, TrtModule};
-use candle2trt_cli::cache::{self, EngineCache, Fingerprint, Lookup};
+use candle2trt::{CacheOutcome, ConversionOptions, SharedProgressMonitor, TrtModule};
 use candle2trt_cli::progress::{BuildProgress, ProgressCounts, ProgressMode};
 use candle2trt_cli::triton::{self, DataType, MaxBatch, ModelIo, TensorIo, TritonOptions};
 use candle2trt_cli::zoo::{self, SampleShape, ZooModel};
@@ -61,13 +60,17 @@ fn convert_with_progress(
     mut options: ConversionOptions,
     mode: ProgressMode,
     what: &str,
+    cache: Option<&Path>,
 ) -> Result<(TrtModule, ProgressCounts)> {
     let counts = Arc::new(Mutex::new(ProgressCounts::default()));
     let progress = BuildProgress::start(mode, what, counts.clone());
     // The display is shared with TensorRT's monitor; a clone is kept to clear it on failure.
     let shared = Arc::new(Mutex::new(progress));
     options.progress_monitor = Some(SharedProgressMonitor::new(ForwardTo(shared.clone())));
-    let result = model.convert(inputs, &options);
+    let result = match cache {
+        Some(path) => model.load_or_convert(path, inputs, &options),
+        None => model.convert(inputs, &options),
+    };
     if let Ok(mut p) = shared.lock() {
         p.clear();
     }
@@ -118,32 +121,6 @@ pub(crate) fn convert(a: ConvertArgs) -> Result<()> {
         opt: 1,
         max: 1,
     });
-    // The cache is consulted before the checkpoint is even loaded: a hit costs one hash.
-    let cache = match &a.cache {
-        Some(dir) => Some((
-            EngineCache::new(dir),
-            fingerprint(&a, config.as_deref(), batch)?,
-        )),
-        None => None,
-    };
-    if let Some((cache, fp)) = &cache {
-        let reason = match cache.lookup(&a.arch, fp) {
-            Lookup::Hit(path) => match TrtModule::load(&path) {
-                Ok(module) => {
-                    println!(
-                        "cache hit: loaded {} (fingerprint {}); not rebuilt",
-                        path.display(),
-                        &fp.digest()[..16]
-                    );
-                    return finish(module, false, &a);
-                }
-                Err(e) => format!("the cached file is unusable ({e})"),
-            },
-            Lookup::Miss(reason) => reason,
-        };
-        println!("cache miss: {reason}; building");
-    }
-
     let model = zoo::load(&a.arch, &a.weights, config.as_deref())?;
     let shape = SampleShape {
         batch: batch.opt,
@@ -163,14 +140,49 @@ pub(crate) fn convert(a: ConvertArgs) -> Result<()> {
         timing_cache: a.timing_cache.clone(),
         ..Default::default()
     };
+    // The engine cache is the library's: one file per architecture and precision, whose
+    // header's fingerprint (weights, network, options, versions) decides load or rebuild.
+    let cached = match &a.cache {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Failure::new(
+                    format!("cannot create the cache folder {}: {e}", dir.display()),
+                    "pass a writable --cache folder",
+                    1,
+                )
+            })?;
+            let precision = if a.fp16 { "fp16" } else { "fp32" };
+            Some(dir.join(format!("{}-{precision}.engine", a.arch)))
+        }
+        None => None,
+    };
     let started = Instant::now();
-    let (module, counts) = convert_with_progress(&model, &inputs, options, a.progress, &a.arch)?;
-    report_build(&module, counts, started);
-    if let Some((cache, fp)) = &cache {
-        let path = cache.store(&a.arch, fp, &module)?;
-        println!("cache: stored {}", path.display());
+    let (module, counts) = convert_with_progress(
+        &model,
+        &inputs,
+        options,
+        a.progress,
+        &a.arch,
+        cached.as_deref(),
+    )?;
+    let loaded = match (module.cache_outcome(), &cached) {
+        (Some(CacheOutcome::Loaded), Some(path)) => {
+            println!(
+                "cache hit: loaded {} (weights, network, options and versions match); not rebuilt",
+                path.display()
+            );
+            true
+        }
+        (Some(CacheOutcome::Built { reason }), Some(path)) => {
+            println!("cache miss: {reason}; built and stored {}", path.display());
+            false
+        }
+        _ => false,
+    };
+    if !loaded {
+        report_build(&module, counts, started);
     }
-    finish(module, true, &a)
+    finish(module, !loaded, &a)
 }
 
 /// Saves `module` to `-o` and prints the report.
@@ -187,7 +199,7 @@ fn finish(module: TrtModule, built: bool, a: &ConvertArgs) -> Result<()> {
     }
     print!("{}", summary(&module, a.layers));
     if !built {
-        println!("(loaded from the cache: no trace, no TensorRT build)");
+        println!("(loaded from the cache: traced to compare fingerprints, no TensorRT build)");
     }
     Ok(())
 }
@@ -204,43 +216,6 @@ fn report_build(module: &TrtModule, counts: ProgressCounts, started: Instant) {
         ),
         None => println!("converted in {:.2} s", started.elapsed().as_secs_f64()),
     }
-}
-
-/// Everything that decides the engine's content.
-fn fingerprint(
-    a: &ConvertArgs,
-    config: Option<&Path>,
-    batch: candle2trt_cli::args::BatchRange,
-) -> Result<Fingerprint> {
-    // The loader's message lists every place searched and ends with its fix.
-    let library = trt::Library::load().map_err(|e| Failure {
-        cause: e.to_string(),
-        fix: None,
-        code: 1,
-    })?;
-    let mut fp = Fingerprint::default();
-    fp.set("arch", &a.arch)
-        .set("weights", cache::weights_digest(&a.weights)?)
-        .set(
-            "config",
-            match config {
-                Some(c) => cache::file_digest(c)?,
-                None => "-".into(),
-            },
-        )
-        .set("fp16", a.fp16)
-        .set("batch", batch)
-        .set("image_size", opt(a.image_size))
-        .set("seq_len", opt(a.seq_len))
-        .set("workspace", opt(a.workspace))
-        .set("opt_level", opt(a.opt_level))
-        .set("candle2trt", env!("CARGO_PKG_VERSION"))
-        .set("tensorrt", library.version());
-    Ok(fp)
-}
-
-fn opt<T: ToString>(v: Option<T>) -> String {
-    v.map_or_else(|| "-".into(), |v| v.to_string())
 }
 
 /// The report of an engine: header, I/O, layer counts (and every layer with `layers`).
@@ -475,6 +450,7 @@ pub(crate) fn check(a: CheckArgs) -> Result<()> {
                 options,
                 a.progress,
                 &format!("{} ({label})", a.arch),
+                None,
             )?;
             let tolerance = if fp16 { a.fp16_tolerance } else { a.tolerance };
             for ((name, want), got) in expected.iter().zip(module.reference_outputs()) {

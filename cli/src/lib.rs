@@ -4,7 +4,6 @@
 //! - [`triton`]: `config.pbtxt` from a plain description of an engine's I/O, and the atomic
 //!   model-repository writer of `candle2trt export-triton`;
 //! - [`zoo`]: the adapter between the command line and the model zoo;
-//! - [`cache`]: the engine cache of `convert --cache`;
 //! - [`progress`]: TensorRT's build progress as `indicatif` bars;
 //! - [`args`]: parsers of option values (`--batch 1:4:8`, `--workspace 1GiB`).
 
@@ -12,7 +11,6 @@
 #![allow(clippy::result_large_err)]
 
 pub mod args;
-pub mod cache;
 pub mod progress;
 pub mod triton;
 pub mod zoo;

@@ -122,8 +122,10 @@ struct ConvertArgs {
     /// Timing cache file: read if it exists, updated after the build.
     #[arg(long, value_name = "PATH")]
     timing_cache: Option<PathBuf>,
-    /// Engine cache folder: load a cached engine built from the same inputs instead of
-    /// rebuilding; store new builds there.
+    /// Engine cache folder: one engine file per architecture and precision
+    /// (`DIR/<arch>-<fp32|fp16>.engine`); it is loaded when the fingerprint in its header
+    /// (weights, network, options, candle2trt and TensorRT versions) matches, rebuilt otherwise
+    /// with the reason printed.
     #[arg(long, value_name = "DIR")]
     cache: Option<PathBuf>,
     /// Output engine file (optional with --cache).

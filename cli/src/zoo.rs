@@ -218,6 +218,27 @@ impl ZooModel {
     }
 }
 
+impl ZooModel {
+    /// [`TrtModule::load_or_convert`]: the engine in `path` when its fingerprint matches,
+    /// otherwise a conversion saved there.
+    pub fn load_or_convert(
+        &self,
+        path: &Path,
+        inputs: &[Tensor],
+        options: &ConversionOptions,
+    ) -> candle2trt::Result<TrtModule> {
+        match self {
+            ZooModel::Torchvision { model, .. } => {
+                TrtModule::load_or_convert(path, &**model, inputs, options)
+            }
+            ZooModel::Bert { model, .. } => {
+                TrtModule::load_or_convert(path, model, inputs, options)
+            }
+            ZooModel::SimpleCnn(model) => TrtModule::load_or_convert(path, model, inputs, options),
+        }
+    }
+}
+
 /// Uniform values in [-1, 1) from a fixed seed, so that a conversion is reproducible.
 fn pseudo_random(dims: &[usize]) -> candle_core::Result<Tensor> {
     let n: usize = dims.iter().product();

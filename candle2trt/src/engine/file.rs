@@ -7,6 +7,15 @@
 //!
 //! All integers are little-endian. Header keys this version does not know are ignored (a newer
 //! writer may add some). Version 1 files (precision as `fp16=0|1`, no options) still read.
+//! `fingerprint.<name>=<value>` lines hold the [`Fingerprint`](super::Fingerprint) (version 2
+//! readers that predate it ignore them).
+//!
+//! Nothing is trusted before TensorRT sees the engine: besides magic, version, lengths and
+//! checksum, [`decode`] checks that the header is consistent (unique I/O names, ranks that match
+//! the profiles, dynamic inputs with a profile, static dims equal to the profile's) and that it
+//! matches the engine bytes: the TensorRT version stamped in a TensorRT-RTX engine's own header
+//! equals the header's `tensorrt=`, and every I/O name the header lists is a tensor name the
+//! engine bytes declare.
 
 use std::fmt::Write as _;
 
@@ -71,7 +80,92 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(EngineMeta, Vec<u8>), String> {
     if fnv1a(&bytes[..body_end]) != sum {
         return Err("checksum mismatch (the file is corrupt)".into());
     }
-    Ok((parse_header(header)?, engine))
+    let meta = parse_header(header)?;
+    check_io(&meta)?;
+    check_against_engine(&meta, &engine)?;
+    Ok((meta, engine))
+}
+
+/// The TensorRT-RTX engine magic; the version stamp is at bytes 24..27 (major, minor, patch).
+const RTX_ENGINE_MAGIC: &[u8; 4] = b"vtrt";
+
+/// The TensorRT version stamped in the serialized engine's own header, where its layout is known
+/// (TensorRT-RTX engines).
+pub(crate) fn engine_stamp(engine: &[u8]) -> Option<String> {
+    if engine.len() < 27 || &engine[..4] != RTX_ENGINE_MAGIC {
+        return None;
+    }
+    Some(format!("{}.{}.{}", engine[24], engine[25], engine[26]))
+}
+
+/// The header's I/O list is consistent in itself.
+fn check_io(m: &EngineMeta) -> Result<(), String> {
+    let mut seen = std::collections::HashSet::new();
+    for (kind, io) in m
+        .inputs
+        .iter()
+        .map(|io| ("input", io))
+        .chain(m.outputs.iter().map(|io| ("output", io)))
+    {
+        if io.name.is_empty() || !seen.insert(io.name.as_str()) {
+            return Err(format!(
+                "the header lists the I/O name {:?} twice or empty",
+                io.name
+            ));
+        }
+        if kind == "input" && io.dims.iter().any(|&d| d < 0) {
+            let Some(p) = &io.profile else {
+                return Err(format!(
+                    "the header lies about input {:?}: dims {:?} are dynamic but it has no \
+                     optimization profile",
+                    io.name, io.dims
+                ));
+            };
+            for (d, &want) in io.dims.iter().enumerate() {
+                let (lo, opt, hi) = (p.min[d], p.opt[d], p.max[d]);
+                let bad_range = !(lo <= opt && opt <= hi);
+                let bad_static = want >= 0 && (lo as i64 != want || hi as i64 != want);
+                if bad_range || bad_static || want < -1 {
+                    return Err(format!(
+                        "the header lies about input {:?}: dimension {d} is {want} with the \
+                         profile range {lo}/{opt}/{hi}",
+                        io.name
+                    ));
+                }
+            }
+        } else if io.dims.iter().any(|&d| d < -1) {
+            return Err(format!(
+                "the header lies about {kind} {:?}: dims {:?}",
+                io.name, io.dims
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The header agrees with the engine bytes on the TensorRT version and the I/O names.
+fn check_against_engine(m: &EngineMeta, engine: &[u8]) -> Result<(), String> {
+    if let Some(stamp) = engine_stamp(engine) {
+        let header: Vec<&str> = m.tensorrt_version.split('.').take(3).collect();
+        if header.join(".") != stamp {
+            return Err(format!(
+                "the engine bytes were built by TensorRT {stamp}, the header says TensorRT {}",
+                m.tensorrt_version
+            ));
+        }
+        // TensorRT-RTX engines declare each I/O tensor name as a u64 length and its bytes.
+        for io in m.inputs.iter().chain(&m.outputs) {
+            let mut needle = (io.name.len() as u64).to_le_bytes().to_vec();
+            needle.extend_from_slice(io.name.as_bytes());
+            if !engine.windows(needle.len()).any(|w| w == needle.as_slice()) {
+                return Err(format!(
+                    "the header lies about I/O: the engine bytes declare no tensor named {:?}",
+                    io.name
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn header_text(meta: &EngineMeta) -> String {
@@ -85,6 +179,9 @@ fn header_text(meta: &EngineMeta) -> String {
         optional(meta.builder_optimization_level)
     );
     let _ = writeln!(h, "max_workspace={}", optional(meta.max_workspace));
+    for (name, value) in meta.fingerprint.fields() {
+        let _ = writeln!(h, "fingerprint.{name}={value}");
+    }
     for (kind, specs) in [("input", &meta.inputs), ("output", &meta.outputs)] {
         for io in specs {
             let profile = match &io.profile {
@@ -136,6 +233,9 @@ fn parse_header(header: &str) -> Result<EngineMeta, String> {
                 m.builder_optimization_level = parse_optional(value).ok_or_else(bad)?
             }
             "max_workspace" => m.max_workspace = parse_optional(value).ok_or_else(bad)?,
+            _ if key.starts_with("fingerprint.") => {
+                m.fingerprint.set(&key["fingerprint.".len()..], value);
+            }
             "input" | "output" => {
                 let spec = parse_io(value).ok_or_else(bad)?;
                 if key == "input" {
@@ -337,6 +437,11 @@ mod tests {
             },
             builder_optimization_level: Some(3),
             max_workspace: None,
+            fingerprint: {
+                let mut f = super::super::Fingerprint::default();
+                f.set("weights", "0123456789abcdef").set("gpu", "default");
+                f
+            },
         }
     }
 

@@ -4,6 +4,7 @@
 
 use candle_core::{DType, Tensor};
 
+use super::fingerprint::Fingerprint;
 use crate::options::{Fp32Policy, ShapeRange};
 use crate::{Error, Result};
 
@@ -127,6 +128,10 @@ pub struct EngineMeta {
     pub builder_optimization_level: Option<i32>,
     /// The workspace limit in bytes, when one was set.
     pub max_workspace: Option<usize>,
+    /// What decided the engine's content (weights, network, options, versions): what
+    /// [`TrtModule::load_or_convert`](crate::TrtModule::load_or_convert) compares. Empty for
+    /// engines made elsewhere and for files written before fingerprints existed.
+    pub fingerprint: Fingerprint,
 }
 
 impl EngineMeta {

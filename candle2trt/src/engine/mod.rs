@@ -2,6 +2,8 @@
 //! save, checked load, and `forward` on candle CUDA tensors.
 //!
 //! - `meta.rs`: [`EngineMeta`] (I/O specs, layer list, TensorRT version, precision, options);
+//! - `fingerprint.rs`: [`Fingerprint`], what decided an engine's content (the engine cache's key);
+//! - `cache.rs`: [`TrtModule::load_or_convert`], the engine cache;
 //! - `file.rs`: the engine file's layout, the header's (de)serialization;
 //! - `runtime.rs` (feature `cuda`): running the engine on candle CUDA tensors. It reads the
 //!   engine's [`EngineMeta`] and bytes, never [`TrtModule`] itself.
@@ -14,11 +16,16 @@ use candle_core::Tensor;
 
 use crate::{Error, Result};
 
+mod cache;
 mod file;
+mod fingerprint;
 mod meta;
 #[cfg(feature = "cuda")]
 mod runtime;
 
+pub use cache::CacheOutcome;
+pub(crate) use fingerprint::network_digests;
+pub use fingerprint::Fingerprint;
 pub use meta::{EngineMeta, IoSpec, LayerInfo, Precision};
 
 /// A model converted into a TensorRT engine.
@@ -33,6 +40,7 @@ pub struct TrtModule {
     engine: Vec<u8>,
     reference_outputs: Vec<Tensor>,
     timings: Option<(Duration, Duration)>,
+    cache: Option<CacheOutcome>,
     #[cfg(feature = "cuda")]
     runtime: runtime::RuntimeCell,
 }
@@ -59,6 +67,7 @@ impl TrtModule {
             engine,
             reference_outputs: Vec::new(),
             timings: None,
+            cache: None,
             #[cfg(feature = "cuda")]
             runtime: Default::default(),
         }
@@ -121,9 +130,16 @@ impl TrtModule {
         &self.reference_outputs
     }
 
-    /// Time spent tracing the model and building the engine (`None` after `load`).
+    /// Time spent tracing the model and building the engine (`None` after `load`; the build
+    /// time is zero when [`load_or_convert`](Self::load_or_convert) loaded the engine).
     pub fn conversion_times(&self) -> Option<(Duration, Duration)> {
         self.timings
+    }
+
+    /// Whether [`load_or_convert`](Self::load_or_convert) loaded the engine or built it, and
+    /// why (`None` for modules made otherwise).
+    pub fn cache_outcome(&self) -> Option<&CacheOutcome> {
+        self.cache.as_ref()
     }
 
     /// A human-readable report: I/O, layer counts per op, folded layers.
@@ -175,6 +191,10 @@ impl TrtModule {
     /// Reads an engine file written by [`save`](Self::save). A file that is not one (wrong
     /// magic, truncated, corrupt) is an [`Error::InvalidEngineFile`]; nothing is handed to
     /// TensorRT until it checks out.
+    ///
+    /// The checks (see the file format in `file.rs`): magic, format version, lengths, checksum,
+    /// a header consistent in itself, and a header that agrees with the engine bytes (the
+    /// TensorRT version stamped in the engine, the I/O tensor names the engine declares).
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let bytes = std::fs::read(path).map_err(|source| Error::Io {
@@ -186,6 +206,23 @@ impl TrtModule {
             reason,
         })?;
         Ok(Self::new(meta, engine))
+    }
+
+    /// [`load`](Self::load), then checks that `library` is the TensorRT version that built the
+    /// engine ([`Error::EngineVersionMismatch`] otherwise): what must hold before the engine
+    /// bytes are handed to that library.
+    pub fn load_for(path: impl AsRef<Path>, library: &trt::Library) -> Result<Self> {
+        let path = path.as_ref();
+        let module = Self::load(path)?;
+        let loaded = library.version().to_string();
+        if loaded != module.meta.tensorrt_version {
+            return Err(Error::EngineVersionMismatch {
+                path: path.to_path_buf(),
+                engine: module.meta.tensorrt_version.clone(),
+                library: loaded,
+            });
+        }
+        Ok(module)
     }
 
     /// Runs the engine on candle CUDA tensors, one per engine input, in order.

@@ -1,9 +1,8 @@
 //! Running engines on candle CUDA tensors (feature `cuda`): zero-copy inputs, outputs allocated
 //! as candle CUDA tensors, work enqueued on candle's stream.
 
-use std::cell::RefCell;
 use std::ffi::c_void;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use candle_core::cuda_backend::cudarc::driver::{CudaSlice, CudaStream, DevicePtr, DevicePtrMut};
 use candle_core::cuda_backend::{CudaDType, CudaStorage};
@@ -50,9 +49,10 @@ impl State {
     }
 }
 
-/// Lazily created runtime state of a `TrtModule`.
+/// Lazily created runtime state of a `TrtModule`. The lock makes a module shareable between
+/// threads (`Sync`): one execution context runs one enqueue at a time.
 #[derive(Default)]
-pub(crate) struct RuntimeCell(RefCell<Option<State>>);
+pub(crate) struct RuntimeCell(Mutex<Option<State>>);
 
 trait DeviceOrdinal {
     fn id_ordinal(&self) -> usize;
@@ -201,7 +201,10 @@ pub(crate) fn forward(
     );
 
     // The engine, deserialized on first use (where TensorRT may refuse the GPU).
-    let mut cell = runtime.0.borrow_mut();
+    let mut cell = runtime
+        .0
+        .lock()
+        .map_err(|_| Error::RuntimeUnavailable("an earlier forward panicked".into()))?;
     if cell
         .as_ref()
         .is_some_and(|s| s.device_ordinal != device.id_ordinal())
