@@ -178,6 +178,29 @@ mod tests {
     }
 
     #[test]
+    fn read_back_getters_fail_with_text() {
+        // SAFETY: null handles and outputs are what is being tested; the shim checks them.
+        unsafe {
+            let mut pooling = trt_pooling_params::default();
+            assert_eq!(trt_layer_get_pooling(std::ptr::null(), &mut pooling), 1);
+            assert_eq!(take_last_error(), "trt_layer_get_pooling: null layer");
+            assert_eq!(
+                trt_layer_get_single(std::ptr::null(), std::ptr::null_mut()),
+                1
+            );
+            assert_eq!(
+                take_last_error(),
+                "trt_layer_get_single: null output struct"
+            );
+            assert!(trt_layer_get_einsum_equation(std::ptr::null()).is_null());
+            assert_eq!(
+                take_last_error(),
+                "trt_layer_get_einsum_equation: null layer"
+            );
+        }
+    }
+
+    #[test]
     fn header_version_matches_shim() {
         // SAFETY: plain getter compiled into the shim.
         let encoded = unsafe { trt_header_version() };

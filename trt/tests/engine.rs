@@ -161,7 +161,7 @@ fn bad_axes_are_errors_with_tensorrt_message() {
     );
 
     let err = network
-        .add(Concatenation::new(&[x, x], 4))
+        .add(Concatenation::new([x, x], 4))
         .and_then(|l| l.output(0))
         .and_then(|y| y.dims())
         .expect_err("concatenating on axis 4 of rank-2 tensors");

@@ -375,7 +375,7 @@ fn shuffle_dynamic_reshape_from_shape_tensor() {
         .unwrap();
     let twelve = net.add(Constant::i64(&[12])).unwrap().output(0).unwrap();
     let new_shape = net
-        .add(Concatenation::new(&[n, twelve], 0))
+        .add(Concatenation::new([n, twelve], 0))
         .unwrap()
         .output(0)
         .unwrap();
@@ -401,7 +401,7 @@ fn concatenation() {
     let net = builder.create_network().unwrap();
     let a = net.add_input("a", F, [2, 3, 4]).unwrap();
     let b = net.add_input("b", F, [2, 5, 4]).unwrap();
-    let l = net.add(Concatenation::new(&[a, b, a], 1)).unwrap();
+    let l = net.add(Concatenation::new([a, b, a], 1)).unwrap();
     assert_eq!(l.layer_type(), Some(LayerType::Concatenation));
     check(l.output(0).unwrap(), &[2, 11, 4], F);
     net.mark_output(l.output(0).unwrap()).unwrap();
@@ -441,7 +441,7 @@ fn slice_dynamic_start_size_stride() {
         .unwrap();
     let four = net.add(Constant::i64(&[4])).unwrap().output(0).unwrap();
     let size = net
-        .add(Concatenation::new(&[n, four], 0))
+        .add(Concatenation::new([n, four], 0))
         .unwrap()
         .output(0)
         .unwrap();
@@ -1037,7 +1037,7 @@ fn einsum() {
     let net = builder.create_network().unwrap();
     let a = net.add_input("a", F, [2, 3, 4]).unwrap();
     let b = net.add_input("b", F, [2, 4, 5]).unwrap();
-    let l = net.add(Einsum::new(&[a, b], "bij, bjk->bik")).unwrap();
+    let l = net.add(Einsum::new([a, b], "bij,bjk->bik")).unwrap();
     assert_eq!(l.layer_type(), Some(LayerType::Einsum));
     check(l.output(0).unwrap(), &[2, 3, 5], F);
     net.mark_output(l.output(0).unwrap()).unwrap();

@@ -96,7 +96,7 @@ pub struct Activation<'n> {
     /// The input.
     pub input: Tensor<'n>,
     /// The function.
-    pub kind: ActivationType,
+    pub activation_type: ActivationType,
     /// First parameter (default 0).
     pub alpha: f32,
     /// Second parameter (default 0).
@@ -104,11 +104,11 @@ pub struct Activation<'n> {
 }
 
 impl<'n> Activation<'n> {
-    /// `kind(input)` with alpha = beta = 0.
-    pub fn new(input: Tensor<'n>, kind: ActivationType) -> Self {
+    /// `activation_type(input)` with alpha = beta = 0.
+    pub fn new(input: Tensor<'n>, activation_type: ActivationType) -> Self {
         Activation {
             input,
-            kind,
+            activation_type,
             alpha: 0.0,
             beta: 0.0,
         }
@@ -134,7 +134,7 @@ impl<'n> Kind<'n> for Activation<'n> {
             trt_sys::trt_network_add_activation(
                 n,
                 self.input.raw(),
-                self.kind as i32,
+                self.activation_type as i32,
                 self.alpha,
                 self.beta,
             )
@@ -145,7 +145,7 @@ impl<'n> Kind<'n> for Activation<'n> {
         let p = layer.get(Self::OP, trt_sys::trt_layer_get_activation)?;
         Ok(Activation {
             input: layer.need_input(0)?,
-            kind: enum_field(
+            activation_type: enum_field(
                 Self::OP,
                 "activation type",
                 p.activation_type,

@@ -238,3 +238,38 @@ pub(crate) fn enum_field<E>(
         crate::Error::invalid(op, format!("TensorRT returned unknown {field} value {v}"))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::*;
+
+    #[test]
+    fn a_getter_for_another_kind_is_refused_by_the_shim() {
+        // Like the integration tests: TensorRT-RTX headers come with the provisioned library; for other
+        // headers there may be none here.
+        let lib = match Library::load() {
+            Ok(lib) => lib,
+            Err(e) if !HEADERS_ARE_RTX => {
+                let first = e.to_string().lines().next().unwrap_or_default().to_owned();
+                eprintln!("SKIPPED: no {LIBRARY_NAME} for these headers: {first}");
+                return;
+            }
+            Err(e) => panic!("TensorRT-RTX library not loadable (run `cargo xtask setup`): {e}"),
+        };
+        let logger = Logger::new(Severity::Warning).unwrap();
+        let builder = Builder::new(lib, &logger).unwrap();
+        let net = builder.create_network().unwrap();
+        let x = net.add_input("x", DataType::Float, [2]).unwrap();
+        let relu = net.add(Activation::new(x, ActivationType::Relu)).unwrap();
+        relu.set_name("relu").unwrap();
+        let err = relu
+            .get("read pooling", trt_sys::trt_layer_get_pooling)
+            .unwrap_err();
+        assert!(err.to_string().contains("'relu'"), "{err}");
+        assert!(err.to_string().contains("is not a pooling layer"), "{err}");
+        assert_eq!(
+            relu.description().unwrap(),
+            LayerDesc::Activation(Activation::new(x, ActivationType::Relu))
+        );
+    }
+}
