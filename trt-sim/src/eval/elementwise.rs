@@ -273,7 +273,7 @@ pub(crate) fn activation(d: &Activation<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<V
     let (alpha, beta) = (d.alpha as f64, d.beta as f64);
     let f = move |v: f32| -> f32 {
         let x = v as f64;
-        let y = match d.kind {
+        let y = match d.activation_type {
             // kRELU: "Rectified linear activation" (NaN passes through).
             ActivationType::Relu => {
                 if x > 0.0 || x.is_nan() {
