@@ -313,3 +313,42 @@ fn a_changed_description_is_simulated_and_shape_contradictions_are_caught() {
         "{err}"
     );
 }
+
+#[test]
+fn strided_views_are_sliced_gathered_and_resized() {
+    network!(net);
+    // A transpose leaves a strided view; the layers after it must read it as laid out.
+    let x = net.add_input("x", F, [2, 3]).unwrap();
+    let xt = net
+        .add(Shuffle::transpose(x, [1, 0]))
+        .unwrap()
+        .output(0)
+        .unwrap();
+    let sliced = net
+        .add(Slice::new(xt, [0, 0], [2, 2], [2, 1]))
+        .unwrap()
+        .output(0)
+        .unwrap();
+    let idx = constant_i64(&net, &[1], &[1]);
+    let gathered = net.add(Gather::new(xt, idx, 1)).unwrap().output(0).unwrap();
+    let resized = net
+        .add(Resize::new(
+            xt,
+            ResizeOutput::Dims([3, 4].into()),
+            InterpolationMode::Nearest,
+        ))
+        .unwrap()
+        .output(0)
+        .unwrap();
+    for y in [sliced, gathered, resized] {
+        output(&net, y);
+    }
+    let r = run(&net, &[t(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3])]);
+    // xt = [[1, 4], [2, 5], [3, 6]].
+    assert_eq!(f32s(&r[0]), [1.0, 4.0, 3.0, 6.0]);
+    assert_eq!(f32s(&r[1]), [4.0, 5.0, 6.0]);
+    assert_eq!(
+        f32s(&r[2]),
+        [1.0, 1.0, 4.0, 4.0, 2.0, 2.0, 5.0, 5.0, 3.0, 3.0, 6.0, 6.0]
+    );
+}

@@ -61,7 +61,9 @@ pub(crate) fn gather(d: &Gather<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
             } else {
                 data.tensor().clone()
             };
-            let flat = src.index_select(&tensor(v, &[raw.len()])?, a)?;
+            let flat = src
+                .contiguous()?
+                .index_select(&tensor(v, &[raw.len()])?, a)?;
             let mut out: Vec<usize> = dd[..a].to_vec();
             out.extend(&id);
             out.extend(&dd[a + 1..]);
@@ -128,7 +130,7 @@ pub(crate) fn gather(d: &Gather<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
             let (v, oob) = resolve(&linear, lead);
             let src = if oob { zero_slot(&src, 0)? } else { src };
             let n = v.len();
-            let flat = src.index_select(&tensor(v, &[n])?, 0)?;
+            let flat = src.contiguous()?.index_select(&tensor(v, &[n])?, 0)?;
             let mut out: Vec<usize> = id[..id.len() - 1].to_vec();
             out.extend(&dd[k..]);
             Ok(data.with_tensor(flat.reshape(out)?))
@@ -169,6 +171,9 @@ pub(crate) fn one_hot(d: &OneHot<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
     out.push(depth_u);
     out.extend(&id[a..]);
     let n = pick.len();
-    let t = vals.index_select(&tensor(pick, &[n])?, 0)?.reshape(out)?;
+    let t = vals
+        .contiguous()?
+        .index_select(&tensor(pick, &[n])?, 0)?
+        .reshape(out)?;
     Ok(values.with_tensor(t))
 }

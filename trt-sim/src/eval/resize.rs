@@ -151,9 +151,12 @@ fn resample(
     let n_taps = taps[0].len();
     if taps.iter().all(|t| t.len() == n_taps) && n_taps == 1 {
         let idx: Vec<u32> = taps.iter().map(|t| t[0].0).collect();
-        return Ok(t.index_select(&tensor(idx, &[n_out])?, axis)?);
+        return Ok(t
+            .contiguous()?
+            .index_select(&tensor(idx, &[n_out])?, axis)?);
     }
     // Weighted sum of gathered taps: out = sum_k W_k * x[idx_k] with W_k broadcast along `axis`.
+    let t = t.contiguous()?;
     let rank = t.dims().len();
     let mut wshape = vec![1; rank];
     wshape[axis] = n_out;

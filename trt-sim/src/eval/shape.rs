@@ -160,7 +160,8 @@ pub(crate) fn slice(d: &Slice<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
         t = if contiguous_run && !idx.is_empty() {
             t.narrow(a, idx[0] as usize, idx.len())?
         } else {
-            t.index_select(&tensor(idx, &[size[a] as usize])?, a)?
+            t.contiguous()?
+                .index_select(&tensor(idx, &[size[a] as usize])?, a)?
         };
     }
     Ok(x.with_tensor(t))
