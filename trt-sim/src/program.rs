@@ -1,0 +1,255 @@
+//! [`Program`]: a network read back from TensorRT, ready to simulate — its inputs with their optimization
+//! profile, every layer's [`LayerDesc`] (through TensorRT's getters, [`trt::Layer::description`]) with the
+//! type and dims TensorRT declares for each output, and its outputs.
+
+use trt::{DataType, Dims, LayerDesc, LayerType, Network, OptProfileSelector, OptimizationProfile};
+
+use crate::error::{Error, LayerError, Result};
+use crate::eval::Prepared;
+
+/// One TensorRT tensor of the program.
+#[derive(Debug, Clone)]
+pub struct TensorInfo<'n> {
+    /// The TensorRT tensor.
+    pub handle: trt::Tensor<'n>,
+    /// Its name.
+    pub name: String,
+    /// The type TensorRT declares for it.
+    pub dtype: DataType,
+    /// The dims TensorRT inferred (-1: dynamic).
+    pub dims: Dims,
+}
+
+/// One layer, in network order.
+#[derive(Debug, Clone)]
+pub struct Step<'n> {
+    /// Position in the network.
+    pub index: usize,
+    /// The layer's name.
+    pub name: String,
+    /// The layer as TensorRT holds it.
+    pub desc: LayerDesc<'n>,
+    /// Its outputs, as indices into [`Program::tensors`].
+    pub outputs: Vec<usize>,
+    /// Weights turned into values once (kernels, constants), so that a run does not convert them again.
+    pub(crate) prepared: Prepared,
+}
+
+/// The shape range of one network input: TensorRT's optimization profile, or the input's own dims when it is
+/// static.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputRange {
+    /// Smallest accepted dims.
+    pub min: Vec<usize>,
+    /// The dims TensorRT optimizes for.
+    pub opt: Vec<usize>,
+    /// Largest accepted dims.
+    pub max: Vec<usize>,
+}
+
+/// A network input.
+#[derive(Debug, Clone)]
+pub struct InputInfo {
+    /// Index into [`Program::tensors`].
+    pub tensor: usize,
+    /// Its name.
+    pub name: String,
+    /// Its type.
+    pub dtype: DataType,
+    /// Its dims (-1: dynamic).
+    pub dims: Dims,
+    /// The accepted shapes (`None`: a dynamic input whose profile was not given; see
+    /// [`Program::set_input_range`]).
+    pub range: Option<InputRange>,
+}
+
+/// A network read back from TensorRT for simulation. Borrows the network (the descriptions hold its tensor
+/// handles).
+#[derive(Debug, Clone)]
+pub struct Program<'n> {
+    tensors: Vec<TensorInfo<'n>>,
+    inputs: Vec<InputInfo>,
+    outputs: Vec<usize>,
+    steps: Vec<Step<'n>>,
+}
+
+fn read<T>(r: trt::Result<T>) -> Result<T> {
+    r.map_err(Error::ReadBack)
+}
+
+impl<'n> Program<'n> {
+    /// Reads `network` back through TensorRT's getters. Dynamic input dims take their range from `profile`
+    /// (TensorRT's optimization profile for the engine); without one, set them with
+    /// [`Program::set_input_range`] or run without a range check.
+    pub fn from_network(
+        network: &'n Network<'n>,
+        profile: Option<&OptimizationProfile<'_>>,
+    ) -> Result<Self> {
+        let mut tensors = Vec::new();
+        let info = |t: trt::Tensor<'n>| -> Result<TensorInfo<'n>> {
+            Ok(TensorInfo {
+                handle: t,
+                name: t.name(),
+                dtype: read(t.data_type())?,
+                dims: read(t.dims())?,
+            })
+        };
+        let mut inputs = Vec::new();
+        for t in network.inputs() {
+            let i = info(t)?;
+            let range = input_range(&i, profile)?;
+            inputs.push(InputInfo {
+                tensor: tensors.len(),
+                name: i.name.clone(),
+                dtype: i.dtype,
+                dims: i.dims.clone(),
+                range,
+            });
+            tensors.push(i);
+        }
+        let mut steps = Vec::new();
+        for (index, layer) in read(network.layers())?.into_iter().enumerate() {
+            let desc = read(layer.description())?;
+            let mut outputs = Vec::new();
+            for t in read(layer.outputs())? {
+                outputs.push(tensors.len());
+                tensors.push(info(t)?);
+            }
+            let name = layer.name();
+            let prepared = Prepared::new(&desc).map_err(|source| Error::Layer {
+                index,
+                name: name.clone(),
+                layer_type: desc.layer_type(),
+                source,
+            })?;
+            steps.push(Step {
+                index,
+                name,
+                desc,
+                outputs,
+                prepared,
+            });
+        }
+        let mut outputs = Vec::new();
+        for t in network.outputs() {
+            let i = tensors.iter().position(|x| x.handle == t).ok_or_else(|| {
+                Error::ReadBack(trt::Error::InvalidArgument {
+                    op: "network outputs",
+                    message: format!("output '{}' is no layer's output", t.name()),
+                })
+            })?;
+            outputs.push(i);
+        }
+        Ok(Program {
+            tensors,
+            inputs,
+            outputs,
+            steps,
+        })
+    }
+
+    /// Every tensor: the network inputs first, then each layer's outputs in order.
+    pub fn tensors(&self) -> &[TensorInfo<'n>] {
+        &self.tensors
+    }
+
+    /// The network inputs, in order.
+    pub fn inputs(&self) -> &[InputInfo] {
+        &self.inputs
+    }
+
+    /// The network outputs, as indices into [`Program::tensors`].
+    pub fn outputs(&self) -> &[usize] {
+        &self.outputs
+    }
+
+    /// The layers, in network order.
+    pub fn steps(&self) -> &[Step<'n>] {
+        &self.steps
+    }
+
+    /// The index of TensorRT tensor `t` in [`Program::tensors`].
+    pub fn tensor_index(&self, t: trt::Tensor<'n>) -> Option<usize> {
+        self.tensors.iter().rposition(|x| x.handle == t)
+    }
+
+    /// The index of the tensor named `name`.
+    pub fn tensor_named(&self, name: &str) -> Option<usize> {
+        self.tensors.iter().rposition(|x| x.name == name)
+    }
+
+    /// Replaces layer `index`'s description by `desc` (same tensors, other parameters): what the simulation
+    /// then computes is what TensorRT would with that layer changed. Used to prove that a wrong parameter is
+    /// caught (fault injection).
+    pub fn set_description(&mut self, index: usize, desc: LayerDesc<'n>) -> Result<()> {
+        let step = self.steps.get_mut(index).ok_or_else(|| Error::Layer {
+            index,
+            name: String::new(),
+            layer_type: LayerType::Identity,
+            source: LayerError::Invalid(format!("no layer {index}")),
+        })?;
+        step.prepared = Prepared::new(&desc).map_err(|source| Error::Layer {
+            index,
+            name: step.name.clone(),
+            layer_type: desc.layer_type(),
+            source,
+        })?;
+        step.desc = desc;
+        Ok(())
+    }
+
+    /// Sets the accepted shapes of input `name` (where no optimization profile was read).
+    pub fn set_input_range(&mut self, name: &str, range: InputRange) -> Result<()> {
+        let input = self
+            .inputs
+            .iter_mut()
+            .find(|i| i.name == name)
+            .ok_or_else(|| Error::Input {
+                name: name.to_string(),
+                message: "no network input has this name".into(),
+            })?;
+        input.range = Some(range);
+        Ok(())
+    }
+
+    /// Each input's dims at one corner of its range (`Min`, `Opt` or `Max`); `None` where an input's range is
+    /// unknown.
+    pub fn input_dims(&self, selector: OptProfileSelector) -> Option<Vec<Vec<usize>>> {
+        self.inputs
+            .iter()
+            .map(|i| {
+                let r = i.range.as_ref()?;
+                Some(match selector {
+                    OptProfileSelector::Min => r.min.clone(),
+                    OptProfileSelector::Opt => r.opt.clone(),
+                    OptProfileSelector::Max => r.max.clone(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// An input's range: its own dims when static, else the profile's (unknown without a profile).
+fn input_range(
+    i: &TensorInfo<'_>,
+    profile: Option<&OptimizationProfile<'_>>,
+) -> Result<Option<InputRange>> {
+    let as_usize = |d: &[i64]| d.iter().map(|&x| x.max(0) as usize).collect::<Vec<_>>();
+    if !i.dims.contains(&-1) {
+        let d = as_usize(&i.dims);
+        return Ok(Some(InputRange {
+            min: d.clone(),
+            opt: d.clone(),
+            max: d,
+        }));
+    }
+    let Some(p) = profile else {
+        return Ok(None);
+    };
+    let get = |s| read(p.shape(&i.name, s)).map(|d| as_usize(&d));
+    Ok(Some(InputRange {
+        min: get(OptProfileSelector::Min)?,
+        opt: get(OptProfileSelector::Opt)?,
+        max: get(OptProfileSelector::Max)?,
+    }))
+}

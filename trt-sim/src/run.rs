@@ -1,0 +1,173 @@
+//! Running a [`Program`]: inputs checked against the network and its profile, each layer evaluated in order,
+//! each output checked against the dims and type TensorRT declared.
+
+use candle_core::Tensor;
+
+use crate::error::{Error, LayerError, Result};
+use crate::eval::{eval, Ctx};
+use crate::program::Program;
+use crate::value::Value;
+
+/// How to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunOptions {
+    /// TF32 is allowed (TensorRT's default, `BuilderFlag::kTF32`): Float inputs of convolutions,
+    /// deconvolutions and matrix multiplies are rounded to 10-bit mantissas.
+    pub tf32: bool,
+    /// Keep every tensor's value (for layer-by-layer comparisons); otherwise values are dropped after their
+    /// last reader.
+    pub keep_all: bool,
+}
+
+impl Default for RunOptions {
+    /// TF32 allowed (TensorRT's default), intermediate values dropped.
+    fn default() -> Self {
+        RunOptions {
+            tf32: true,
+            keep_all: false,
+        }
+    }
+}
+
+/// The result of a run.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// The network outputs, in order.
+    pub outputs: Vec<Value>,
+    /// Every tensor's value by index into [`Program::tensors`] (all of them with
+    /// [`RunOptions::keep_all`]; otherwise only the inputs and outputs).
+    pub values: Vec<Option<Value>>,
+}
+
+impl Run {
+    /// The value of tensor `index`, if kept.
+    pub fn value(&self, index: usize) -> Option<&Value> {
+        self.values.get(index).and_then(Option::as_ref)
+    }
+}
+
+impl<'n> Program<'n> {
+    /// Runs the network on `inputs` (one candle tensor per network input, in order, on any device; converted to
+    /// the input's TensorRT type as [`Value::from_candle`] does). Each input's dims must match the network's
+    /// static dims and lie inside its range.
+    pub fn run(&self, inputs: &[Tensor], options: &RunOptions) -> Result<Run> {
+        let mut values: Vec<Option<Value>> = vec![None; self.tensors().len()];
+        if inputs.len() != self.inputs().len() {
+            return Err(Error::Input {
+                name: String::new(),
+                message: format!(
+                    "{} inputs given; the network has {}",
+                    inputs.len(),
+                    self.inputs().len()
+                ),
+            });
+        }
+        for (info, x) in self.inputs().iter().zip(inputs) {
+            let err = |message: String| Error::Input {
+                name: info.name.clone(),
+                message,
+            };
+            let dims = x.dims();
+            let agrees = dims.len() == info.dims.len()
+                && dims
+                    .iter()
+                    .zip(info.dims.iter())
+                    .all(|(&n, &d)| d == -1 || n as i64 == d);
+            if !agrees {
+                return Err(err(format!(
+                    "dims {dims:?} do not fit the network's {}",
+                    info.dims
+                )));
+            }
+            if let Some(r) = &info.range {
+                let inside = dims
+                    .iter()
+                    .zip(&r.min)
+                    .zip(&r.max)
+                    .all(|((n, lo), hi)| lo <= n && n <= hi);
+                if !inside {
+                    return Err(err(format!(
+                        "dims {dims:?} are outside the profile's {:?}..={:?}",
+                        r.min, r.max
+                    )));
+                }
+            }
+            let v = Value::from_candle(x, info.dtype).map_err(|e| match e {
+                Error::Input { message, .. } => err(message),
+                other => other,
+            })?;
+            values[info.tensor] = Some(v);
+        }
+        let last_use = self.last_uses();
+        for (s, step) in self.steps().iter().enumerate() {
+            let fail = |source: LayerError| Error::Layer {
+                index: step.index,
+                name: step.name.clone(),
+                layer_type: step.desc.layer_type(),
+                source,
+            };
+            let ctx = Ctx {
+                program: self,
+                values: &values,
+                tf32: options.tf32,
+            };
+            let outs = eval(&step.desc, &step.prepared, &ctx).map_err(fail)?;
+            if outs.len() != step.outputs.len() {
+                return Err(fail(LayerError::Invalid(format!(
+                    "{} outputs simulated for {} TensorRT outputs",
+                    outs.len(),
+                    step.outputs.len()
+                ))));
+            }
+            for (o, (v, &t)) in outs.into_iter().zip(&step.outputs).enumerate() {
+                let info = &self.tensors()[t];
+                let v = v.declare(info.dtype, o).map_err(fail)?;
+                let dims = v.dims();
+                let agrees = dims.len() == info.dims.len()
+                    && dims
+                        .iter()
+                        .zip(info.dims.iter())
+                        .all(|(&n, &d)| d == -1 || n as i64 == d);
+                if !agrees {
+                    return Err(fail(LayerError::ShapeDisagrees {
+                        output: o,
+                        simulated: dims.to_vec(),
+                        tensorrt: info.dims.to_vec(),
+                    }));
+                }
+                values[t] = Some(v);
+            }
+            if !options.keep_all {
+                for (t, &last) in last_use.iter().enumerate() {
+                    if last == Some(s) && !self.outputs().contains(&t) {
+                        values[t] = None;
+                    }
+                }
+            }
+        }
+        let outputs = self
+            .outputs()
+            .iter()
+            .map(|&t| {
+                values[t].clone().ok_or_else(|| Error::Input {
+                    name: self.tensors()[t].name.clone(),
+                    message: "network output without a value".into(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Run { outputs, values })
+    }
+
+    /// For each tensor, the step that reads it last.
+    fn last_uses(&self) -> Vec<Option<usize>> {
+        let mut last = vec![None; self.tensors().len()];
+        for (s, step) in self.steps().iter().enumerate() {
+            for t in step.desc.tensors() {
+                if let Some(i) = self.tensor_index(t) {
+                    last[i] = Some(s);
+                }
+            }
+        }
+        last
+    }
+}
