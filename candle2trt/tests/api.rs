@@ -415,12 +415,12 @@ fn converted_submodule_inside_a_candle_model() -> Result<()> {
         "{err}"
     );
     if !cfg!(feature = "cuda") {
-        common::skip("running the hybrid model needs the `cuda` feature");
+        common::skip("no CUDA feature: running the hybrid model needs the `cuda` feature");
         return Ok(());
     }
     let device = Device::cuda_if_available(0)?;
     if !device.is_cuda() {
-        common::skip("running the hybrid model needs a CUDA device; none found");
+        common::skip("no supported GPU: running the hybrid model needs a CUDA device; none found");
         return Ok(());
     }
     // candle's answer: the head on the features candle computed while tracing.

@@ -33,7 +33,7 @@ pub struct TestRecord {
     pub outcome: Outcome,
     /// The reason after the first `SKIPPED:` the test printed, if it printed one.
     pub skip: Option<String>,
-    /// The first lines of a failing test's panic message.
+    /// The first lines of a failing test's panic message (or the `Error: …` line of a test that returned `Err`).
     pub panic: Vec<String>,
 }
 
@@ -152,8 +152,15 @@ impl TestLog {
             if let Some(reason) = skip_reason(line) {
                 captured.skip.get_or_insert_with(|| reason.to_owned());
             }
-            let in_panic = !captured.panic.is_empty() && captured.panic.len() < 3;
+            let in_panic = captured.panic.len() < 3
+                && captured
+                    .panic
+                    .first()
+                    .is_some_and(|l| l.contains("panicked at"));
             if line.contains("panicked at") || in_panic {
+                captured.panic.push(line.to_owned());
+            } else if line.starts_with("Error: ") {
+                // A test returning `Err`: libtest prints it with `Debug`, as `main` would.
                 captured.panic.push(line.to_owned());
             }
             return;
@@ -351,9 +358,10 @@ test result: ok. 2 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; fini
 
      Running unittests src/lib.rs (target/debug/deps/trt_sys-0011223344556677)
 
-running 2 tests
+running 3 tests
 test tests::a ... ok
 test tests::b ... FAILED
+test tests::c ... FAILED
 
 successes:
 
@@ -371,11 +379,15 @@ assertion `left == right` failed
  right: 2
 note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
 
+---- tests::c stdout ----
+Error: TensorRt(\"could not load\")
+
 
 failures:
     tests::b
+    tests::c
 
-test result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s
+test result: FAILED. 1 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s
 
 error: test failed, to rerun pass `-p trt-sys --lib`
 
@@ -424,6 +436,7 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
                     Outcome::Failed,
                     Some("printed before failing")
                 ),
+                ("trt_sys::tests::c", Outcome::Failed, None),
                 (
                     "trt doc-tests::trt/src/lib.rs - (line 5)",
                     Outcome::Passed,
@@ -439,6 +452,7 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
                 "  left: 1"
             ]
         );
+        assert_eq!(log.tests[5].panic, [r#"Error: TensorRt("could not load")"#]);
     }
 
     #[test]

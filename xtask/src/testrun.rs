@@ -201,11 +201,11 @@ fn report(tally: &Tally, failures: &mut Vec<String>) {
             (Outcome::Passed, None) => passed += 1,
             (Outcome::Failed, _) => {
                 failed += 1;
-                let why = t
-                    .panic
-                    .get(1)
-                    .or(t.panic.first())
-                    .map_or("", String::as_str);
+                let why = match t.panic.first() {
+                    Some(first) if first.contains("panicked at") => t.panic.get(1).unwrap_or(first),
+                    Some(error) => error,
+                    None => "",
+                };
                 failed_tests.push(format!("[{step}] {}: {}", t.id, first_line(why)));
             }
             (Outcome::Ignored, _) => ignored += 1,
