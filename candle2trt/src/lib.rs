@@ -90,6 +90,7 @@
 //! ([`Error::tensorrt_message`] gives TensorRT's own words). Nothing in this crate panics on
 //! user input.
 
+mod cache;
 mod convert;
 mod engine;
 mod error;

@@ -58,7 +58,9 @@ fn conv_relu_runs_and_matches_the_expected_values() {
         }
     };
     let Some(cuda) = cuda else {
-        common::say("SKIPPED: engine deserialized but no CUDA driver for buffers");
+        common::say(
+            "SKIPPED: no supported GPU: engine deserialized but no CUDA driver for buffers",
+        );
         return;
     };
     let mut context = engine.create_execution_context().unwrap();

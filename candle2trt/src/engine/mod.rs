@@ -3,7 +3,6 @@
 //!
 //! - `meta.rs`: [`EngineMeta`] (I/O specs, layer list, TensorRT version, precision, options);
 //! - `fingerprint.rs`: [`Fingerprint`], what decided an engine's content (the engine cache's key);
-//! - `cache.rs`: [`TrtModule::load_or_convert`], the engine cache;
 //! - `file.rs`: the engine file's layout, the header's (de)serialization;
 //! - `runtime.rs` (feature `cuda`): running the engine on candle CUDA tensors. It reads the
 //!   engine's [`EngineMeta`] and bytes, never [`TrtModule`] itself.
@@ -16,17 +15,29 @@ use candle_core::Tensor;
 
 use crate::{Error, Result};
 
-mod cache;
 mod file;
 mod fingerprint;
 mod meta;
 #[cfg(feature = "cuda")]
 mod runtime;
 
-pub use cache::CacheOutcome;
 pub(crate) use fingerprint::network_digests;
 pub use fingerprint::Fingerprint;
 pub use meta::{EngineMeta, IoSpec, LayerInfo, Precision};
+
+/// What [`TrtModule::load_or_convert`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CacheOutcome {
+    /// The engine file matched and was loaded: no TensorRT build.
+    Loaded,
+    /// The engine was built and the file (re)written; `reason` says why, naming what changed.
+    Built {
+        /// Why the file could not be used: missing, unreadable or damaged (with the load
+        /// error), or which fingerprint fields changed (`precision: fp32 → fp16`).
+        reason: String,
+    },
+}
 
 /// A model converted into a TensorRT engine.
 ///
@@ -82,6 +93,12 @@ impl TrtModule {
     ) -> Self {
         self.reference_outputs = reference_outputs;
         self.timings = Some(times);
+        self
+    }
+
+    /// Records what [`load_or_convert`](Self::load_or_convert) did.
+    pub(crate) fn with_cache_outcome(mut self, outcome: CacheOutcome) -> Self {
+        self.cache = Some(outcome);
         self
     }
 

@@ -263,7 +263,11 @@ mod tests {
             Ok(lib) => lib,
             Err(e) if !HEADERS_ARE_RTX => {
                 let first = e.to_string().lines().next().unwrap_or_default().to_owned();
-                eprintln!("SKIPPED: no {LIBRARY_NAME} for these headers: {first}");
+                let h = header_version();
+                eprintln!(
+                    "SKIPPED: no TensorRT {}.{} library (Enterprise headers {h}): {first}",
+                    h.major, h.minor
+                );
                 return;
             }
             Err(e) => panic!("TensorRT-RTX library not loadable (run `cargo xtask setup`): {e}"),

@@ -1,29 +1,16 @@
 //! The engine cache: [`TrtModule::load_or_convert`] loads an engine file whose
-//! [`Fingerprint`](super::Fingerprint) matches what a conversion would build, and rebuilds it
-//! atomically otherwise.
+//! [`Fingerprint`](crate::Fingerprint) matches what a conversion would build, and rebuilds it
+//! atomically otherwise. (Its own module: it uses both `convert` and `engine`, which must not
+//! import each other.)
 
 use std::borrow::Borrow;
 use std::path::Path;
 
 use candle_core::Tensor;
 
-use super::TrtModule;
+use crate::engine::TrtModule;
 use crate::options::ConversionOptions;
-use crate::{DynTraceModel, Error, Result};
-
-/// What [`TrtModule::load_or_convert`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CacheOutcome {
-    /// The engine file matched and was loaded: no TensorRT build.
-    Loaded,
-    /// The engine was built and the file (re)written; `reason` says why, naming what changed.
-    Built {
-        /// Why the file could not be used: missing, unreadable or damaged (with the load
-        /// error), or which fingerprint fields changed (`precision: fp32 → fp16`).
-        reason: String,
-    },
-}
+use crate::{CacheOutcome, DynTraceModel, Error, Result};
 
 impl TrtModule {
     /// The engine cache: the engine in `path` if it is the one [`convert`](crate::convert) would
@@ -31,7 +18,7 @@ impl TrtModule {
     /// atomically (a failure leaves the previous file, or none).
     ///
     /// The model is always traced (cheap next to a TensorRT build: one candle forward on the
-    /// sample inputs); the traced network's [`Fingerprint`](super::Fingerprint) (weights as
+    /// sample inputs); the traced network's [`Fingerprint`](crate::Fingerprint) (weights as
     /// TensorRT receives them, network structure, profiles, precision options, candle2trt,
     /// TensorRT and target GPU) is compared with the file header's. Only an exact match is
     /// loaded; any other case is logged (`tracing` at `info` for a missing file, `warn` for a
@@ -61,7 +48,7 @@ impl TrtModule {
         let module = crate::convert::convert_with(model, inputs, options, &mut |meta| {
             let why = match TrtModule::load(path) {
                 Ok(cached) => {
-                    let changes = meta.fingerprint.changes_since(&cached.meta.fingerprint);
+                    let changes = meta.fingerprint.changes_since(&cached.meta().fingerprint);
                     if changes.is_empty() {
                         loaded = true;
                         return Some(cached);
@@ -95,9 +82,6 @@ impl TrtModule {
                 CacheOutcome::Built { reason }
             }
         };
-        Ok(TrtModule {
-            cache: Some(outcome),
-            ..module
-        })
+        Ok(module.with_cache_outcome(outcome))
     }
 }
