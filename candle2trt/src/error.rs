@@ -107,7 +107,11 @@ impl From<Error> for OpFailure {
 pub enum Error {
     /// An op reached the tracer for which no TensorRT converter exists. Nothing was baked in
     /// as a constant: the conversion stops here.
-    #[error("no TensorRT converter for op `{op}` at `{module_path}` (operand shapes: {shapes})")]
+    #[error(
+        "no TensorRT converter for op `{op}` at `{module_path}` (operand shapes: {shapes}); \
+         write one with `TraceTensor::custom_op` (a `candle2trt::CustomOp`: the candle value and \
+         the TensorRT layers; see examples/06_custom_op.rs)"
+    )]
     UnsupportedOp {
         /// The op's name, as the model called it.
         op: String,

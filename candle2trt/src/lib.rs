@@ -29,7 +29,10 @@
 //! An op without a converter is never baked into the engine as a constant computed from the
 //! sample input (torch2trt's most reported failure): [`TraceTensor::apply_candle_fn`] runs
 //! arbitrary candle code on plain tensors and fails under the tracer with
-//! [`Error::UnsupportedOp`], naming the op, the module path and the shapes. Model inputs never
+//! [`Error::UnsupportedOp`], naming the op, the module path and the shapes. Such an op gets a
+//! converter from its user, as torch2trt's `@tensorrt_converter`: a [`CustomOp`] (the candle
+//! value, and the TensorRT layers built with the `trt` API) applied with
+//! [`TraceTensor::custom_op`], checked like the built-in converters. Model inputs never
 //! become constants; weights enter the network only through layer converters and
 //! [`TraceTensor::parameter`].
 //!
@@ -92,6 +95,7 @@
 
 mod cache;
 mod convert;
+mod custom;
 mod engine;
 mod error;
 mod module;
@@ -102,9 +106,10 @@ mod trace;
 
 pub use candle_core::op::CmpOp;
 pub use convert::convert;
+pub use custom::{custom_op, CustomLayers, CustomOp, FnCustomOp};
 pub use engine::{CacheOutcome, EngineMeta, Fingerprint, IoSpec, LayerInfo, Precision, TrtModule};
 pub use error::{Error, ModulePath, OpContext, Result, Shapes};
 pub use module::{DynTraceModel, TraceModel, TraceModule};
 pub use options::{ConversionOptions, Fp32Policy, ShapeRange, SharedProgressMonitor};
-pub use tensor::{group_norm, GroupNorm, Pool2dConfig, ScopeGuard, TraceTensor};
+pub use tensor::{group_norm, GroupNorm, Pad2d, PadMode, Pool2dConfig, ScopeGuard, TraceTensor};
 pub use trace::TracedTensor;

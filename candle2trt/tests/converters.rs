@@ -9,12 +9,14 @@ mod common;
 mod converters {
     mod activation;
     mod conv;
+    mod custom;
     mod dynamic;
     mod elementwise;
     mod gather;
     mod math;
     mod matmul;
     mod norm;
+    mod padding;
     mod parameter;
     mod pool;
     mod reduce;

@@ -2,8 +2,11 @@
 //! `candle_nn`'s layers. A 2-D convolution is recorded as a producer a following batch norm can
 //! be folded into (`norm.rs`).
 
+use candle_core::Tensor;
+
+use crate::trace::op::Op;
 use crate::trace::{ConvProducer, TracedTensor};
-use crate::{Result, TraceTensor};
+use crate::{Pad2d, Result, TraceTensor};
 
 fn pair(v: usize) -> [i64; 2] {
     [v as i64, v as i64]
@@ -15,9 +18,35 @@ pub(crate) fn conv2d<'n>(
 ) -> Result<TracedTensor<'n>> {
     let op = x.begin("conv2d", &[])?;
     let value = op.named(TraceTensor::conv2d(&x.value, layer))?;
+    convolution(op, x, layer, Pad2d::default(), value)
+}
+
+/// `conv(F.pad(x, pad))` as one convolution with separate padding before and after.
+pub(crate) fn conv2d_padded<'n>(
+    x: &TracedTensor<'n>,
+    layer: &candle_nn::Conv2d,
+    pad: Pad2d,
+) -> Result<TracedTensor<'n>> {
+    let op = x.begin("conv2d_padded", &[])?;
+    let value = op.named(TraceTensor::conv2d_padded(&x.value, layer, pad))?;
+    convolution(op, x, layer, pad, value)
+}
+
+/// The convolution layer of `layer` with `pad` added to its own padding, recorded as a producer
+/// a batch norm can fold into.
+fn convolution<'n>(
+    op: Op<'_, 'n>,
+    x: &TracedTensor<'n>,
+    layer: &candle_nn::Conv2d,
+    pad: Pad2d,
+    value: Tensor,
+) -> Result<TracedTensor<'n>> {
     let cfg = layer.config();
     let (out, _, kh, kw) = op.named(layer.weight().dims4())?;
     let dt = op.dtype(x.trt);
+    let p = cfg.padding;
+    let pre = [(p + pad.top) as i64, (p + pad.left) as i64];
+    let post = [(p + pad.bottom) as i64, (p + pad.right) as i64];
     // The description without weights: what a folded batch norm reuses.
     let conv = trt::Convolution::new(
         x.trt,
@@ -26,7 +55,7 @@ pub(crate) fn conv2d<'n>(
         trt::Weights::empty(dt),
     )
     .stride(pair(cfg.stride))
-    .padding(pair(cfg.padding))
+    .pre_post_padding(pre, post)
     .dilation(pair(cfg.dilation))
     .groups(cfg.groups as i64);
     let (kernel_weights, bias) = op.kernel_weights(layer.weight(), layer.bias(), dt)?;

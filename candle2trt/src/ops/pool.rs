@@ -30,11 +30,12 @@ pub(crate) fn max_pool2d<'n>(x: &TracedTensor<'n>, cfg: &Pool2dConfig) -> Result
     } else {
         (0, 0)
     };
+    let ((top, bottom), (left, right)) = cfg.pre_post();
     let pool = Pooling::new(x.trt, PoolingType::Max, [k.0 as i64, k.1 as i64])
         .stride([s.0 as i64, s.1 as i64])
         .pre_post_padding(
-            [p.0 as i64, p.1 as i64],
-            [(p.0 + eh) as i64, (p.1 + ew) as i64],
+            [top as i64, left as i64],
+            [(bottom + eh) as i64, (right + ew) as i64],
         )
         .exclusive(false);
     let h = op.add(pool)?;
@@ -48,10 +49,11 @@ pub(crate) fn avg_pool2d<'n>(x: &TracedTensor<'n>, cfg: &Pool2dConfig) -> Result
         return Err(op.unsupported("average pooling with ceil_mode"));
     }
     let value = op.named(x.value.avg_pool2d_with_config(cfg))?;
-    let (k, s, p) = (cfg.kernel, cfg.stride, cfg.padding);
+    let (k, s) = (cfg.kernel, cfg.stride);
+    let ((top, bottom), (left, right)) = cfg.pre_post();
     let pool = Pooling::new(x.trt, PoolingType::Average, [k.0 as i64, k.1 as i64])
         .stride([s.0 as i64, s.1 as i64])
-        .padding([p.0 as i64, p.1 as i64])
+        .pre_post_padding([top as i64, left as i64], [bottom as i64, right as i64])
         .exclusive(false);
     let h = op.add(pool)?;
     op.finish(value, h)

@@ -13,7 +13,7 @@ use trt::{DataType, SampleMode};
 
 use crate::trace::op::Op;
 use crate::trace::TracedTensor;
-use crate::{Error, Result, TraceTensor};
+use crate::{Error, Pad2d, PadMode, Result, TraceTensor};
 
 /// TensorRT reshape dimensions for reshaping `x` to `target`.
 ///
@@ -338,5 +338,42 @@ pub(crate) fn pad_with_zeros<'n, D: Dim>(
             Some(SampleMode::Fill),
         )?
     };
+    op.finish(value, h)
+}
+
+/// `F.pad(x, (left, right, top, bottom), mode)` as one slice layer: it starts `top`/`left`
+/// before the input and reads out of bounds as `mode` says (TensorRT's `kFILL`, `kREFLECT`,
+/// `kCLAMP`). Under a dynamic profile its size comes from a shape tensor.
+pub(crate) fn pad2d<'n>(
+    x: &TracedTensor<'n>,
+    pad: Pad2d,
+    mode: PadMode,
+) -> Result<TracedTensor<'n>> {
+    let op = x.begin("pad2d", &[])?;
+    let value = op.named(TraceTensor::pad2d(&x.value, pad, mode))?;
+    if pad.is_zero() {
+        let h = op.add(trt::Identity::new(x.trt))?;
+        return op.finish(value, h);
+    }
+    let rank = x.value.rank();
+    let (h_axis, w_axis) = (rank - 2, rank - 1);
+    let mut start = vec![0i64; rank];
+    start[h_axis] = -(pad.top as i64);
+    start[w_axis] = -(pad.left as i64);
+    let size: Vec<i64> = value.dims().iter().map(|&d| d as i64).collect();
+    let mut slice = trt::Slice::new(x.trt, start, size.clone(), vec![1; rank]);
+    slice.size_tensor = op.shape_with(x.trt, &[(h_axis, size[h_axis]), (w_axis, size[w_axis])])?;
+    slice.mode = match mode {
+        PadMode::Constant(_) => SampleMode::Fill,
+        PadMode::Reflect => SampleMode::Reflect,
+        PadMode::Replicate => SampleMode::Clamp,
+    };
+    if let PadMode::Constant(v) = mode {
+        if v != 0.0 {
+            // The fill value is a scalar (0-D) of the input's type.
+            slice.fill_value = Some(op.scalar(v, op.dtype(x.trt), 0)?);
+        }
+    }
+    let h = op.add(slice)?;
     op.finish(value, h)
 }

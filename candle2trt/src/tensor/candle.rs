@@ -7,7 +7,7 @@ use candle_core::op::CmpOp;
 use candle_core::shape::{Dim, Dims, ShapeWithOneHole};
 use candle_core::{DType, Device, Module, ModuleT, Shape, Tensor};
 
-use super::{reference, GroupNorm, Pool2dConfig, ScopeGuard, TraceTensor};
+use super::{reference, GroupNorm, Pad2d, PadMode, Pool2dConfig, ScopeGuard, TraceTensor};
 use crate::Result;
 
 impl TraceTensor for Tensor {
@@ -37,6 +37,9 @@ impl TraceTensor for Tensor {
     }
     fn parameter(&self, value: &Tensor) -> Result<Self> {
         Ok(value.clone())
+    }
+    fn custom_op<O: crate::CustomOp + ?Sized>(&self, others: &[&Self], op: &O) -> Result<Self> {
+        crate::custom::plain(self, others, op)
     }
 
     fn relu(&self) -> Result<Self> {
@@ -232,6 +235,9 @@ impl TraceTensor for Tensor {
     fn pad_with_zeros<Dm: Dim>(&self, dim: Dm, left: usize, right: usize) -> Result<Self> {
         Ok(Tensor::pad_with_zeros(self, dim, left, right)?)
     }
+    fn pad2d(&self, pad: Pad2d, mode: PadMode) -> Result<Self> {
+        Ok(reference::pad2d(self, pad, mode)?)
+    }
 
     fn sum_keepdim<Ds: Dims>(&self, dims: Ds) -> Result<Self> {
         Ok(Tensor::sum_keepdim(self, dims)?)
@@ -318,6 +324,9 @@ impl TraceTensor for Tensor {
     }
     fn conv2d(&self, layer: &candle_nn::Conv2d) -> Result<Self> {
         Ok(layer.forward(self)?)
+    }
+    fn conv2d_padded(&self, layer: &candle_nn::Conv2d, pad: Pad2d) -> Result<Self> {
+        Ok(reference::conv2d_padded(self, layer, pad)?)
     }
     fn conv_transpose2d(&self, layer: &candle_nn::ConvTranspose2d) -> Result<Self> {
         Ok(layer.forward(self)?)

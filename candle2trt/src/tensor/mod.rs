@@ -24,7 +24,7 @@ mod nn;
 pub(crate) mod reference;
 mod traced;
 
-pub use nn::{group_norm, GroupNorm, Pool2dConfig};
+pub use nn::{group_norm, GroupNorm, Pad2d, PadMode, Pool2dConfig};
 
 /// The tensor operations a traceable model may use; the names and arguments mirror candle's.
 ///
@@ -125,10 +125,20 @@ pub trait TraceTensor: Sized + Clone {
 
     /// Escape hatch: runs arbitrary candle code on the value. Works on plain candle tensors;
     /// under the tracer it fails with [`Error::UnsupportedOp`](crate::Error::UnsupportedOp)
-    /// naming `name`, because TensorRT cannot see what the closure does.
+    /// naming `name`, because TensorRT cannot see what the closure does: give such an op a
+    /// converter with [`custom_op`](TraceTensor::custom_op).
     fn apply_candle_fn<F>(&self, name: &str, f: F) -> Result<Self>
     where
         F: FnOnce(&Tensor) -> candle_core::Result<Tensor>;
+
+    /// Applies an op the library has no converter for, with its user's own converter
+    /// (torch2trt's `@tensorrt_converter`): `op`'s [`forward`](crate::CustomOp::forward) on
+    /// plain candle tensors; under the tracer also its [`build`](crate::CustomOp::build), whose
+    /// TensorRT result is checked against candle's value like a built-in converter's (dims and
+    /// type, errors naming `op`'s name and the module path). `others` are the op's further
+    /// inputs, after `self`. See [`custom_op`](crate::custom_op) and
+    /// `examples/06_custom_op.rs`.
+    fn custom_op<O: crate::CustomOp + ?Sized>(&self, others: &[&Self], op: &O) -> Result<Self>;
 
     /// Brings a parameter (a weight that does not depend on the model inputs) into the graph:
     /// on plain candle a clone of `value`, under the tracer a TensorRT constant. This is the
@@ -368,6 +378,10 @@ pub trait TraceTensor: Sized + Clone {
     fn contiguous(&self) -> Result<Self>;
     /// Pads `dim` with `left` and `right` zeros.
     fn pad_with_zeros<D: Dim>(&self, dim: D, left: usize, right: usize) -> Result<Self>;
+    /// Pads the two last dimensions of an `(N, C, H, W)` tensor per side, as PyTorch's
+    /// `F.pad(x, (left, right, top, bottom), mode)`: one TensorRT slice layer (constant, reflect
+    /// or replicate), where padding dimension by dimension takes one per dimension.
+    fn pad2d(&self, pad: Pad2d, mode: PadMode) -> Result<Self>;
 
     // ----------------------------------------------------------------------------------------
     // Reductions and softmax
@@ -447,6 +461,12 @@ pub trait TraceTensor: Sized + Clone {
     fn conv1d(&self, layer: &candle_nn::Conv1d) -> Result<Self>;
     /// 2-D convolution (`(N, C, H, W)`), with stride, padding, dilation, groups and bias.
     fn conv2d(&self, layer: &candle_nn::Conv2d) -> Result<Self>;
+    /// 2-D convolution after zero padding per side, as PyTorch's
+    /// `conv(F.pad(x, (left, right, top, bottom)))` (TensorFlow's "SAME" padding): one TensorRT
+    /// convolution with separate padding before and after (`pad` adds to the layer's own
+    /// symmetric padding). A following batch norm folds into it like into
+    /// [`conv2d`](TraceTensor::conv2d).
+    fn conv2d_padded(&self, layer: &candle_nn::Conv2d, pad: Pad2d) -> Result<Self>;
     /// 2-D transposed convolution.
     fn conv_transpose2d(&self, layer: &candle_nn::ConvTranspose2d) -> Result<Self>;
     /// `x · Wᵀ + b` over the last dimension.

@@ -31,6 +31,9 @@ pub struct Pool2dConfig {
     /// PyTorch's `ceil_mode=True`: the output size rounds up, so the last window may hang over
     /// the bottom/right edge (it must still start inside the input or the left padding).
     pub ceil_mode: bool,
+    /// Padding per side on top of `padding` (TensorFlow's "SAME" pads one more row after than
+    /// before), padded like `padding`; TensorRT's pooling layer takes it, still one layer.
+    pub side_padding: Pad2d,
 }
 
 impl Pool2dConfig {
@@ -42,6 +45,7 @@ impl Pool2dConfig {
             stride: kernel,
             padding: (0, 0),
             ceil_mode: false,
+            side_padding: Pad2d::default(),
         }
     }
 
@@ -57,6 +61,19 @@ impl Pool2dConfig {
         self
     }
 
+    /// Sets the padding per side, on top of the symmetric `padding`.
+    pub fn with_side_padding(mut self, pad: Pad2d) -> Self {
+        self.side_padding = pad;
+        self
+    }
+
+    /// The padding before and after, `((top, bottom), (left, right))`: `padding` plus
+    /// `side_padding`.
+    pub fn pre_post(&self) -> ((usize, usize), (usize, usize)) {
+        let (p, s) = (self.padding, self.side_padding);
+        ((p.0 + s.top, p.0 + s.bottom), (p.1 + s.left, p.1 + s.right))
+    }
+
     /// Sets `ceil_mode`.
     pub fn with_ceil_mode(mut self, ceil_mode: bool) -> Self {
         self.ceil_mode = ceil_mode;
@@ -69,6 +86,74 @@ impl Default for Pool2dConfig {
     fn default() -> Self {
         Self::new(1)
     }
+}
+
+/// Padding of the two last dimensions of an `(N, C, H, W)` tensor, per side: PyTorch's
+/// `F.pad(x, (left, right, top, bottom))`.
+///
+/// ```
+/// use candle2trt::Pad2d;
+///
+/// // TensorFlow "SAME" for a 3×3 stride-2 window on 224×224: nothing before, one row after.
+/// let same = Pad2d::new(0, 1, 0, 1);
+/// assert_eq!(same, Pad2d::from_torch([0, 1, 0, 1]));
+/// assert_eq!((same.height(), same.width()), ((0, 1), (0, 1)));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Pad2d {
+    /// Rows before (dimension 2).
+    pub top: usize,
+    /// Rows after (dimension 2).
+    pub bottom: usize,
+    /// Columns before (dimension 3).
+    pub left: usize,
+    /// Columns after (dimension 3).
+    pub right: usize,
+}
+
+impl Pad2d {
+    /// `top`, `bottom` rows and `left`, `right` columns.
+    pub fn new(top: usize, bottom: usize, left: usize, right: usize) -> Self {
+        Self {
+            top,
+            bottom,
+            left,
+            right,
+        }
+    }
+
+    /// PyTorch's order, as `F.pad` takes it: `[left, right, top, bottom]`.
+    pub fn from_torch([left, right, top, bottom]: [usize; 4]) -> Self {
+        Self::new(top, bottom, left, right)
+    }
+
+    /// `(top, bottom)`.
+    pub fn height(&self) -> (usize, usize) {
+        (self.top, self.bottom)
+    }
+
+    /// `(left, right)`.
+    pub fn width(&self) -> (usize, usize) {
+        (self.left, self.right)
+    }
+
+    /// Whether nothing is padded.
+    pub fn is_zero(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// What [`TraceTensor::pad2d`](crate::TraceTensor::pad2d) fills the border with, as PyTorch's
+/// `F.pad(x, pad, mode)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PadMode {
+    /// `mode="constant"`: this value.
+    Constant(f64),
+    /// `mode="reflect"`: mirrored at the edge, the edge itself not repeated (`[1 2 3]` padded
+    /// by 2 reads `3 2 [1 2 3] 2 1`); each padding must be smaller than the dimension.
+    Reflect,
+    /// `mode="replicate"`: the edge repeated (`1 1 [1 2 3] 3 3`).
+    Replicate,
 }
 
 /// Group normalization (`torch.nn.GroupNorm`) over `(N, C, ...)` inputs: the channels are split

@@ -8,7 +8,7 @@
 use candle_core::op::CmpOp;
 use candle_core::{Tensor, D};
 
-use super::Pool2dConfig;
+use super::{Pad2d, PadMode, Pool2dConfig};
 
 /// `torch.nn.MaxPool2d(kernel, stride, padding, ceil_mode)`: padding with `-inf`, and for
 /// `ceil_mode` extra `-inf` rows/columns at the end for the window that hangs over.
@@ -18,8 +18,10 @@ pub(crate) fn max_pool2d(x: &Tensor, cfg: &Pool2dConfig) -> candle_core::Result<
         stride,
         padding,
         ceil_mode,
+        ..
     } = *cfg;
-    if padding == (0, 0) && !ceil_mode {
+    let ((top, bottom), (left, right)) = cfg.pre_post();
+    if top + bottom + left + right == 0 && !ceil_mode {
         return x.max_pool2d_with_stride(kernel, stride);
     }
     let (eh, ew) = if ceil_mode {
@@ -30,12 +32,7 @@ pub(crate) fn max_pool2d(x: &Tensor, cfg: &Pool2dConfig) -> candle_core::Result<
     } else {
         (0, 0)
     };
-    let padded = pad_hw_asym(
-        x,
-        (padding.0, padding.0 + eh),
-        (padding.1, padding.1 + ew),
-        f64::NEG_INFINITY,
-    )?;
+    let padded = pad_hw_asym(x, (top, bottom + eh), (left, right + ew), f64::NEG_INFINITY)?;
     padded.max_pool2d_with_stride(kernel, stride)
 }
 
@@ -45,10 +42,85 @@ pub(crate) fn avg_pool2d(x: &Tensor, cfg: &Pool2dConfig) -> candle_core::Result<
     if cfg.ceil_mode {
         candle_core::bail!("avg_pool2d: ceil_mode is not supported")
     }
-    if cfg.padding == (0, 0) {
+    let (h, w) = cfg.pre_post();
+    if h == (0, 0) && w == (0, 0) {
         return x.avg_pool2d_with_stride(cfg.kernel, cfg.stride);
     }
-    pad_hw(x, cfg.padding, 0.0)?.avg_pool2d_with_stride(cfg.kernel, cfg.stride)
+    pad_hw_asym(x, h, w, 0.0)?.avg_pool2d_with_stride(cfg.kernel, cfg.stride)
+}
+
+/// `F.pad(x, (left, right, top, bottom), mode)` on the two last dimensions.
+pub(crate) fn pad2d(x: &Tensor, pad: Pad2d, mode: PadMode) -> candle_core::Result<Tensor> {
+    let rank = x.rank();
+    if rank < 2 {
+        candle_core::bail!(
+            "pad2d needs a tensor of rank 2 or more, got shape {:?}",
+            x.dims()
+        )
+    }
+    if let PadMode::Constant(value) = mode {
+        return pad_last2_with(x, pad, value);
+    }
+    let mut x = x.clone();
+    for (dim, (before, after)) in [(rank - 2, pad.height()), (rank - 1, pad.width())] {
+        if before + after == 0 {
+            continue;
+        }
+        let n = x.dims()[dim];
+        if mode == PadMode::Reflect && (before >= n || after >= n) {
+            candle_core::bail!(
+                "pad2d: reflect padding ({before}, {after}) must be smaller than the dimension \
+                 ({n}), as in PyTorch"
+            )
+        }
+        let last = n as i64 - 1;
+        let ids: Vec<u32> = (-(before as i64)..n as i64 + after as i64)
+            .map(|i| match mode {
+                PadMode::Reflect if i < 0 => -i,
+                PadMode::Reflect if i > last => 2 * last - i,
+                _ => i.clamp(0, last),
+            } as u32)
+            .collect();
+        let len = ids.len();
+        x = x.index_select(&Tensor::from_vec(ids, len, x.device())?, dim)?;
+    }
+    Ok(x)
+}
+
+/// The two last dimensions padded with `value`.
+fn pad_last2_with(x: &Tensor, pad: Pad2d, value: f64) -> candle_core::Result<Tensor> {
+    let rank = x.rank();
+    let mut x = x.clone();
+    for (dim, (before, after)) in [(rank - 2, pad.height()), (rank - 1, pad.width())] {
+        let mut parts = Vec::with_capacity(3);
+        let mut dims = x.dims().to_vec();
+        if before > 0 {
+            dims[dim] = before;
+            parts.push(Tensor::full(value, dims.clone(), x.device())?.to_dtype(x.dtype())?);
+        }
+        parts.push(x.clone());
+        if after > 0 {
+            dims[dim] = after;
+            parts.push(Tensor::full(value, dims, x.device())?.to_dtype(x.dtype())?);
+        }
+        if parts.len() > 1 {
+            x = Tensor::cat(&parts, dim)?;
+        }
+    }
+    Ok(x)
+}
+
+/// `conv(F.pad(x, pad))`: zero padding per side, then the convolution (with its own padding).
+pub(crate) fn conv2d_padded(
+    x: &Tensor,
+    layer: &candle_nn::Conv2d,
+    pad: Pad2d,
+) -> candle_core::Result<Tensor> {
+    use candle_core::Module;
+    if pad.is_zero() {
+        return layer.forward(x);
+    }
+    layer.forward(&pad_last2_with(x, pad, 0.0)?)
 }
 
 /// `log(1 + exp(x))` as `relu(x) + log(1 + exp(-|x|))`: equal, and never overflows.
@@ -66,40 +138,14 @@ pub(crate) fn broadcast_cmp(a: &Tensor, b: &Tensor, op: CmpOp) -> candle_core::R
     a.broadcast_as(&shape)?.cmp(&b.broadcast_as(&shape)?, op)
 }
 
-/// Pads the two last dimensions symmetrically with `value`.
-pub(crate) fn pad_hw(
-    x: &Tensor,
-    (ph, pw): (usize, usize),
-    value: f64,
-) -> candle_core::Result<Tensor> {
-    pad_hw_asym(x, (ph, ph), (pw, pw), value)
-}
-
 /// Pads dimension 2 with `(top, bottom)` and dimension 3 with `(left, right)` copies of `value`.
 pub(crate) fn pad_hw_asym(
     x: &Tensor,
-    h: (usize, usize),
-    w: (usize, usize),
+    (top, bottom): (usize, usize),
+    (left, right): (usize, usize),
     value: f64,
 ) -> candle_core::Result<Tensor> {
-    let mut x = x.clone();
-    for (dim, (before, after)) in [(2usize, h), (3usize, w)] {
-        let mut parts = Vec::with_capacity(3);
-        let mut dims = x.dims().to_vec();
-        if before > 0 {
-            dims[dim] = before;
-            parts.push(Tensor::full(value, dims.clone(), x.device())?.to_dtype(x.dtype())?);
-        }
-        parts.push(x.clone());
-        if after > 0 {
-            dims[dim] = after;
-            parts.push(Tensor::full(value, dims, x.device())?.to_dtype(x.dtype())?);
-        }
-        if parts.len() > 1 {
-            x = Tensor::cat(&parts, dim)?;
-        }
-    }
-    Ok(x)
+    pad_last2_with(x, Pad2d::new(top, bottom, left, right), value)
 }
 
 /// PyTorch's pooling output size with `ceil_mode=True`, and the extra rows past the padding

@@ -6,7 +6,7 @@ use candle_core::op::CmpOp;
 use candle_core::shape::{Dim, Dims, ShapeWithOneHole};
 use candle_core::{DType, Device, Shape, Tensor};
 
-use super::{GroupNorm, Pool2dConfig, ScopeGuard, TraceTensor};
+use super::{GroupNorm, Pad2d, PadMode, Pool2dConfig, ScopeGuard, TraceTensor};
 use crate::error::OpFailure;
 use crate::ops::{
     activation as act, conv, elementwise as ew, gather, math, matmul, norm, parameter, pool,
@@ -42,6 +42,9 @@ impl<'n> TraceTensor for TracedTensor<'n> {
     }
     fn parameter(&self, value: &Tensor) -> Result<Self> {
         parameter::parameter(self, value)
+    }
+    fn custom_op<O: crate::CustomOp + ?Sized>(&self, others: &[&Self], op: &O) -> Result<Self> {
+        crate::custom::traced(self, others, op)
     }
 
     fn relu(&self) -> Result<Self> {
@@ -238,6 +241,9 @@ impl<'n> TraceTensor for TracedTensor<'n> {
     fn pad_with_zeros<D: Dim>(&self, dim: D, left: usize, right: usize) -> Result<Self> {
         shape::pad_with_zeros(self, dim, left, right)
     }
+    fn pad2d(&self, pad: Pad2d, mode: PadMode) -> Result<Self> {
+        shape::pad2d(self, pad, mode)
+    }
 
     fn sum_keepdim<D: Dims>(&self, dims: D) -> Result<Self> {
         reduce::sum_keepdim(self, dims)
@@ -299,6 +305,9 @@ impl<'n> TraceTensor for TracedTensor<'n> {
     }
     fn conv2d(&self, layer: &candle_nn::Conv2d) -> Result<Self> {
         conv::conv2d(self, layer)
+    }
+    fn conv2d_padded(&self, layer: &candle_nn::Conv2d, pad: Pad2d) -> Result<Self> {
+        conv::conv2d_padded(self, layer, pad)
     }
     fn conv_transpose2d(&self, layer: &candle_nn::ConvTranspose2d) -> Result<Self> {
         conv::conv_transpose2d(self, layer)

@@ -14,7 +14,7 @@ use crate::options::Fp32Policy;
 use crate::{Error, Result};
 
 pub(crate) mod op;
-mod weights;
+pub(crate) mod weights;
 
 /// A tensor under the tracer: the candle value (computed exactly as plain candle would) and
 /// the TensorRT tensor that the network computes for it.

@@ -7,6 +7,7 @@
 //! failure becomes an error naming the op ([`Op::named`], built on [`Error::at_op`]); `finish`
 //! names the op's layers after the module path and records them for the report.
 
+use std::borrow::Cow;
 use std::rc::Rc;
 
 use candle_core::op::CmpOp;
@@ -21,7 +22,7 @@ use crate::{Error, Result};
 /// One op in progress: its name, operand shapes and the first layer it adds.
 pub(crate) struct Op<'a, 'n> {
     pub(crate) tracer: &'a Rc<Tracer<'n>>,
-    pub(crate) name: &'static str,
+    pub(crate) name: Cow<'static, str>,
     shapes: Vec<Vec<usize>>,
     input_dynamic: bool,
     first_layer: usize,
@@ -31,9 +32,10 @@ impl<'n> TracedTensor<'n> {
     /// Starts op `name` on `self` and `others`, which must come from the same trace.
     pub(crate) fn begin<'a>(
         &'a self,
-        name: &'static str,
+        name: impl Into<Cow<'static, str>>,
         others: &[&TracedTensor<'n>],
     ) -> Result<Op<'a, 'n>> {
+        let name = name.into();
         let mut shapes = vec![self.value.dims().to_vec()];
         shapes.extend(others.iter().map(|o| o.value.dims().to_vec()));
         if others.iter().any(|o| !Rc::ptr_eq(&o.tracer, &self.tracer)) {
@@ -125,7 +127,7 @@ impl<'n> Op<'_, 'n> {
     /// Names the op's layers, checks TensorRT's dims and type against candle's value, and wraps
     /// the result.
     pub(crate) fn finish(self, value: Tensor, t: trt::Tensor<'n>) -> Result<TracedTensor<'n>> {
-        self.tracer.name_layers(self.name, self.first_layer);
+        self.tracer.name_layers(&self.name, self.first_layer);
         let dims = self.named(t.dims())?.as_slice().to_vec();
         let dtype = dtype(t);
         let candle = value.dims();
@@ -150,7 +152,7 @@ impl<'n> Op<'_, 'n> {
         }
         if self.input_dynamic && !dims.contains(&-1) {
             self.tracer
-                .note_dynamic_lost(self.name, &self.tracer.module_path().to_string());
+                .note_dynamic_lost(&self.name, &self.tracer.module_path().to_string());
         }
         Ok(TracedTensor {
             value,

@@ -3,7 +3,7 @@
 use candle2trt::{Result, TraceModule, TraceTensor};
 use candle_nn::{Activation, BatchNorm, BatchNormConfig, Conv2d, VarBuilder};
 
-use super::padding::pad_same;
+use super::padding::same_pad2d;
 
 /// PyTorch's default `BatchNorm2d` epsilon.
 pub const BN_EPS: f64 = 1e-5;
@@ -109,8 +109,9 @@ impl ConvConfig {
 ///
 /// With [`Padding::TfSame`] and stride 1 the padding does not depend on the input size
 /// (`(k - 1) · dilation` in total); when that total is even it is built into the convolution
-/// (no extra layer). Otherwise the input is padded per side by [`pad_same`] before a
-/// convolution without padding. Height and width are read from the input when it is traced,
+/// (no extra layer). Otherwise the per-side padding ([`same_pad2d`](super::same_pad2d)) is
+/// the convolution layer's own padding before and after
+/// ([`TraceTensor::conv2d_padded`]): still one TensorRT layer. Height and width are read from the input when it is traced,
 /// so they must be static dimensions of the engine.
 #[derive(Debug, Clone)]
 pub struct Conv {
@@ -159,7 +160,10 @@ impl Conv {
 impl TraceModule for Conv {
     fn forward<T: TraceTensor>(&self, x: &T) -> Result<T> {
         match self.pad_before {
-            Some((k, s, d)) => pad_same(x, (k, k), (s, s), (d, d))?.apply(&self.conv),
+            Some((k, s, d)) => {
+                let pad = same_pad2d(x, (k, k), (s, s), (d, d))?;
+                x.conv2d_padded(&self.conv, pad)
+            }
             None => x.apply(&self.conv),
         }
     }

@@ -10,7 +10,7 @@
 //! | `nn.Sequential` | [`Sequential`] (children named by index) |
 //! | `SqueezeExcitation` | [`SqueezeExcitation`] |
 //! | `InvertedResidual`, `MBConv`, `MBConvBlock` | [`MBConv`], [`MBConvConfig`], [`MBConvNames`] |
-//! | TensorFlow's "SAME" padding | [`same_padding`], [`pad_same`] |
+//! | TensorFlow's "SAME" padding | [`same_padding`], [`same_pad2d`], [`pad_same`] |
 //! | `_make_divisible`, `round_filters`, `round_repeats` | [`make_divisible`], [`round_filters`], [`round_repeats`] |
 //!
 //! Loading a whole model strictly (every key used, none missing, shapes equal) is
@@ -28,7 +28,7 @@ pub use conv::{
     BN_EPS,
 };
 pub use mbconv::{InvertedResidual, MBConv, MBConvConfig, MBConvNames};
-pub use padding::{pad_same, same_padding};
+pub use padding::{pad_same, same_pad2d, same_padding};
 pub use rounding::{make_divisible, round_filters, round_repeats};
 pub use se::{SqueezeExcitation, SqueezeExcitationConfig};
 pub use sequential::Sequential;

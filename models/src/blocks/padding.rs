@@ -1,6 +1,6 @@
 //! TensorFlow's "SAME" padding.
 
-use candle2trt::{Result, TraceTensor};
+use candle2trt::{Pad2d, PadMode, Result, TraceTensor};
 
 /// TensorFlow's "SAME" padding of one spatial dimension of size `size`: the output has
 /// `ceil(size / stride)` positions, and the zeros that needs are split `(before, after)` with
@@ -20,29 +20,36 @@ pub fn same_padding(size: usize, kernel: usize, stride: usize, dilation: usize) 
     (total / 2, total - total / 2)
 }
 
+/// The per-side zeros of TensorFlow's "SAME" padding for an `(N, C, H, W)` input and a window
+/// of `kernel`, `stride` and `dilation` (height, width), from the input's height and width (the
+/// sample's, when traced: they must be static dimensions of the engine).
+pub fn same_pad2d<T: TraceTensor>(
+    x: &T,
+    kernel: (usize, usize),
+    stride: (usize, usize),
+    dilation: (usize, usize),
+) -> Result<Pad2d> {
+    let (top, bottom) = same_padding(x.dim(2)?, kernel.0, stride.0, dilation.0);
+    let (left, right) = same_padding(x.dim(3)?, kernel.1, stride.1, dilation.1);
+    Ok(Pad2d::new(top, bottom, left, right))
+}
+
 /// Pads an `(N, C, H, W)` input with zeros for a TensorFlow "SAME" window of `kernel`,
 /// `stride` and `dilation` (height, width), as EfficientNet-PyTorch's
-/// `Conv2dStaticSamePadding` does before its convolution.
-///
-/// Built from [`TraceTensor::pad_with_zeros`], one call per padded dimension. The amounts are
-/// computed from the input's height and width (the sample's, when traced): they must be static
-/// dimensions of the engine.
+/// `Conv2dStaticSamePadding` does before its convolution: one [`TraceTensor::pad2d`] (one
+/// TensorRT layer). Before a convolution, [`TraceTensor::conv2d_padded`] with
+/// [`same_pad2d`] pads inside the convolution layer instead ([`Conv`](super::Conv) does).
 pub fn pad_same<T: TraceTensor>(
     x: &T,
     kernel: (usize, usize),
     stride: (usize, usize),
     dilation: (usize, usize),
 ) -> Result<T> {
-    let (top, bottom) = same_padding(x.dim(2)?, kernel.0, stride.0, dilation.0);
-    let (left, right) = same_padding(x.dim(3)?, kernel.1, stride.1, dilation.1);
-    let mut x = x.clone();
-    if top + bottom > 0 {
-        x = x.pad_with_zeros(2, top, bottom)?;
+    let pad = same_pad2d(x, kernel, stride, dilation)?;
+    if pad.is_zero() {
+        return Ok(x.clone());
     }
-    if left + right > 0 {
-        x = x.pad_with_zeros(3, left, right)?;
-    }
-    Ok(x)
+    x.pad2d(pad, PadMode::Constant(0.0))
 }
 
 #[cfg(test)]
