@@ -99,6 +99,7 @@ pub(crate) fn convert_with<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
         });
     }
 
+    tracer.set_retraced(sizes.changed());
     let outputs = model.forward_traced(&traced)?;
     if outputs.is_empty() {
         return Err(Error::ModelInterface(
@@ -114,10 +115,20 @@ pub(crate) fn convert_with<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
     }
     let mut output_specs = Vec::with_capacity(outputs.len());
     let mut reference_outputs = Vec::with_capacity(outputs.len());
+    // Traced smaller than the sample: the sample's outputs come from a plain run.
+    let plain = if sizes.shrinks() {
+        let inputs: Vec<Tensor> = inputs.iter().map(|&x| x.clone()).collect();
+        Some(model.forward_candle(&inputs)?)
+    } else {
+        None
+    };
     for (i, y) in outputs.iter().enumerate() {
         let name = name_at(&options.output_names, i, "output");
         let dims = tracer.mark_output(y, &name)?;
-        reference_outputs.push(sizes.untile(&y.value, &dims)?);
+        reference_outputs.push(match &plain {
+            Some(plain) => plain[i].clone(),
+            None => sizes.untile(&y.value, &dims)?,
+        });
         output_specs.push(IoSpec {
             name,
             dtype: y.value.dtype(),
@@ -359,15 +370,23 @@ fn profiles(inputs: &[&Tensor], options: &ConversionOptions) -> Result<Vec<Optio
 /// The sizes at which dynamic dimensions are traced.
 ///
 /// A reshape target is plain numbers, read from the traced tensors' `dims()`: to tell which
-/// target dimension is the dynamic one, its traced size must differ from every static size.
-/// A batch of 1 (the usual sample) is the worst case, so dynamic dimensions are traced at a
-/// small prime within the profile that no static input dimension has (3, 5, 7, ...): the sample
-/// is tiled to that size, and the reference outputs are cut back to the sample's size.
+/// target dimension is the dynamic one, its traced size must differ from every static size. It
+/// must also differ from the sample's own size, so that a size the model hard-codes from the
+/// sample (`reshape((8, 1280))` for a batch-8 sample) fails at that op instead of silently
+/// following the dynamic dimension. So each dynamic dimension is traced at the smallest of
+/// 2, 3, 5, 7, ... (small primes: rarely an intermediate size) within the profile that is not
+/// the sample's size and that no static input dimension has, preferring sizes above the
+/// sample's: the sample is tiled cyclically to it and the reference outputs cut back. Only
+/// when no such size lies above the sample's within the profile is it traced smaller, and the
+/// reference outputs then come from a plain candle run on the sample.
 #[derive(Default)]
 struct TraceSizes {
     /// (sample size, traced size) pairs.
     map: Vec<(usize, usize)>,
 }
+
+/// The sizes dynamic dimensions may be traced at, in order of preference.
+const TRACE_SIZES: [usize; 16] = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53];
 
 impl TraceSizes {
     fn choose(inputs: &[&Tensor], profiles: &[Option<ShapeRange>]) -> Self {
@@ -386,22 +405,33 @@ impl TraceSizes {
                 if p.min[d] == p.max[d] || map.iter().any(|&(s, _)| s == n) {
                     continue;
                 }
-                let free = |t: usize| !avoid.contains(&t) && !map.iter().any(|&(_, u)| u == t);
-                // Keep a sample size that is already distinctive; else grow it (the reference
-                // outputs are cut back, so the traced size is never smaller than the sample's).
-                let chosen = if n >= 2 && free(n) {
-                    n
-                } else {
-                    [3usize, 5, 7, 11, 13, 17, 19, 23, 29, 31, 2]
-                        .into_iter()
-                        .find(|&t| t > n && t <= p.max[d] && free(t))
-                        .unwrap_or(n)
+                let free = |t: usize| {
+                    t != n
+                        && (p.min[d]..=p.max[d]).contains(&t)
+                        && !avoid.contains(&t)
+                        && !map.iter().any(|&(_, u)| u == t)
                 };
+                let chosen = TRACE_SIZES
+                    .into_iter()
+                    .find(|&t| t > n && free(t))
+                    .or_else(|| TRACE_SIZES.into_iter().find(|&t| free(t)))
+                    .unwrap_or(n);
                 avoid.insert(chosen);
                 map.push((n, chosen));
             }
         }
         TraceSizes { map }
+    }
+
+    /// Whether some dimension is traced smaller than the sample's: the traced outputs do not
+    /// hold the sample's.
+    fn shrinks(&self) -> bool {
+        self.map.iter().any(|&(n, t)| t < n)
+    }
+
+    /// The (sample, traced) pairs that differ.
+    fn changed(&self) -> Vec<(usize, usize)> {
+        self.map.iter().copied().filter(|&(n, t)| n != t).collect()
     }
 
     fn traced(&self, n: usize) -> usize {

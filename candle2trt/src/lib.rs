@@ -52,9 +52,14 @@
 //! (TensorRT's `0`) or put them in the hole (`-1`), slices and resizes take their sizes from
 //! shape tensors. A reshape that would fix a dynamic dimension to the sample's size is an
 //! error, and so is a network whose outputs lost the inputs' dynamic dimension. Dynamic
-//! dimensions are traced at a size no static dimension has (a batch-1 sample is tiled to 3,
-//! for instance), so that reshape targets read from `dims()` identify them; the reference
-//! outputs are cut back to the sample's size.
+//! dimensions are traced at the smallest size (2, 3, 5, ...) that is neither the sample's nor
+//! a static input dimension's (a batch-1 sample of `(1, 3, 224, 224)` is tiled to 2), so that
+//! reshape targets read from `dims()` identify them and a size hard-coded from the sample fails
+//! at its op; the reference outputs are the sample's. An error at an op with dynamic operands
+//! then shows the operand shapes at the sample's sizes as well and says how to write the shape.
+//!
+//! The trace runs candle's forward on the device of the sample inputs and the model's weights:
+//! load both on `Device::cuda_if_available(0)` (feature `cuda`) to trace on the GPU.
 //!
 //! # A converted submodule inside a candle model
 //!

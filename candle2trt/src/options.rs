@@ -98,10 +98,12 @@ pub struct ConversionOptions {
     pub fp32_policy: Fp32Policy,
     /// TensorRT's builder optimization level (0–5; `None`: TensorRT's default).
     pub builder_optimization_level: Option<i32>,
-    /// Trace dynamic dimensions at the sample's sizes. By default they are traced at a small
-    /// prime within the profile that no static input dimension has (the sample is tiled to it,
-    /// the reference outputs cut back), so that reshapes can tell the dynamic dimension from
-    /// static ones of the same size (a batch of 1 looks like every unit dimension).
+    /// Trace dynamic dimensions at the sample's sizes. By default they are traced at the
+    /// smallest of 2, 3, 5, 7, ... within the profile that is neither the sample's size nor a
+    /// static input dimension (the sample is tiled to it, the reference outputs cut back), so
+    /// that reshapes can tell the dynamic dimension from static ones of the same size (a batch
+    /// of 1 looks like every unit dimension) and a size hard-coded from the sample fails at its
+    /// op; errors then show the shapes at the sample's sizes too.
     pub trace_at_sample_shape: bool,
     /// Receives TensorRT's build progress (phases and steps) while the engine is built, e.g. to
     /// drive a progress bar.

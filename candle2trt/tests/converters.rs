@@ -22,4 +22,5 @@ mod converters {
     mod reduce;
     mod resize;
     mod shape;
+    mod tracing;
 }

@@ -92,6 +92,8 @@ pub(crate) struct Tracer<'n> {
     op_counter: Cell<usize>,
     /// The sample sizes of the model inputs' dynamic dimensions.
     pub(crate) dynamic_sizes: RefCell<Vec<usize>>,
+    /// (sample size, traced size) of the dynamic dimensions traced at another size.
+    retraced: RefCell<Vec<(usize, usize)>>,
     /// How many ops (and outputs) read each tensor.
     uses: RefCell<HashMap<trt::Tensor<'n>, usize>>,
     /// Convolutions a batch norm was folded out of: (layer index, output, folded into).
@@ -114,6 +116,7 @@ impl<'n> Tracer<'n> {
             dynamic_lost_at: RefCell::new(None),
             op_counter: Cell::new(0),
             dynamic_sizes: RefCell::new(Vec::new()),
+            retraced: RefCell::new(Vec::new()),
             uses: RefCell::new(HashMap::new()),
             folds: RefCell::new(Vec::new()),
         })
@@ -142,6 +145,53 @@ impl<'n> Tracer<'n> {
             }
         }
         std::mem::take(&mut self.layers.borrow_mut())
+    }
+
+    /// Records the (sample size, traced size) pairs of dynamic dimensions traced at another size
+    /// than the sample's, for error messages.
+    pub(crate) fn set_retraced(&self, pairs: Vec<(usize, usize)>) {
+        *self.retraced.borrow_mut() = pairs;
+    }
+
+    /// What an error about an op whose operands have dynamic dimensions (`-1` in `trt_dims`)
+    /// must say when those were traced at another size: the operand shapes at the sample's
+    /// sizes, the traced sizes, why, and how to write a shape that follows them.
+    pub(crate) fn retrace_note(
+        &self,
+        shapes: &[Vec<usize>],
+        trt_dims: &[Vec<i64>],
+    ) -> Option<String> {
+        let retraced = self.retraced.borrow();
+        if retraced.is_empty() || !trt_dims.iter().flatten().any(|&d| d == -1) {
+            return None;
+        }
+        let sample: Vec<Vec<usize>> = shapes
+            .iter()
+            .zip(trt_dims)
+            .map(|(shape, trt)| {
+                shape
+                    .iter()
+                    .zip(trt.iter().chain(std::iter::repeat(&0)))
+                    .map(|(&v, &t)| match retraced.iter().find(|&&(_, u)| u == v) {
+                        Some(&(n, _)) if t == -1 => n,
+                        _ => v,
+                    })
+                    .collect()
+            })
+            .collect();
+        let pairs: Vec<String> = retraced
+            .iter()
+            .map(|(n, t)| format!("{n} traced as {t}"))
+            .collect();
+        Some(format!(
+            "operand shapes at the sample's sizes: {}; the dynamic dimensions were traced at \
+             another size than the sample's ({}) so that reshapes can tell them from static \
+             dimensions and so that a size written as a number does not pass for them: read a \
+             dynamic size from the tensor (`x.dim(0)?`) or leave a hole `()` in the reshape \
+             (`ConversionOptions::trace_at_sample_shape` traces at the sample's sizes)",
+            Shapes(sample),
+            pairs.join(", ")
+        ))
     }
 
     pub(crate) fn record_use(&self, t: trt::Tensor<'n>) {

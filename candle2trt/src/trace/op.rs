@@ -24,6 +24,8 @@ pub(crate) struct Op<'a, 'n> {
     pub(crate) tracer: &'a Rc<Tracer<'n>>,
     pub(crate) name: Cow<'static, str>,
     shapes: Vec<Vec<usize>>,
+    /// TensorRT's dims of the operands.
+    trt_dims: Vec<Vec<i64>>,
     input_dynamic: bool,
     first_layer: usize,
 }
@@ -50,14 +52,17 @@ impl<'n> TracedTensor<'n> {
         for o in others {
             self.tracer.record_use(o.trt);
         }
-        let input_dynamic = std::iter::once(self.trt)
+        let trt_dims: Vec<Vec<i64>> = std::iter::once(self.trt)
             .chain(others.iter().map(|o| o.trt))
-            .any(|t| dims(t).contains(&-1));
+            .map(dims)
+            .collect();
+        let input_dynamic = trt_dims.iter().any(|d| d.contains(&-1));
         let first_layer = self.tracer.network.nb_layers();
         Ok(Op {
             tracer: &self.tracer,
             name,
             shapes,
+            trt_dims,
             input_dynamic,
             first_layer,
         })
@@ -78,8 +83,23 @@ impl<'n> Op<'_, 'n> {
         }
     }
 
-    /// `failure` as an error naming this op.
+    /// `failure` as an error naming this op. Where the operands' dynamic dimensions were traced
+    /// at another size than the sample's, candle's refusals and unsupported arguments also say
+    /// so (the shapes at the sample's sizes, and how to write the shape).
     pub(crate) fn error(&self, failure: impl Into<OpFailure>) -> Error {
+        let failure = failure.into();
+        let note = || self.tracer.retrace_note(&self.shapes, &self.trt_dims);
+        let failure = match failure {
+            OpFailure::Candle(e) => match note() {
+                Some(note) => OpFailure::Candle(e.context(note)),
+                None => OpFailure::Candle(e),
+            },
+            OpFailure::Arguments(reason) => match note() {
+                Some(note) => OpFailure::Arguments(format!("{reason} ({note})")),
+                None => OpFailure::Arguments(reason),
+            },
+            other => other,
+        };
         Error::at_op(self.context(), failure)
     }
 
