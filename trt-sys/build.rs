@@ -146,8 +146,10 @@ fn main() {
     } else {
         format!("libnvinfer.so.{}", version.major)
     };
+    // Not a cargo warning: cargo replays those on every build of the workspace, and nothing is
+    // wrong. The line stays in the build script's output (`cargo build -vv` shows it).
     println!(
-        "cargo:warning=trt-sys: using TensorRT{} {}.{}.{} headers from {} ({source}); run-time library {library}",
+        "trt-sys: using TensorRT{} {}.{}.{} headers from {} ({source}); run-time library {library}",
         if version.rtx { "-RTX" } else { "" },
         version.major,
         version.minor,
