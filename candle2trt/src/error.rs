@@ -19,7 +19,8 @@ impl fmt::Display for Shapes {
     }
 }
 
-/// A module path such as `layer1.0.conv1`; the empty path prints as `<root>`.
+/// A module path such as `layer1.0.conv1`; the empty path prints as `<root>`. An error about
+/// an op outside any scope names the last module the trace left: `<root>, after layer4`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ModulePath(pub Box<str>);
 

@@ -495,19 +495,29 @@ impl crate::TraceModule for GroupNorm {
 #[must_use = "the scope ends when the guard is dropped"]
 pub struct ScopeGuard {
     pub(crate) stack: Option<Rc<RefCell<Vec<String>>>>,
+    /// Where the path of the scope is recorded when it ends (the last module the trace left).
+    last: Option<Rc<RefCell<String>>>,
 }
 
 impl ScopeGuard {
     /// A guard that does nothing (plain candle tensors).
     pub fn noop() -> Self {
-        Self { stack: None }
+        Self {
+            stack: None,
+            last: None,
+        }
     }
 
-    /// Pushes `name` on `stack`; the guard pops it.
-    pub(crate) fn push(stack: &Rc<RefCell<Vec<String>>>, name: &str) -> Self {
+    /// Pushes `name` on `stack`; the guard pops it and records the path it ends in `last`.
+    pub(crate) fn push(
+        stack: &Rc<RefCell<Vec<String>>>,
+        last: &Rc<RefCell<String>>,
+        name: &str,
+    ) -> Self {
         stack.borrow_mut().push(name.to_string());
         Self {
             stack: Some(stack.clone()),
+            last: Some(last.clone()),
         }
     }
 }
@@ -515,7 +525,16 @@ impl ScopeGuard {
 impl Drop for ScopeGuard {
     fn drop(&mut self) {
         if let Some(stack) = self.stack.take() {
-            stack.borrow_mut().pop();
+            let mut stack = stack.borrow_mut();
+            if let Some(last) = &self.last {
+                // Ending `features` right after `features.3` keeps the deeper path.
+                let path = stack.join(".");
+                let mut last = last.borrow_mut();
+                if !last.starts_with(&format!("{path}.")) {
+                    *last = path;
+                }
+            }
+            stack.pop();
         }
     }
 }

@@ -32,7 +32,7 @@ impl<'n> TraceTensor for TracedTensor<'n> {
         &self.value
     }
     fn scope(&self, name: &str) -> ScopeGuard {
-        ScopeGuard::push(&self.tracer.scopes, name)
+        ScopeGuard::push(&self.tracer.scopes, &self.tracer.last_scope, name)
     }
     fn apply_candle_fn<F>(&self, name: &str, _f: F) -> Result<Self>
     where

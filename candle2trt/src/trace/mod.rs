@@ -51,7 +51,7 @@ impl TracedTensor<'_> {
     pub(crate) fn op_context(&self, op: &str) -> OpContext {
         OpContext {
             op: op.to_string(),
-            module_path: self.tracer.module_path(),
+            module_path: self.tracer.error_path(),
             shapes: Shapes(vec![self.value.dims().to_vec()]),
         }
     }
@@ -82,6 +82,8 @@ pub(crate) struct ConvProducer<'n> {
 pub(crate) struct Tracer<'n> {
     pub(crate) network: &'n trt::Network<'n>,
     pub(crate) scopes: Rc<RefCell<Vec<String>>>,
+    /// The path of the last scope that ended: where an op outside any scope comes after.
+    pub(crate) last_scope: Rc<RefCell<String>>,
     /// TensorRT type of candle `F32` values (Half under `fp16_mode`).
     pub(crate) float: DataType,
     pub(crate) policy: Fp32Policy,
@@ -109,6 +111,7 @@ impl<'n> Tracer<'n> {
         Rc::new(Tracer {
             network,
             scopes: Rc::new(RefCell::new(Vec::new())),
+            last_scope: Rc::new(RefCell::new(String::new())),
             float,
             policy,
             layers: RefCell::new(Vec::new()),
@@ -124,6 +127,18 @@ impl<'n> Tracer<'n> {
 
     pub(crate) fn module_path(&self) -> ModulePath {
         ModulePath(self.scopes.borrow().join(".").into())
+    }
+
+    /// The module path an error names: outside any scope, `<root>` and the last module the trace
+    /// left (`<root>, after _blocks.15`), so an op the model did not name is still found.
+    pub(crate) fn error_path(&self) -> ModulePath {
+        let path = self.module_path();
+        let last = self.last_scope.borrow();
+        if path.0.is_empty() && !last.is_empty() {
+            ModulePath(format!("<root>, after {last}").into())
+        } else {
+            path
+        }
     }
 
     /// The layer report; a convolution a batch norm was folded out of is marked folded when

@@ -43,7 +43,7 @@ impl<'n> TracedTensor<'n> {
         if others.iter().any(|o| !Rc::ptr_eq(&o.tracer, &self.tracer)) {
             let context = OpContext {
                 op: name.to_string(),
-                module_path: self.tracer.module_path(),
+                module_path: self.tracer.error_path(),
                 shapes: Shapes(shapes),
             };
             return Err(Error::at_op(context, OpFailure::ForeignTensor));
@@ -78,7 +78,7 @@ impl<'n> Op<'_, 'n> {
     pub(crate) fn context(&self) -> OpContext {
         OpContext {
             op: self.name.to_string(),
-            module_path: self.tracer.module_path(),
+            module_path: self.tracer.error_path(),
             shapes: Shapes(self.shapes.clone()),
         }
     }
@@ -172,7 +172,7 @@ impl<'n> Op<'_, 'n> {
         }
         if self.input_dynamic && !dims.contains(&-1) {
             self.tracer
-                .note_dynamic_lost(&self.name, &self.tracer.module_path().to_string());
+                .note_dynamic_lost(&self.name, &self.tracer.error_path().to_string());
         }
         Ok(TracedTensor {
             value,

@@ -76,9 +76,13 @@ pub fn check_with<M: TraceModel>(
         assert_eq!(p.dims(), r.dims());
         assert_eq!(p.dtype(), spec.dtype);
         let d = max_diff(p, r);
+        // Dynamic dimensions are traced at another size than the sample's, and candle's CPU
+        // kernels (conv1d's im2col + gemm) round differently at another batch: relative 1e-6.
+        let scale = max_diff(p, &p.zeros_like().expect("zeros")).max(1.0);
         assert!(
-            d <= 1e-6,
-            "tracer consistency: the traced candle value differs from plain candle's by {d}"
+            d <= 1e-6 * scale,
+            "tracer consistency: the traced candle value differs from plain candle's by {d} \
+             (largest magnitude {scale})"
         );
         assert_eq!(spec.dims.len(), p.rank(), "rank of {}", spec.name);
         for (i, ((&t, &c), &c2)) in spec.dims.iter().zip(p.dims()).zip(q.dims()).enumerate() {

@@ -107,3 +107,27 @@ fn reshape_fixing_the_batch_says_how_to_write_it() {
         assert!(text.contains(part), "`{part}` missing from: {text}");
     }
 }
+
+/// An op the model did not scope is found by the module it follows.
+#[test]
+fn unscoped_op_is_named_after_the_last_module() {
+    crate::model!(AfterBlock, |x| {
+        let y = {
+            let _scope = x.scope("features");
+            let _inner = x.scope("3");
+            x.relu()?
+        };
+        y.reshape((5, ()))
+    });
+    let err = convert(
+        &AfterBlock,
+        &[randn(&[2, 3])],
+        &ConversionOptions::default(),
+    )
+    .expect_err("6 elements do not reshape to 5 rows");
+    assert!(
+        matches!(&err, Error::CandleOp { op, module_path, .. }
+            if op == "reshape" && module_path.to_string() == "<root>, after features.3"),
+        "{err:?}"
+    );
+}
