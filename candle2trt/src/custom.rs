@@ -200,7 +200,8 @@ pub(crate) fn traced<'n, O: CustomOp + ?Sized>(
         tracer: op.tracer.clone(),
         context: op.context(),
     };
-    let t = custom.build(&layers, &inputs)?;
+    // A candle error inside `build` (reading a weight's dims, ...) gets the op's context too.
+    let t = op.named(custom.build(&layers, &inputs))?;
     op.finish(value, t)
 }
 
