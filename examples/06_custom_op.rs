@@ -114,7 +114,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn run() -> anyhow::Result<()> {
+/// Converts the net, prints its custom layers, and shows the wrong converter caught.
+pub fn run() -> anyhow::Result<()> {
     let dev = Device::Cpu;
     let conv_cfg = Conv2dConfig {
         padding: 1,
