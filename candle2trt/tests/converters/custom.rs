@@ -37,7 +37,7 @@ impl TraceModule for ClampScaleNet {
 #[test]
 fn custom_op_converts_and_is_named() -> Result<()> {
     let x = randn(&[2, 3, 4]);
-    let module = check(&ClampScaleNet, &[x.clone()])?;
+    let module = check(&ClampScaleNet, std::slice::from_ref(&x))?;
     let custom: Vec<_> = module
         .layers()
         .iter()

@@ -60,7 +60,7 @@ fn conv2d_padded_is_one_convolution() -> Result<()> {
         one.flatten_all()?.to_vec1::<f32>()?,
         two.flatten_all()?.to_vec1::<f32>()?
     );
-    let module = check(&Padded(c.clone(), SAME), &[x.clone()])?;
+    let module = check(&Padded(c.clone(), SAME), std::slice::from_ref(&x))?;
     let layers: Vec<_> = module
         .layers()
         .iter()
@@ -82,7 +82,7 @@ fn conv2d_padded_is_one_convolution() -> Result<()> {
 fn conv2d_padded_dynamic_batch_layer_counts() -> Result<()> {
     let c = conv(3, 4, 3, stride2());
     let x = randn(&[1, 3, 8, 8]);
-    let one = check_dynamic_fp16(&Padded(c.clone(), SAME), &[x.clone()])?;
+    let one = check_dynamic_fp16(&Padded(c.clone(), SAME), std::slice::from_ref(&x))?;
     let two = check_dynamic_fp16(&TwoPads(c, SAME), &[x])?;
     let count =
         |m: &candle2trt::TrtModule, op: &str| m.layers().iter().filter(|l| l.op == op).count();
