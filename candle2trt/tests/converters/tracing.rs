@@ -71,14 +71,6 @@ fn hard_coded_batch_fails_with_the_users_shapes() {
     ] {
         assert!(text.contains(part), "`{part}` missing from: {text}");
     }
-    // Traced at the sample's size, the same reshape is taken for the dynamic batch (by value):
-    // the option that keeps the old behaviour.
-    let options = ConversionOptions {
-        trace_at_sample_shape: true,
-        ..options
-    };
-    let module = convert(&HardCoded, &[randn(&[8, 3, 4, 4])], &options).expect("by value");
-    assert_eq!(module.outputs()[0].dims, [-1, 48]);
 }
 
 /// A reshape that would fix the dynamic batch is refused with how to write it, and the user's
