@@ -209,6 +209,16 @@ impl TraceTensor for Tensor {
     fn narrow<Dm: Dim>(&self, dim: Dm, start: usize, len: usize) -> Result<Self> {
         Ok(Tensor::narrow(self, dim, start, len)?)
     }
+    fn narrow_like<Dm: Dim, L: Dim>(
+        &self,
+        dim: Dm,
+        start: usize,
+        like: &Self,
+        like_dim: L,
+    ) -> Result<Self> {
+        let len = like.dim(like_dim)?;
+        Ok(Tensor::narrow(self, dim, start, len)?)
+    }
     fn chunk<Dm: Dim>(&self, chunks: usize, dim: Dm) -> Result<Vec<Self>> {
         Ok(Tensor::chunk(self, chunks, dim)?)
     }

@@ -353,6 +353,18 @@ pub trait TraceTensor: Sized + Clone {
     fn permute<D: Dims>(&self, dims: D) -> Result<Self>;
     /// The sub-tensor `start..start + len` along `dim`.
     fn narrow<D: Dim>(&self, dim: D, start: usize, len: usize) -> Result<Self>;
+    /// The sub-tensor `start..start + n` along `dim`, where `n = like.dim(like_dim)`: under the
+    /// tracer `n` is read from `like` at run time when that dimension is dynamic, so a table
+    /// sliced to a sequence length (BERT's position embeddings, PyTorch's
+    /// `self.position_ids[:, :seq_len]`) follows a dynamic sequence length. [`narrow`](Self::narrow)
+    /// with `like.dim(like_dim)?` would fix `n` to the traced size.
+    fn narrow_like<D: Dim, L: Dim>(
+        &self,
+        dim: D,
+        start: usize,
+        like: &Self,
+        like_dim: L,
+    ) -> Result<Self>;
     /// Splits into `chunks` pieces along `dim` (the last may be smaller), as candle.
     fn chunk<D: Dim>(&self, chunks: usize, dim: D) -> Result<Vec<Self>>;
     /// Concatenates along `dim`.

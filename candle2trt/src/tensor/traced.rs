@@ -217,6 +217,15 @@ impl<'n> TraceTensor for TracedTensor<'n> {
     fn narrow<D: Dim>(&self, dim: D, start: usize, len: usize) -> Result<Self> {
         shape::narrow(self, dim, start, len)
     }
+    fn narrow_like<D: Dim, L: Dim>(
+        &self,
+        dim: D,
+        start: usize,
+        like: &Self,
+        like_dim: L,
+    ) -> Result<Self> {
+        shape::narrow_like(self, dim, start, like, like_dim)
+    }
     fn chunk<D: Dim>(&self, chunks: usize, dim: D) -> Result<Vec<Self>> {
         shape::chunk(self, chunks, dim)
     }

@@ -13,6 +13,7 @@ pub mod efficientnet_lite;
 pub mod imagenet;
 pub mod mobilenet_v2;
 pub mod resnet;
+pub mod sentence_transformers;
 pub mod simple_cnn;
 pub mod squeezenet;
 pub mod torchvision;
