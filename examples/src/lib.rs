@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod fixtures;
 pub mod images;
+pub mod synthetic;
 pub mod text;
 
 /// Installs a `tracing` subscriber on stderr filtered by `RUST_LOG` (default `warn`), so that

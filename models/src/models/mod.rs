@@ -8,6 +8,7 @@
 //! `model.eval()`.
 
 pub mod bert;
+pub mod convnext;
 pub mod efficientnet;
 pub mod efficientnet_lite;
 pub mod imagenet;
@@ -18,3 +19,4 @@ pub mod simple_cnn;
 pub mod squeezenet;
 pub mod torchvision;
 pub mod vgg;
+pub mod vit;
