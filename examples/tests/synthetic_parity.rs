@@ -50,6 +50,30 @@ fn parity(arch: &str, state_dict_keys: usize) -> anyhow::Result<()> {
         engine.engine_bytes().len()
     );
     assert_eq!(engine.outputs()[0].dims, [2, 1000], "{arch}: engine output");
+    if arch == "vit_b_16" {
+        // One fused attention per encoder layer, its query scaled by a layer of the op itself
+        // (TensorRT's attention does not scale q·kᵀ); no separate softmax.
+        let layers = engine.layers();
+        let of_attention: Vec<_> = layers
+            .iter()
+            .filter(|l| l.op == "scaled_dot_product_attention")
+            .collect();
+        let kinds: Vec<&str> = of_attention.iter().map(|l| l.layer_type.as_str()).collect();
+        println!(
+            "{arch}: attention layers of encoder_layer_0: {:?}",
+            &kinds[..kinds.len() / 12]
+        );
+        let fused = kinds.iter().filter(|k| k.starts_with("Attention")).count();
+        let scaled = kinds.iter().filter(|k| **k == "ElementWise").count();
+        assert!(
+            fused >= 12 && scaled == 12,
+            "{arch}: attention layers {kinds:?}"
+        );
+        assert!(
+            !layers.iter().any(|l| l.op.contains("softmax")),
+            "{arch}: unfused softmax"
+        );
+    }
     let traced_err = max_abs_diff(&engine.reference_outputs()[0], &expected)?;
     println!("{arch}: traced candle vs PyTorch max_abs_err {traced_err:.3e}");
     assert!(traced_err <= 1e-3, "{arch}: traced vs PyTorch {traced_err}");

@@ -403,6 +403,20 @@ pub trait TraceTensor: Sized + Clone {
     fn min<D: Dim>(&self, dim: D) -> Result<Self>;
     /// Softmax over `dim`.
     fn softmax<D: Dim>(&self, dim: D) -> Result<Self>;
+    /// Scaled dot-product attention, PyTorch's `F.scaled_dot_product_attention(q, k, v,
+    /// attn_mask, scale=scale)` with an additive float mask: `softmax(q·scale·kᵀ + mask)·v` on
+    /// `(batch, heads, tokens, head_dim)` tensors (`self` is `q`; the mask broadcasts to
+    /// `(batch, heads, q_tokens, kv_tokens)`). Under the tracer it is one fused TensorRT
+    /// attention (`IAttention`, decomposable where no fused kernel fits) with `q` scaled first,
+    /// since TensorRT's attention does not scale `q·kᵀ`; in f32 under `fp16_mode` when the
+    /// softmax policy asks for it.
+    fn scaled_dot_product_attention(
+        &self,
+        key: &Self,
+        value: &Self,
+        mask: Option<&Self>,
+        scale: f64,
+    ) -> Result<Self>;
     /// Softmax over the last dimension.
     fn softmax_last_dim(&self) -> Result<Self> {
         self.softmax(candle_core::D::Minus1)

@@ -5,8 +5,9 @@
 //! out_proj}, ln_2, mlp.0, mlp.3}`, `encoder.ln`, `heads.head`. LayerNorm epsilon 1e-6, GELU in
 //! its exact (erf) form, dropout the identity.
 //!
-//! Attention (`nn.MultiheadAttention`, `batch_first=True`) is written as matrix products and a
-//! softmax over the keys, with `q` scaled by `1/√head_dim` before `q·kᵀ` as PyTorch does.
+//! Attention (`nn.MultiheadAttention`, `batch_first=True`) is
+//! [`TraceTensor::scaled_dot_product_attention`] with the scale `1/√head_dim`: one fused
+//! TensorRT attention in the engine, matrix products and a softmax in plain candle.
 
 use candle2trt::{Result, TraceModule, TraceTensor};
 use candle_core::Tensor;
@@ -89,11 +90,9 @@ impl SelfAttention {
                 .transpose(1, 2)?
                 .contiguous()
         };
-        let q = heads(0)?.mul_scalar(1.0 / (head_dim as f64).sqrt())?;
-        let (k, v) = (heads(1)?, heads(2)?);
-        let probs = q.matmul(&k.t()?.contiguous()?)?.softmax_last_dim()?;
-        probs
-            .matmul(&v)?
+        let (q, k, v) = (heads(0)?, heads(1)?, heads(2)?);
+        let scale = 1.0 / (head_dim as f64).sqrt();
+        q.scaled_dot_product_attention(&k, &v, None, scale)?
             .transpose(1, 2)?
             .contiguous()?
             .reshape((b, s, h))?
