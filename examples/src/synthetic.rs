@@ -8,6 +8,7 @@
 //! computed in f64 and rounded to f32, with `(center, half)` from [`center_scale`].
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use candle_core::{DType, Device, Tensor};
 
@@ -60,13 +61,13 @@ pub fn generate(name: &str, shape: &[usize]) -> candle_core::Result<Tensor> {
     Tensor::from_vec(values, shape, &Device::Cpu)
 }
 
+/// The tensors a [`var_builder`] was asked for: key → shape.
+pub type Asked = Arc<Mutex<HashMap<String, Vec<usize>>>>;
+
 /// A [`candle_nn::VarBuilder`] that fills every tensor a model asks for with [`generate`] (by
 /// its full key), and the names it was asked for.
-pub fn var_builder() -> (
-    candle_nn::VarBuilder<'static>,
-    std::sync::Arc<std::sync::Mutex<HashMap<String, Vec<usize>>>>,
-) {
-    let asked = std::sync::Arc::new(std::sync::Mutex::new(HashMap::new()));
+pub fn var_builder() -> (candle_nn::VarBuilder<'static>, Asked) {
+    let asked: Asked = Arc::new(Mutex::new(HashMap::new()));
     let backend = Synthetic {
         asked: asked.clone(),
     };
@@ -77,7 +78,7 @@ pub fn var_builder() -> (
 }
 
 struct Synthetic {
-    asked: std::sync::Arc<std::sync::Mutex<HashMap<String, Vec<usize>>>>,
+    asked: Asked,
 }
 
 impl candle_nn::var_builder::SimpleBackend for Synthetic {
