@@ -105,6 +105,13 @@ fn minilm_matches_pytorch_and_converts_with_dynamic_batch_and_sequence() -> anyh
     }
     let dims: Vec<&[i64]> = engine.outputs().iter().map(|o| o.dims.as_slice()).collect();
     assert_eq!(dims, [&[-1, -1, 384][..], &[-1, 384][..]], "output dims");
+    // One fused TensorRT attention per encoder layer (f32).
+    let fused = engine
+        .layers()
+        .iter()
+        .filter(|l| l.layer_type == "AttentionOutput")
+        .count();
+    assert_eq!(fused, cfg.num_hidden_layers, "fused attention layers");
     for (traced, plain) in engine.reference_outputs().iter().zip([&hidden, &embedding]) {
         let err = max_abs_diff(traced, plain)?;
         assert!(err <= 1e-5, "traced candle vs plain candle: {err}");

@@ -409,7 +409,8 @@ pub trait TraceTensor: Sized + Clone {
     /// `(batch, heads, q_tokens, kv_tokens)`). Under the tracer it is one fused TensorRT
     /// attention (`IAttention`, decomposable where no fused kernel fits) with `q` scaled first,
     /// since TensorRT's attention does not scale `q·kᵀ`; in f32 under `fp16_mode` when the
-    /// softmax policy asks for it.
+    /// softmax policy asks for it. With a mask under `fp16_mode` it is decomposed into matrix
+    /// products and a softmax (TensorRT-RTX 1.7 does not build that fused case).
     fn scaled_dot_product_attention(
         &self,
         key: &Self,
