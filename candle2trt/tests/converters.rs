@@ -8,6 +8,7 @@ mod common;
 
 mod converters {
     mod activation;
+    mod attention;
     mod conv;
     mod custom;
     mod dynamic;

@@ -57,7 +57,7 @@ Examples:
       (a second run with the same checkpoint and options loads the cached engine instead of rebuilding)
 
 Architectures: resnet18/34/50/101/152, mobilenet_v2, vgg11/13/16/19[_bn], squeezenet1_0/1_1,
-efficientnet_b0..b7, bert (needs --config), simple_cnn.";
+efficientnet_b0..b7, efficientnet_lite0..4, vit_b_16, convnext_tiny, bert (needs --config), simple_cnn.";
 
 const INSPECT_EXAMPLES: &str = "\
 Examples:

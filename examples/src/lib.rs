@@ -1,11 +1,13 @@
 //! Helpers of the numbered examples and their tests: a small command-line parser, the PyTorch
-//! fixtures and the provisioned real weights, photographs decoded into model inputs, and the
-//! `tracing` subscriber that shows TensorRT's log. The models themselves are the
-//! `candle2trt-models` crate.
+//! fixtures and the provisioned real weights, photographs decoded into model inputs, sentences
+//! tokenized into BERT's inputs, and the `tracing` subscriber that shows TensorRT's log. The
+//! models themselves are the `candle2trt-models` crate.
 
 pub mod cli;
 pub mod fixtures;
 pub mod images;
+pub mod synthetic;
+pub mod text;
 
 /// Installs a `tracing` subscriber on stderr filtered by `RUST_LOG` (default `warn`), so that
 /// TensorRT's own log (target `tensorrt`) shows: `RUST_LOG=tensorrt=info cargo run --example …`.

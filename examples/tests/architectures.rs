@@ -45,6 +45,8 @@ const TORCHVISION_NUM_PARAMS: &[(&str, usize)] = &[
     ("efficientnet_lite2", 6_092_072),
     ("efficientnet_lite3", 8_197_096),
     ("efficientnet_lite4", 13_006_568),
+    ("vit_b_16", 86_567_656),
+    ("convnext_tiny", 28_589_128),
 ];
 
 /// Builds `arch` on fresh random weights; returns the model and its tensors by name.
@@ -167,6 +169,34 @@ fn expected_keys(arch: &str) -> &'static [&'static str] {
             "_fc.bias",
         ],
         "efficientnet_lite4" => &["_blocks.29._project_conv.weight", "_fc.weight"],
+        "vit_b_16" => &[
+            "conv_proj.weight",
+            "class_token",
+            "encoder.pos_embedding",
+            "encoder.layers.encoder_layer_0.ln_1.weight",
+            "encoder.layers.encoder_layer_0.self_attention.in_proj_weight",
+            "encoder.layers.encoder_layer_0.self_attention.in_proj_bias",
+            "encoder.layers.encoder_layer_0.self_attention.out_proj.weight",
+            "encoder.layers.encoder_layer_11.mlp.0.weight",
+            "encoder.layers.encoder_layer_11.mlp.3.bias",
+            "encoder.ln.bias",
+            "heads.head.weight",
+        ],
+        "convnext_tiny" => &[
+            "features.0.0.weight",
+            "features.0.1.bias",
+            "features.1.0.block.0.weight",
+            "features.1.0.block.2.weight",
+            "features.1.0.block.3.weight",
+            "features.1.0.block.5.bias",
+            "features.1.0.layer_scale",
+            "features.2.0.weight",
+            "features.2.1.weight",
+            "features.5.8.layer_scale",
+            "features.7.2.block.5.weight",
+            "classifier.0.weight",
+            "classifier.2.bias",
+        ],
         _ => &[],
     }
 }
@@ -186,7 +216,9 @@ fn every_architecture_matches_torchvision_and_runs() -> anyhow::Result<()> {
         // 32×32 is enough for plain candle: every model reduces it to ≥ 1×1 (VGG's adaptive
         // pool then spreads 1×1 to 7×7, as PyTorch does). Batch 1: candle's grouped
         // convolutions (EfficientNet's depthwise layers) cost per group, not per pixel.
-        let x = Tensor::randn(0f32, 1.0, (1, 3, 32, 32), &Device::Cpu)?;
+        // The Vision Transformer takes only its image size (its position embeddings fix it).
+        let side = if arch == "vit_b_16" { 224 } else { 32 };
+        let x = Tensor::randn(0f32, 1.0, (1, 3, side, side), &Device::Cpu)?;
         let y = model.forward_candle(&[x])?.remove(0);
         assert_eq!(y.dims(), [1, 1000], "{arch}");
         let finite = y

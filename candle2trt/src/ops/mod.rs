@@ -4,6 +4,7 @@
 //! [`Op`](crate::trace::op::Op) (a layer: `op.add(trt::Pooling::new(..))`), and `finish`es the op (which checks TensorRT's dims and type).
 
 pub(crate) mod activation;
+pub(crate) mod attention;
 pub(crate) mod conv;
 pub(crate) mod elementwise;
 pub(crate) mod gather;

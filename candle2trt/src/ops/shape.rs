@@ -206,6 +206,56 @@ pub(crate) fn narrow<'n, D: Dim>(
     narrow_named(x, "narrow", axis, start, len)
 }
 
+pub(crate) fn narrow_like<'n, D: Dim, L: Dim>(
+    x: &TracedTensor<'n>,
+    dim: D,
+    start: usize,
+    like: &TracedTensor<'n>,
+    like_dim: L,
+) -> Result<TracedTensor<'n>> {
+    let op = x.begin("narrow_like", &[like])?;
+    let axis = op.named(dim.to_index(x.value.shape(), "narrow_like"))?;
+    let like_axis = op.named(like_dim.to_index(like.value.shape(), "narrow_like"))?;
+    let len = like.value.dims()[like_axis];
+    let value = op.named(TraceTensor::narrow(&x.value, axis, start, len))?;
+    if op.dims(like.trt)[like_axis] != -1 {
+        let h = if len == x.value.dims()[axis] {
+            x.trt
+        } else {
+            op.narrow(x.trt, x.value.dims(), axis, start as i64, len, None)?
+        };
+        return op.finish(value, h);
+    }
+    // The size at run time: x's dimensions with `axis` replaced by shape(like)[like_axis], one
+    // 1-element piece per dimension (constants where x is static, so TensorRT keeps them static).
+    let rank = x.value.rank();
+    let x_dims = op.dims(x.trt);
+    let dim_of = |t: trt::Tensor<'n>, i: usize| -> Result<trt::Tensor<'n>> {
+        let shape = op.add(trt::Shape::new(t))?;
+        let index = op.const_i64(&[i as i64])?;
+        op.add(trt::Gather::new(shape, index, 0))
+    };
+    let mut pieces = Vec::with_capacity(rank);
+    for (i, &d) in x_dims.iter().enumerate() {
+        pieces.push(if i == axis {
+            dim_of(like.trt, like_axis)?
+        } else if d == -1 {
+            dim_of(x.trt, i)?
+        } else {
+            op.const_i64(&[d])?
+        });
+    }
+    let size_tensor = op.concat(&pieces, 0)?;
+    let mut starts = vec![0i64; rank];
+    starts[axis] = start as i64;
+    let mut size: Vec<i64> = x.value.dims().iter().map(|&d| d as i64).collect();
+    size[axis] = len as i64;
+    let mut slice = trt::Slice::new(x.trt, starts, size, vec![1; rank]);
+    slice.size_tensor = Some(size_tensor);
+    let h = op.add(slice)?;
+    op.finish(value, h)
+}
+
 pub(crate) fn chunk<'n, D: Dim>(
     x: &TracedTensor<'n>,
     chunks: usize,

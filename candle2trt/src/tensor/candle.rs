@@ -212,6 +212,16 @@ impl TraceTensor for Tensor {
     fn narrow<Dm: Dim>(&self, dim: Dm, start: usize, len: usize) -> Result<Self> {
         Ok(Tensor::narrow(self, dim, start, len)?)
     }
+    fn narrow_like<Dm: Dim, L: Dim>(
+        &self,
+        dim: Dm,
+        start: usize,
+        like: &Self,
+        like_dim: L,
+    ) -> Result<Self> {
+        let len = like.dim(like_dim)?;
+        Ok(Tensor::narrow(self, dim, start, len)?)
+    }
     fn chunk<Dm: Dim>(&self, chunks: usize, dim: Dm) -> Result<Vec<Self>> {
         Ok(Tensor::chunk(self, chunks, dim)?)
     }
@@ -268,6 +278,20 @@ impl TraceTensor for Tensor {
     }
     fn softmax_last_dim(&self) -> Result<Self> {
         Ok(candle_nn::ops::softmax_last_dim(self)?)
+    }
+    fn scaled_dot_product_attention(
+        &self,
+        key: &Self,
+        value: &Self,
+        mask: Option<&Self>,
+        scale: f64,
+    ) -> Result<Self> {
+        let scores = (self * scale)?.matmul(&key.t()?.contiguous()?)?;
+        let scores = match mask {
+            Some(mask) => scores.broadcast_add(mask)?,
+            None => scores,
+        };
+        Ok(candle_nn::ops::softmax_last_dim(&scores)?.matmul(&value.contiguous()?)?)
     }
     fn log_softmax<Dm: Dim>(&self, dim: Dm) -> Result<Self> {
         Ok(candle_nn::ops::log_softmax(self, dim)?)

@@ -363,6 +363,18 @@ pub trait TraceTensor: Sized + Clone {
     fn permute<D: Dims>(&self, dims: D) -> Result<Self>;
     /// The sub-tensor `start..start + len` along `dim`.
     fn narrow<D: Dim>(&self, dim: D, start: usize, len: usize) -> Result<Self>;
+    /// The sub-tensor `start..start + n` along `dim`, where `n = like.dim(like_dim)`: under the
+    /// tracer `n` is read from `like` at run time when that dimension is dynamic, so a table
+    /// sliced to a sequence length (BERT's position embeddings, PyTorch's
+    /// `self.position_ids[:, :seq_len]`) follows a dynamic sequence length. [`narrow`](Self::narrow)
+    /// with `like.dim(like_dim)?` would fix `n` to the traced size.
+    fn narrow_like<D: Dim, L: Dim>(
+        &self,
+        dim: D,
+        start: usize,
+        like: &Self,
+        like_dim: L,
+    ) -> Result<Self>;
     /// Splits into `chunks` pieces along `dim` (the last may be smaller), as candle.
     fn chunk<D: Dim>(&self, chunks: usize, dim: D) -> Result<Vec<Self>>;
     /// Concatenates along `dim`.
@@ -405,6 +417,21 @@ pub trait TraceTensor: Sized + Clone {
     fn min<D: Dim>(&self, dim: D) -> Result<Self>;
     /// Softmax over `dim`.
     fn softmax<D: Dim>(&self, dim: D) -> Result<Self>;
+    /// Scaled dot-product attention, PyTorch's `F.scaled_dot_product_attention(q, k, v,
+    /// attn_mask, scale=scale)` with an additive float mask: `softmax(q·scale·kᵀ + mask)·v` on
+    /// `(batch, heads, tokens, head_dim)` tensors (`self` is `q`; the mask broadcasts to
+    /// `(batch, heads, q_tokens, kv_tokens)`). Under the tracer it is one fused TensorRT
+    /// attention (`IAttention`, decomposable where no fused kernel fits) with `q` scaled first,
+    /// since TensorRT's attention does not scale `q·kᵀ`; in f32 under `fp16_mode` when the
+    /// softmax policy asks for it. With a mask under `fp16_mode` it is decomposed into matrix
+    /// products and a softmax (TensorRT-RTX 1.7 does not build that fused case).
+    fn scaled_dot_product_attention(
+        &self,
+        key: &Self,
+        value: &Self,
+        mask: Option<&Self>,
+        scale: f64,
+    ) -> Result<Self>;
     /// Softmax over the last dimension.
     fn softmax_last_dim(&self) -> Result<Self> {
         self.softmax(candle_core::D::Minus1)

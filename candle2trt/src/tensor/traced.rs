@@ -9,8 +9,8 @@ use candle_core::{DType, Device, Shape, Tensor};
 use super::{GroupNorm, Pad2d, PadMode, Pool2dConfig, ScopeGuard, TraceTensor};
 use crate::error::OpFailure;
 use crate::ops::{
-    activation as act, conv, elementwise as ew, gather, math, matmul, norm, parameter, pool,
-    reduce, resize, shape,
+    activation as act, attention, conv, elementwise as ew, gather, math, matmul, norm, parameter,
+    pool, reduce, resize, shape,
 };
 use crate::trace::TracedTensor;
 use crate::{Error, Result};
@@ -219,6 +219,24 @@ impl<'n> TraceTensor for TracedTensor<'n> {
     }
     fn narrow<D: Dim>(&self, dim: D, start: usize, len: usize) -> Result<Self> {
         shape::narrow(self, dim, start, len)
+    }
+    fn scaled_dot_product_attention(
+        &self,
+        key: &Self,
+        value: &Self,
+        mask: Option<&Self>,
+        scale: f64,
+    ) -> Result<Self> {
+        attention::scaled_dot_product_attention(self, key, value, mask, scale)
+    }
+    fn narrow_like<D: Dim, L: Dim>(
+        &self,
+        dim: D,
+        start: usize,
+        like: &Self,
+        like_dim: L,
+    ) -> Result<Self> {
+        shape::narrow_like(self, dim, start, like, like_dim)
     }
     fn chunk<D: Dim>(&self, chunks: usize, dim: D) -> Result<Vec<Self>> {
         shape::chunk(self, chunks, dim)

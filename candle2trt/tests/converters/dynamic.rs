@@ -108,3 +108,30 @@ fn batch_moved_to_another_axis_stays_dynamic_there() -> Result<()> {
     assert_eq!(m.outputs()[0].dims, [5, -1]);
     Ok(())
 }
+
+/// A table sliced to a dynamic sequence length (BERT's position embeddings): `narrow_like`
+/// keeps the length dynamic, where `narrow(0, 0, x.dim(1)?)` would fix it to the traced size
+/// (and `check_with` would fail on the static output dimension).
+#[test]
+fn narrow_like_follows_a_dynamic_sequence_length() -> Result<()> {
+    struct M(candle_core::Tensor);
+    impl TraceModule for M {
+        fn forward<T: TraceTensor>(&self, x: &T) -> Result<T> {
+            let table = x.parameter(&self.0)?.narrow_like(0, 0, x, 1)?;
+            x.broadcast_add(&table)
+        }
+    }
+    let options = ConversionOptions {
+        input_shapes: vec![Some(candle2trt::ShapeRange {
+            min: vec![1, 1, 8],
+            opt: vec![2, 5, 8],
+            max: vec![4, 16, 8],
+        })],
+        ..Default::default()
+    };
+    let m = check_with(&M(randn(&[20, 8])), &[randn(&[2, 5, 8])], &options)?;
+    assert_eq!(m.outputs()[0].dims, [-1, -1, 8]);
+    // Static input: the plain slice.
+    check(&M(randn(&[20, 8])), &[randn(&[2, 5, 8])])?;
+    Ok(())
+}

@@ -12,6 +12,7 @@
 //! `(batch, seq, hidden)` and `pooler_output` `(batch, hidden)`.
 
 use candle2trt::{Result, TraceModel, TraceTensor};
+use candle_core::DType;
 use candle_nn::{Activation, Embedding, LayerNorm, Linear, VarBuilder};
 
 /// The fields of a Hugging Face `config.json` that `BertModel` uses.
@@ -74,9 +75,21 @@ pub struct BertEmbeddings {
 }
 
 impl BertEmbeddings {
-    /// Loads `vb.{word,position,token_type}_embeddings` and `vb.LayerNorm`.
+    /// Loads `vb.{word,position,token_type}_embeddings` and `vb.LayerNorm`, and checks the
+    /// `vb.position_ids` buffer (`0, 1, …`) that checkpoints of older `transformers` versions
+    /// store, so that a strict load accepts them.
     pub fn new(cfg: &BertConfig, vb: VarBuilder) -> candle_core::Result<Self> {
         let h = cfg.hidden_size;
+        if vb.contains_tensor("position_ids") {
+            let n = cfg.max_position_embeddings;
+            let ids = vb
+                .get_with_hints_dtype((1, n), "position_ids", Default::default(), DType::I64)?
+                .flatten_all()?
+                .to_vec1::<i64>()?;
+            if ids.iter().enumerate().any(|(i, &id)| id != i as i64) {
+                candle_core::bail!("position_ids is not 0, 1, …, {}", n - 1)
+            }
+        }
         Ok(Self {
             word_embeddings: candle_nn::embedding(cfg.vocab_size, h, vb.pp("word_embeddings"))?,
             position_embeddings: candle_nn::embedding(
@@ -95,16 +108,16 @@ impl BertEmbeddings {
 
     /// `(batch, seq)` ids and token types → `(batch, seq, hidden)`.
     pub fn forward<T: TraceTensor>(&self, input_ids: &T, token_type_ids: &T) -> Result<T> {
-        let seq_len = input_ids.dim(1)?;
         let inputs_embeds = input_ids.apply_named("word_embeddings", &self.word_embeddings)?;
         let token_type_embeddings =
             token_type_ids.apply_named("token_type_embeddings", &self.token_type_embeddings)?;
-        // position_ids = arange(seq_len): the first seq_len rows of the table.
+        // position_ids = arange(seq_len): the first seq_len rows of the table, seq_len read
+        // from the ids (at run time when the sequence length is dynamic).
         let position_embeddings = {
             let _scope = input_ids.scope("position_embeddings");
             input_ids
                 .parameter(self.position_embeddings.embeddings())?
-                .narrow(0, 0, seq_len)?
+                .narrow_like(0, 0, input_ids, 1)?
         };
         let embeddings = inputs_embeds
             .add(&token_type_embeddings)?
@@ -172,14 +185,10 @@ impl BertAttention {
                 heads("key", &self.key)?,
                 heads("value", &self.value)?,
             );
-            let scores = q.matmul(&k.t()?.contiguous()?)?;
-            let scores = scores.mul_scalar(1.0 / (self.head_dim as f64).sqrt())?;
-            let probs = scores
-                .broadcast_add(mask)?
-                .softmax_last_dim()?
-                .dropout(0.1)?;
-            probs
-                .matmul(&v)?
+            // softmax(q·kᵀ/√d + mask)·v (attention dropout is the identity at inference): one
+            // fused TensorRT attention in f32.
+            let scale = 1.0 / (self.head_dim as f64).sqrt();
+            q.scaled_dot_product_attention(&k, &v, Some(mask), scale)?
                 .transpose(1, 2)?
                 .contiguous()?
                 .reshape((b, s, h))?
@@ -275,16 +284,33 @@ impl BertModel {
         attention_mask: &T,
         token_type_ids: &T,
     ) -> Result<(T, T)> {
-        let (b, s) = (input_ids.dim(0)?, input_ids.dim(1)?);
+        let hidden = self.encode(input_ids, attention_mask, token_type_ids)?;
+        let pooled = {
+            let _scope = hidden.scope("pooler");
+            let first_token = hidden.narrow(1, 0, 1)?.squeeze(1)?;
+            first_token.apply_named("dense", &self.pooler)?.tanh()?
+        };
+        Ok((hidden, pooled))
+    }
+
+    /// The embeddings and the encoder without the pooler: `last_hidden_state`
+    /// `(batch, seq, hidden)`. Batch and sequence length may both be dynamic.
+    pub fn encode<T: TraceTensor>(
+        &self,
+        input_ids: &T,
+        attention_mask: &T,
+        token_type_ids: &T,
+    ) -> Result<T> {
         let mut hidden = {
             let _scope = input_ids.scope("embeddings");
             self.embeddings.forward(input_ids, token_type_ids)?
         };
-        // (1 - mask) · MASK_VALUE, broadcast over heads and query positions.
+        // (1 - mask) · MASK_VALUE, broadcast over heads and query positions: (b, 1, 1, s).
         let mask = attention_mask
             .to_dtype(hidden.dtype())?
             .affine(-MASK_VALUE, MASK_VALUE)?
-            .reshape((b, 1, 1, s))?;
+            .unsqueeze(1)?
+            .unsqueeze(1)?;
         {
             let _scope = hidden.scope("encoder.layer");
             for (i, layer) in self.layers.iter().enumerate() {
@@ -292,12 +318,7 @@ impl BertModel {
                 hidden = layer.forward(&hidden, &mask)?;
             }
         }
-        let pooled = {
-            let _scope = hidden.scope("pooler");
-            let first_token = hidden.narrow(1, 0, 1)?.squeeze(1)?;
-            first_token.apply_named("dense", &self.pooler)?.tanh()?
-        };
-        Ok((hidden, pooled))
+        Ok(hidden)
     }
 }
 

@@ -8,12 +8,15 @@
 //! `model.eval()`.
 
 pub mod bert;
+pub mod convnext;
 pub mod efficientnet;
 pub mod efficientnet_lite;
 pub mod imagenet;
 pub mod mobilenet_v2;
 pub mod resnet;
+pub mod sentence_transformers;
 pub mod simple_cnn;
 pub mod squeezenet;
 pub mod torchvision;
 pub mod vgg;
+pub mod vit;

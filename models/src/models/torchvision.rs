@@ -1,7 +1,7 @@
 //! The image classifiers by name: torchvision's `resnet18` … `resnet152`, `mobilenet_v2`,
 //! `vgg11` … `vgg19_bn`, `squeezenet1_0`, `squeezenet1_1`, `efficientnet_b0` …
-//! `efficientnet_b7`, and `efficientnet_lite0` … `efficientnet_lite4` (the
-//! `efficientnet-lite-pytorch` package).
+//! `efficientnet_b7`, `vit_b_16`, `convnext_tiny`, and `efficientnet_lite0` …
+//! `efficientnet_lite4` (the `efficientnet-lite-pytorch` package).
 //!
 //! [`by_name`] returns one [`BoxedModel`]: a `Box<dyn DynTraceModel>`, whichever the
 //! architecture.
@@ -9,12 +9,14 @@
 use candle2trt::DynTraceModel;
 use candle_nn::VarBuilder;
 
+use super::convnext::{ConvNext, ConvNextConfig};
 use super::efficientnet::{EfficientNet, EfficientNetConfig};
 use super::efficientnet_lite::{EfficientNetLite, EfficientNetLiteConfig};
 use super::mobilenet_v2::{MobileNetV2, MobileNetV2Config};
 use super::resnet::{ResNet, ResNetConfig};
 use super::squeezenet::{SqueezeNet, SqueezeNetConfig, SqueezeNetVersion};
 use super::vgg::{Vgg, VggConfig};
+use super::vit::{VisionTransformer, VitConfig};
 
 /// Every torchvision name [`by_name`] knows, in a stable order.
 pub const ARCHITECTURES: &[&str] = &[
@@ -47,6 +49,8 @@ pub const ARCHITECTURES: &[&str] = &[
     "efficientnet_lite2",
     "efficientnet_lite3",
     "efficientnet_lite4",
+    "vit_b_16",
+    "convnext_tiny",
 ];
 
 /// A model of the zoo behind one type: plain candle through
@@ -68,6 +72,10 @@ pub enum Architecture {
     EfficientNet(EfficientNetConfig),
     /// `efficientnet_lite{0..4}`.
     EfficientNetLite(EfficientNetLiteConfig),
+    /// `vit_b_16`.
+    Vit(VitConfig),
+    /// `convnext_tiny`.
+    ConvNext(ConvNextConfig),
 }
 
 impl Architecture {
@@ -80,6 +88,8 @@ impl Architecture {
             "resnet101" => Some(Self::ResNet(ResNetConfig::resnet101())),
             "resnet152" => Some(Self::ResNet(ResNetConfig::resnet152())),
             "mobilenet_v2" => Some(Self::MobileNetV2(MobileNetV2Config::default())),
+            "vit_b_16" => Some(Self::Vit(VitConfig::vit_b_16())),
+            "convnext_tiny" => Some(Self::ConvNext(ConvNextConfig::tiny())),
             "squeezenet1_0" => Some(Self::SqueezeNet(SqueezeNetConfig::new(
                 SqueezeNetVersion::V1_0,
             ))),
@@ -127,6 +137,8 @@ impl Architecture {
             Self::SqueezeNet(c) => c.num_classes = num_classes,
             Self::EfficientNet(c) => c.num_classes = num_classes,
             Self::EfficientNetLite(c) => c.num_classes = num_classes,
+            Self::Vit(c) => c.num_classes = num_classes,
+            Self::ConvNext(c) => c.num_classes = num_classes,
         }
         self
     }
@@ -140,6 +152,8 @@ impl Architecture {
             Self::SqueezeNet(c) => Box::new(SqueezeNet::new(c, vb)?),
             Self::EfficientNet(c) => Box::new(EfficientNet::new(c, vb)?),
             Self::EfficientNetLite(c) => Box::new(EfficientNetLite::new(c, vb)?),
+            Self::Vit(c) => Box::new(VisionTransformer::new(c, vb)?),
+            Self::ConvNext(c) => Box::new(ConvNext::new(c, vb)?),
         })
     }
 
@@ -153,6 +167,8 @@ impl Architecture {
                 "classifier.1.weight"
             }
             Self::EfficientNetLite(_) => "_fc.weight",
+            Self::Vit(_) => "heads.head.weight",
+            Self::ConvNext(_) => "classifier.2.weight",
         }
     }
 
@@ -167,11 +183,13 @@ impl Architecture {
 
     /// The smallest square input side the engine tests use: 64 (every model reduces it to a
     /// 2×2 map or more), except VGG at 224, because candle2trt converts VGG's
-    /// `AdaptiveAvgPool2d((7, 7))` only when the feature map is a multiple of 7×7. Plain candle
-    /// accepts any side ≥ 32.
+    /// `AdaptiveAvgPool2d((7, 7))` only when the feature map is a multiple of 7×7, and the
+    /// Vision Transformer at its `image_size`, which its position embeddings fix. Plain candle
+    /// accepts any side ≥ 32 (the Vision Transformer: only its `image_size`).
     pub fn min_convertible_input_size(&self) -> usize {
         match self {
             Self::Vgg(_) => 224,
+            Self::Vit(c) => c.image_size,
             _ => 64,
         }
     }
