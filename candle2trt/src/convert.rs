@@ -66,7 +66,12 @@ pub(crate) fn convert_with<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
     } else {
         DataType::Float
     };
-    let tracer = Tracer::new(&network, float, options.fp32_policy);
+    let tracer = if options.int8_mode {
+        let plan = crate::quant::conversion_plan(model, inputs, options)?;
+        Tracer::with_quant(&network, float, options.fp32_policy, plan)
+    } else {
+        Tracer::new(&network, float, options.fp32_policy)
+    };
 
     let sizes = if options.trace_at_sample_shape {
         TraceSizes::default()
@@ -138,7 +143,11 @@ pub(crate) fn convert_with<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
     drop(outputs);
     drop(tracer);
 
-    let precision = if options.fp16_mode {
+    let precision = if options.int8_mode && options.quantization.fp8 {
+        Precision::Fp8
+    } else if options.int8_mode {
+        Precision::Int8
+    } else if options.fp16_mode {
         Precision::Fp16
     } else {
         Precision::Fp32
@@ -277,9 +286,6 @@ fn validate(inputs: &[&Tensor], options: &ConversionOptions) -> Result<()> {
         }
     }
     if options.int8_mode {
-        if options.int8_calibration_batches.is_empty() {
-            return Err(Error::MissingCalibrationData);
-        }
         for (b, batch) in options.int8_calibration_batches.iter().enumerate() {
             if batch.len() != inputs.len() {
                 return Err(Error::InvalidOptions(format!(
@@ -289,9 +295,6 @@ fn validate(inputs: &[&Tensor], options: &ConversionOptions) -> Result<()> {
                 )));
             }
         }
-        return Err(Error::NotImplemented(
-            "int8_mode calibration (explicit Q/DQ quantization)".into(),
-        ));
     }
     for (i, x) in inputs.iter().enumerate() {
         if crate::trace::io_dtype(x.dtype()).is_none() {

@@ -97,6 +97,7 @@ mod error;
 mod module;
 mod ops;
 mod options;
+pub mod quant;
 mod tensor;
 mod trace;
 

@@ -2,6 +2,8 @@
 //! `candle_nn`'s layers. A 2-D convolution is recorded as a producer a following batch norm can
 //! be folded into (`norm.rs`).
 
+use crate::quant::qdq;
+use crate::quant::SiteKind;
 use crate::trace::{ConvProducer, TracedTensor};
 use crate::{Result, TraceTensor};
 
@@ -18,9 +20,17 @@ pub(crate) fn conv2d<'n>(
     let cfg = layer.config();
     let (out, _, kh, kw) = op.named(layer.weight().dims4())?;
     let dt = op.dtype(x.trt);
+    let hook = qdq::site(
+        &op,
+        SiteKind::Conv {
+            in_channels: x.value.dim(1).unwrap_or(0),
+            groups: cfg.groups,
+        },
+    );
+    let input = hook.input(&op, x, "input")?;
     // The description without weights: what a folded batch norm reuses.
     let conv = trt::Convolution::new(
-        x.trt,
+        input,
         out as i64,
         [kh as i64, kw as i64],
         trt::Weights::empty(dt),
@@ -29,13 +39,9 @@ pub(crate) fn conv2d<'n>(
     .padding(pair(cfg.padding))
     .dilation(pair(cfg.dilation))
     .groups(cfg.groups as i64);
-    let (kernel_weights, bias) = op.kernel_weights(layer.weight(), layer.bias(), dt)?;
-    let layer_index = op.nb_layers();
-    let t = op.add(trt::Convolution {
-        kernel_weights,
-        bias,
-        ..conv.clone()
-    })?;
+    let t = qdq::conv(&op, conv.clone(), layer.weight(), layer.bias(), hook.weights())?;
+    let layer_index = op.nb_layers() - 1;
+    hook.produced(&op, t);
     op.tracer.conv_producers.borrow_mut().insert(
         t,
         ConvProducer {
@@ -43,6 +49,7 @@ pub(crate) fn conv2d<'n>(
             weight: layer.weight().clone(),
             bias: layer.bias().cloned(),
             layer_index,
+            weights_q: hook.weights(),
         },
     );
     op.finish(value, t)
