@@ -102,7 +102,7 @@ mod tensor;
 mod trace;
 
 pub use candle_core::op::CmpOp;
-pub use convert::convert;
+pub use convert::{convert, with_network};
 pub use engine::{CacheOutcome, EngineMeta, Fingerprint, IoSpec, LayerInfo, Precision, TrtModule};
 pub use error::{Error, ModulePath, OpContext, Result, Shapes};
 pub use module::{DynTraceModel, TraceModel, TraceModule};

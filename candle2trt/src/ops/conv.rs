@@ -39,7 +39,13 @@ pub(crate) fn conv2d<'n>(
     .padding(pair(cfg.padding))
     .dilation(pair(cfg.dilation))
     .groups(cfg.groups as i64);
-    let t = qdq::conv(&op, conv.clone(), layer.weight(), layer.bias(), hook.weights())?;
+    let t = qdq::conv(
+        &op,
+        conv.clone(),
+        layer.weight(),
+        layer.bias(),
+        hook.weights(),
+    )?;
     let layer_index = op.nb_layers() - 1;
     hook.produced(&op, t);
     op.tracer.conv_producers.borrow_mut().insert(

@@ -234,7 +234,11 @@ impl Histogram {
             }
             let mut kl = 0.0;
             for j in 0..i {
-                let p = if j == i - 1 { bins[j] + suffix[i] } else { bins[j] } / p_total;
+                let p = if j == i - 1 {
+                    bins[j] + suffix[i]
+                } else {
+                    bins[j]
+                } / p_total;
                 if p == 0.0 {
                     continue;
                 }

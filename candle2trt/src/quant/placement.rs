@@ -54,8 +54,13 @@ pub fn decide(sites: &[Site], config: &QuantConfig) -> Vec<Decision> {
             } => {
                 let per_group = in_channels / (*groups).max(1);
                 if *groups > 1 && per_group % 4 != 0 {
-                    (false, "grouped convolution with channels per group not a multiple of 4")
-                } else if config.keep_first_conv && Some(s.key.as_str()) == first && *in_channels < 16
+                    (
+                        false,
+                        "grouped convolution with channels per group not a multiple of 4",
+                    )
+                } else if config.keep_first_conv
+                    && Some(s.key.as_str()) == first
+                    && *in_channels < 16
                 {
                     (false, "first convolution with < 16 input channels")
                 } else if config.keep_classifier && Some(s.key.as_str()) == last {
@@ -81,7 +86,10 @@ pub fn decide(sites: &[Site], config: &QuantConfig) -> Vec<Decision> {
             ),
             SiteKind::Residual { producer } => {
                 if quantized.contains(producer) {
-                    (true, "skip input of a residual add after a quantized convolution")
+                    (
+                        true,
+                        "skip input of a residual add after a quantized convolution",
+                    )
                 } else {
                     (false, "residual add after an unquantized convolution")
                 }

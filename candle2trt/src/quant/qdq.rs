@@ -92,11 +92,7 @@ impl SiteHook {
                         .and_then(|v| v.flatten_all())
                         .and_then(|v| v.to_vec1::<f32>()),
                 )?;
-                obs.borrow_mut()
-                    .hists
-                    .entry(name)
-                    .or_default()
-                    .add(&values);
+                obs.borrow_mut().hists.entry(name).or_default().add(&values);
                 Ok(x.trt)
             }
             Mode::Apply(plan) => match (self.qtype, plan.amax.get(&name)) {

@@ -139,13 +139,17 @@ impl CalibrationTable {
 
     /// Writes the cache file atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
-        trt::write_atomic(path, self.to_text().as_bytes(), "write calibration cache").map_err(Error::from)
+        trt::write_atomic(path, self.to_text().as_bytes(), "write calibration cache")
+            .map_err(Error::from)
     }
 
     /// Reads a cache file.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::InvalidOptions(format!("cannot read calibration cache {}: {e}", path.display()))
+            Error::InvalidOptions(format!(
+                "cannot read calibration cache {}: {e}",
+                path.display()
+            ))
         })?;
         Self::from_text(&text, &path.display().to_string())
     }
