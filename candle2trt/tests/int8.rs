@@ -413,3 +413,32 @@ fn digits_cnn_int8_accuracy_per_calibrator() -> Result<()> {
     );
     Ok(())
 }
+
+/// TensorRT-RTX builds the INT8 network (W8A8 convolutions, residual add, per-channel
+/// weights) into an engine, and records the precision.
+#[test]
+fn int8_engine_builds() -> Result<()> {
+    let net = Net::new();
+    let x = randn(&[2, 3, 8, 8]);
+    let engine = candle2trt::convert(&net, &[&x], &int8(QuantConfig::default(), batches(2)))?;
+    assert_eq!(engine.meta().precision, candle2trt::Precision::Int8);
+    assert!(!engine.engine_bytes().is_empty());
+    Ok(())
+}
+
+/// FP8 E4M3 (per-tensor scales): built the same way.
+#[test]
+fn fp8_engine_builds() -> Result<()> {
+    let net = Net::new();
+    let x = randn(&[2, 3, 8, 8]);
+    let config = QuantConfig {
+        fp8: true,
+        ..Default::default()
+    };
+    let options = int8(config, batches(2));
+    let layers = with_network(&net, &[&x], &options, |n| dq_inputs(n))?;
+    assert!(layers.iter().any(|(_, t, _)| *t == LayerType::Quantize));
+    let engine = candle2trt::convert(&net, &[&x], &options)?;
+    assert_eq!(engine.meta().precision, candle2trt::Precision::Fp8);
+    Ok(())
+}

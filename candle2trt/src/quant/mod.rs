@@ -142,6 +142,21 @@ where
     I: IntoIterator<Item = B>,
     B: Borrow<[Tensor]>,
 {
+    calibrate_with(model, batches, config, true)
+}
+
+/// [`calibrate`]; the weights' digest (a dump of the whole network) only when `digest_weights`.
+pub(crate) fn calibrate_with<M, I, B>(
+    model: &M,
+    batches: I,
+    config: &QuantConfig,
+    digest_weights: bool,
+) -> Result<CalibrationTable>
+where
+    M: DynTraceModel + ?Sized,
+    I: IntoIterator<Item = B>,
+    B: Borrow<[Tensor]>,
+{
     let started = Instant::now();
     let library = trt::Library::load().map_err(trt::Error::from)?;
     let logger = trt::Logger::new(trt::Severity::Error)?;
@@ -163,7 +178,7 @@ where
             traced.push(tracer.add_input(&format!("input_{i}"), x, &dims)?);
         }
         model.forward_traced(&traced)?;
-        if n == 0 {
+        if n == 0 && digest_weights {
             weights = crate::engine::network_digests(&network)
                 .map(|(w, _)| w)
                 .unwrap_or_default();
@@ -249,7 +264,7 @@ pub(crate) fn conversion_plan<'n, M: DynTraceModel + ?Sized>(
     let table = match (&config.table, &config.cache) {
         (Some(t), _) => t.clone(),
         (None, Some(path)) => table::calibrate_cached(model, batches, config, path)?,
-        (None, None) => calibrate(model, batches.iter().map(|b| b.as_slice()), config)?,
+        (None, None) => calibrate_with(model, batches.iter().map(|b| b.as_slice()), config, false)?,
     };
     let (decisions, plan) = plan(&table, config);
     let kept: Vec<String> = decisions
