@@ -157,6 +157,38 @@ where
     I: IntoIterator<Item = B>,
     B: Borrow<[Tensor]>,
 {
+    let mut tables = calibrate_many(model, batches, config, &[config.calibrator], digest_weights)?;
+    Ok(tables.remove(0))
+}
+
+/// Calibrates once (one pass over `batches`, the same histograms) and chooses the ranges with
+/// each of `calibrators`: one table each, as [`calibrate`] with that calibrator would give.
+pub fn calibrate_each<M, I, B>(
+    model: &M,
+    batches: I,
+    config: &QuantConfig,
+    calibrators: &[Calibrator],
+) -> Result<Vec<CalibrationTable>>
+where
+    M: DynTraceModel + ?Sized,
+    I: IntoIterator<Item = B>,
+    B: Borrow<[Tensor]>,
+{
+    calibrate_many(model, batches, config, calibrators, true)
+}
+
+fn calibrate_many<M, I, B>(
+    model: &M,
+    batches: I,
+    config: &QuantConfig,
+    calibrators: &[Calibrator],
+    digest_weights: bool,
+) -> Result<Vec<CalibrationTable>>
+where
+    M: DynTraceModel + ?Sized,
+    I: IntoIterator<Item = B>,
+    B: Borrow<[Tensor]>,
+{
     let started = Instant::now();
     let library = trt::Library::load().map_err(trt::Error::from)?;
     let logger = trt::Logger::new(trt::Severity::Error)?;
@@ -196,28 +228,35 @@ where
         return Err(Error::MissingCalibrationData);
     }
     let observer = RefCell::borrow(&observer);
-    let ranges: BTreeMap<String, f32> = observer
-        .hists
-        .iter()
-        .map(|(k, h)| (k.clone(), h.choose(config.calibrator)))
-        .collect();
+    let mut tables = Vec::with_capacity(calibrators.len());
+    for &calibrator in calibrators {
+        let ranges: BTreeMap<String, f32> = observer
+            .hists
+            .iter()
+            .map(|(k, h)| (k.clone(), h.choose(calibrator)))
+            .collect();
+        let config = QuantConfig {
+            calibrator,
+            ..config.clone()
+        };
+        let mut fp = Fnv::default();
+        fp.bytes(format!("{}|{weights}|{}|{n}", config.settings(), data.hex()).as_bytes());
+        tables.push(CalibrationTable {
+            calibrator,
+            batches: n,
+            data_digest: data.hex(),
+            weights_digest: weights.clone(),
+            fingerprint: fp.hex(),
+            sites: observer.sites.clone(),
+            ranges,
+        });
+    }
     tracing::info!(
-        "candle2trt: calibrated {} tensors on {n} batches with {} in {:.1} s",
-        ranges.len(),
-        config.calibrator,
+        "candle2trt: calibrated {} tensors on {n} batches in {:.1} s",
+        observer.hists.len(),
         started.elapsed().as_secs_f32()
     );
-    let mut fp = Fnv::default();
-    fp.bytes(format!("{}|{weights}|{}|{n}", config.settings(), data.hex()).as_bytes());
-    Ok(CalibrationTable {
-        calibrator: config.calibrator,
-        batches: n,
-        data_digest: data.hex(),
-        weights_digest: weights,
-        fingerprint: fp.hex(),
-        sites: observer.sites.clone(),
-        ranges,
-    })
+    Ok(tables)
 }
 
 /// The plan a conversion applies: the placement decisions over the table's sites, with its
