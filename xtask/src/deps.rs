@@ -154,7 +154,10 @@ const MORE_PHOTOS: FileSet = FileSet {
         ("skimage/data/brick.png", "brick.png"),
         ("skimage/data/grass.png", "grass.png"),
         ("skimage/data/gravel.png", "gravel.png"),
-        ("skimage/data/hubble_deep_field.jpg", "hubble_deep_field.jpg"),
+        (
+            "skimage/data/hubble_deep_field.jpg",
+            "hubble_deep_field.jpg",
+        ),
         ("skimage/data/ihc.png", "ihc.png"),
         ("skimage/data/retina.jpg", "retina.jpg"),
         ("skimage/data/clock_motion.png", "clock_motion.png"),

@@ -311,6 +311,12 @@ pub(crate) fn conversion_plan<'n, M: DynTraceModel + ?Sized>(
         .filter(|d| !d.quantized)
         .map(|d| format!("{} ({})", d.key, d.reason))
         .collect();
+    if plan.quantized.is_empty() {
+        tracing::warn!(
+            "candle2trt: int8_mode, but no op is quantized (kept higher: {}); see QuantConfig's overrides",
+            kept.join(", ")
+        );
+    }
     tracing::info!(
         "candle2trt: {} of {} sites quantized to {:?}; kept higher: {}",
         plan.quantized.len(),
