@@ -423,6 +423,13 @@ fn int8_engine_builds() -> Result<()> {
     let engine = candle2trt::convert(&net, &[&x], &int8(QuantConfig::default(), batches(2)))?;
     assert_eq!(engine.meta().precision, candle2trt::Precision::Int8);
     assert!(!engine.engine_bytes().is_empty());
+    // With fp16_mode the unquantized ops compute in f16 and the scales are f16.
+    let options = ConversionOptions {
+        fp16_mode: true,
+        ..int8(QuantConfig::default(), batches(2))
+    };
+    let engine = candle2trt::convert(&net, &[&x], &options)?;
+    assert_eq!(engine.meta().precision, candle2trt::Precision::Int8);
     Ok(())
 }
 
