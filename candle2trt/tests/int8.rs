@@ -147,7 +147,7 @@ fn qdq_layers_sit_where_the_rules_say() -> Result<()> {
     let net = Net::new();
     let x = randn(&[2, 3, 8, 8]);
     let options = int8(QuantConfig::default(), batches(3));
-    let layers = with_network(&net, &[&x], &options, |n| dq_inputs(n))?;
+    let layers = with_network(&net, &[&x], &options, dq_inputs)?;
     use LayerType::{Convolution as Conv, ElementWise as Ew, MatrixMultiply as Mm};
     // The stem (3 input channels) and the classifier stay higher; depthwise too.
     assert!(find(&layers, "stem", Conv)
@@ -187,7 +187,7 @@ fn qdq_layers_sit_where_the_rules_say() -> Result<()> {
         overrides: vec![("stem".into(), true), ("block".into(), false)],
         ..Default::default()
     };
-    let layers = with_network(&net, &[&x], &int8(config, batches(3)), |n| dq_inputs(n))?;
+    let layers = with_network(&net, &[&x], &int8(config, batches(3)), dq_inputs)?;
     assert!(find(&layers, "stem_bn", Conv)
         .iter()
         .all(|&d| d == (true, true)));
@@ -443,7 +443,7 @@ fn fp8_engine_builds() -> Result<()> {
         ..Default::default()
     };
     let options = int8(config, batches(2));
-    let layers = with_network(&net, &[&x], &options, |n| dq_inputs(n))?;
+    let layers = with_network(&net, &[&x], &options, dq_inputs)?;
     assert!(layers.iter().any(|(_, t, _)| *t == LayerType::Quantize));
     let engine = candle2trt::convert(&net, &[&x], &options)?;
     assert_eq!(engine.meta().precision, candle2trt::Precision::Fp8);

@@ -19,7 +19,7 @@ const START_BIN: usize = 128;
 const LEVELS: usize = 128;
 
 /// How the range of an activation is chosen from its calibration statistics.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum Calibrator {
     /// The largest `|x|` seen (NVIDIA Model Optimizer's default; fragile with outliers).
     Max,
@@ -27,15 +27,10 @@ pub enum Calibrator {
     Percentile(f64),
     /// TensorRT's entropy calibrator: the threshold whose 128-level quantization of the 2048-bin
     /// histogram has the smallest KL divergence from it (torch2trt's default, "entropy 2").
+    #[default]
     Entropy,
     /// The threshold with the smallest mean squared quantization error over the histogram.
     Mse,
-}
-
-impl Default for Calibrator {
-    fn default() -> Self {
-        Calibrator::Entropy
-    }
 }
 
 impl fmt::Display for Calibrator {
