@@ -21,26 +21,33 @@
 //! 3. The same model is converted into a TensorRT engine (`--fp16` for `fp16_mode`), which
 //!    also checks that the tracer's candle values equal the plain run; the engine's size and
 //!    the conversion time are printed, and `--engine <path>` saves it.
+//! 4. `--int8`: explicit INT8 quantization, calibrated on the images of `--calib DIR`
+//!    (resized and normalized like 05_classify's), or on the `--check` input
+//!    (`--calib-from-check`), with `--calibrator max|percentile|entropy|mse` (default entropy).
+//!    The INT8 network, as TensorRT holds it, runs through the CPU simulator on the `--check`
+//!    input: `simulated_top1_agreement <fraction>` (its top-1 class against PyTorch's f32
+//!    logits) and `simulated_max_abs_err <value>` are printed.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use candle2trt::{convert, ConversionOptions};
+use candle2trt::{convert, with_network, ConversionOptions};
 use candle2trt_examples::cli::Args;
 use candle2trt_examples::fixtures::{load_io, max_abs_diff, take};
+use candle2trt_examples::images::load_image;
 use candle2trt_models::models::torchvision::{Architecture, ARCHITECTURES};
 use candle2trt_models::weights::build_strict;
-use candle_core::{DType, Device};
+use candle_core::{DType, Device, Tensor};
 
-const USAGE: &str = "usage: 02_torchvision --arch <name> --weights <file | index.json> --check <io.safetensors> [--fp16] [--engine <out.engine>]";
+const USAGE: &str = "usage: 02_torchvision --arch <name> --weights <file | index.json> --check <io.safetensors> [--fp16] [--int8 [--calib DIR | --calib-from-check] [--calibrator max|percentile|entropy|mse]] [--engine <out.engine>]";
 
 fn main() -> anyhow::Result<()> {
     candle2trt_examples::init_logging();
     let args = Args::parse(
         std::env::args().skip(1),
-        &["arch", "weights", "check", "engine"],
-        &["fp16"],
+        &["arch", "weights", "check", "engine", "calib", "calibrator"],
+        &["fp16", "int8", "calib-from-check"],
         USAGE,
     )?;
     if args.switch("help") {
@@ -74,12 +81,27 @@ fn main() -> anyhow::Result<()> {
     println!("max_abs_err {err:.3e}");
 
     // 3. The TensorRT engine.
-    let options = ConversionOptions {
+    let mut options = ConversionOptions {
         fp16_mode: fp16,
         input_names: vec!["input".into()],
         output_names: vec!["logits".into()],
         ..Default::default()
     };
+    let int8 = args.switch("int8");
+    if int8 {
+        options.int8_mode = true;
+        if let Some(name) = args.value("calibrator") {
+            options.quantization.calibrator = name.parse().map_err(anyhow::Error::msg)?;
+        }
+        options.int8_calibration_batches =
+            match (args.value("calib"), args.switch("calib-from-check")) {
+                (Some(dir), _) => {
+                    calibration_images(dir.as_ref(), arch.input_size(), input.dim(0)?)?
+                }
+                (None, true) => vec![vec![input.clone()]],
+                (None, false) => Vec::new(),
+            };
+    }
     let started = Instant::now();
     let engine = convert(&*model, std::slice::from_ref(&input), &options)?;
     let elapsed = started.elapsed();
@@ -88,7 +110,7 @@ fn main() -> anyhow::Result<()> {
     println!(
         "engine {} bytes ({}), {} layers, output {:?}",
         engine.engine_bytes().len(),
-        if fp16 { "fp16" } else { "fp32" },
+        engine.meta().precision.as_str(),
         engine.layers().len(),
         engine.outputs()[0].dims
     );
@@ -101,6 +123,28 @@ fn main() -> anyhow::Result<()> {
         ),
         None => println!("conversion {:.2} s", elapsed.as_secs_f64()),
     }
+    if int8 {
+        // The INT8 network as TensorRT holds it, run by the CPU simulator.
+        let simulated = with_network(&*model, std::slice::from_ref(&input), &options, |net| {
+            let program = trt_sim::Program::from_network(net, None)?;
+            let run = program.run(
+                std::slice::from_ref(&input),
+                &trt_sim::RunOptions::default(),
+            )?;
+            anyhow::Ok(run.outputs[0].to_f32()?)
+        })??;
+        let agree = expected
+            .argmax(1)?
+            .eq(&simulated.argmax(1)?)?
+            .to_dtype(DType::F32)?
+            .mean_all()?
+            .to_scalar::<f32>()?;
+        println!("simulated_top1_agreement {agree:.4}");
+        println!(
+            "simulated_max_abs_err {:.3e}",
+            max_abs_diff(&simulated, &expected)?
+        );
+    }
     if let Some(path) = args.value("engine") {
         engine
             .save(path)
@@ -108,4 +152,40 @@ fn main() -> anyhow::Result<()> {
         println!("wrote {path}");
     }
     Ok(())
+}
+
+/// The images of `dir` (PNG, JPEG; sorted by name) as calibration batches of `batch`.
+fn calibration_images(
+    dir: &std::path::Path,
+    size: usize,
+    batch: usize,
+) -> anyhow::Result<Vec<Vec<Tensor>>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read --calib {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg"))
+        })
+        .collect();
+    files.sort();
+    anyhow::ensure!(
+        !files.is_empty(),
+        "no PNG or JPEG image in {}",
+        dir.display()
+    );
+    let images = files
+        .iter()
+        .map(|f| load_image(f, size))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    println!(
+        "INT8 calibration on {} images of {}",
+        images.len(),
+        dir.display()
+    );
+    images
+        .chunks(batch.max(1))
+        .map(|c| Ok(vec![Tensor::stack(c, 0)?]))
+        .collect()
 }

@@ -66,7 +66,12 @@ pub(crate) fn convert_with<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
     } else {
         DataType::Float
     };
-    let tracer = Tracer::new(&network, float, options.fp32_policy);
+    let tracer = if options.int8_mode {
+        let plan = crate::quant::conversion_plan(model, inputs, options)?;
+        Tracer::with_quant(&network, float, options.fp32_policy, plan)
+    } else {
+        Tracer::new(&network, float, options.fp32_policy)
+    };
 
     let sizes = if options.trace_at_sample_shape {
         TraceSizes::default()
@@ -149,7 +154,11 @@ pub(crate) fn convert_with<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
     drop(outputs);
     drop(tracer);
 
-    let precision = if options.fp16_mode {
+    let precision = if options.int8_mode && options.quantization.fp8 {
+        Precision::Fp8
+    } else if options.int8_mode {
+        Precision::Int8
+    } else if options.fp16_mode {
         Precision::Fp16
     } else {
         Precision::Fp32
@@ -223,6 +232,52 @@ pub(crate) fn convert_with<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
         .with_conversion(reference_outputs, (trace_time, build_time)))
 }
 
+/// Traces `model` on `inputs` as [`convert`] does (static shapes, the sample's sizes; with
+/// `int8_mode` calibrated and quantized) without building: `f` gets the TensorRT network to
+/// inspect ([`trt::Network::dump`]) or simulate (`trt_sim::Program::from_network`).
+///
+/// The smallest version of this accessor (no dynamic profiles); wip-sim9's full one replaces
+/// it.
+pub fn with_network<M: DynTraceModel + ?Sized, A: Borrow<Tensor>, R>(
+    model: &M,
+    inputs: &[A],
+    options: &ConversionOptions,
+    f: impl FnOnce(&trt::Network<'_>) -> R,
+) -> Result<R> {
+    let inputs: Vec<&Tensor> = inputs.iter().map(Borrow::borrow).collect();
+    let inputs = inputs.as_slice();
+    validate(inputs, options)?;
+    let library = trt::Library::load().map_err(trt::Error::from)?;
+    let logger = trt::Logger::new(trt::Severity::Warning)?;
+    let builder = trt::Builder::new(library, &logger)?;
+    let network = builder.create_network()?;
+    let float = if options.fp16_mode {
+        DataType::Half
+    } else {
+        DataType::Float
+    };
+    let tracer = if options.int8_mode {
+        let plan = crate::quant::conversion_plan(model, inputs, options)?;
+        Tracer::with_quant(&network, float, options.fp32_policy, plan)
+    } else {
+        Tracer::new(&network, float, options.fp32_policy)
+    };
+    let mut traced = Vec::with_capacity(inputs.len());
+    for (i, x) in inputs.iter().enumerate() {
+        let name = name_at(&options.input_names, i, "input");
+        let dims: Vec<i64> = x.dims().iter().map(|&d| d as i64).collect();
+        traced.push(tracer.add_input(&name, x, &dims)?);
+    }
+    let outputs = model.forward_traced(&traced)?;
+    for (i, y) in outputs.iter().enumerate() {
+        tracer.mark_output(y, &name_at(&options.output_names, i, "output"))?;
+    }
+    drop(traced);
+    drop(outputs);
+    drop(tracer);
+    Ok(f(&network))
+}
+
 /// The fingerprint of an engine described by `meta` (see [`Fingerprint`]).
 fn fingerprint(meta: &EngineMeta, weights: String, network: String) -> Fingerprint {
     let mut f = Fingerprint::default();
@@ -288,9 +343,6 @@ fn validate(inputs: &[&Tensor], options: &ConversionOptions) -> Result<()> {
         }
     }
     if options.int8_mode {
-        if options.int8_calibration_batches.is_empty() {
-            return Err(Error::MissingCalibrationData);
-        }
         for (b, batch) in options.int8_calibration_batches.iter().enumerate() {
             if batch.len() != inputs.len() {
                 return Err(Error::InvalidOptions(format!(
@@ -300,9 +352,6 @@ fn validate(inputs: &[&Tensor], options: &ConversionOptions) -> Result<()> {
                 )));
             }
         }
-        return Err(Error::NotImplemented(
-            "int8_mode calibration (explicit Q/DQ quantization)".into(),
-        ));
     }
     for (i, x) in inputs.iter().enumerate() {
         if crate::trace::io_dtype(x.dtype()).is_none() {

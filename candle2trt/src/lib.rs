@@ -106,11 +106,12 @@ mod error;
 mod module;
 mod ops;
 mod options;
+pub mod quant;
 mod tensor;
 mod trace;
 
 pub use candle_core::op::CmpOp;
-pub use convert::convert;
+pub use convert::{convert, with_network};
 pub use custom::{custom_op, CustomLayers, CustomOp, FnCustomOp};
 pub use engine::{CacheOutcome, EngineMeta, Fingerprint, IoSpec, LayerInfo, Precision, TrtModule};
 pub use error::{Error, ModulePath, OpContext, Result, Shapes};

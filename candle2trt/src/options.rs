@@ -77,12 +77,16 @@ pub struct ConversionOptions {
     /// engine's inputs and outputs keep the model's dtypes) and [`fp32_policy`](Self::fp32_policy)
     /// for the ops that need f32.
     pub fp16_mode: bool,
-    /// Explicit INT8 quantization from calibration data. Needs
-    /// [`int8_calibration_batches`](Self::int8_calibration_batches).
+    /// Explicit INT8 quantization (Q/DQ layers with scales calibrated in candle) from
+    /// [`int8_calibration_batches`](Self::int8_calibration_batches) (default: the sample
+    /// inputs, with a warning) or [`quantization`](Self::quantization)'s table.
     pub int8_mode: bool,
     /// Representative input batches for INT8 calibration: each entry holds one tensor per model
     /// input.
     pub int8_calibration_batches: Vec<Vec<Tensor>>,
+    /// How INT8 (or FP8) is calibrated and where the Q/DQ pairs go (calibrator, overrides,
+    /// a precomputed table or a cache file).
+    pub quantization: crate::quant::QuantConfig,
     /// Limit of TensorRT's workspace memory pool in bytes (`None`: TensorRT's default).
     pub max_workspace: Option<usize>,
     /// Names of the engine's inputs, in order (default `input_0`, `input_1`, ...).

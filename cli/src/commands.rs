@@ -101,13 +101,6 @@ impl trt::ProgressMonitor for ForwardTo {
 }
 
 pub(crate) fn convert(a: ConvertArgs) -> Result<()> {
-    if a.int8 {
-        return Err(Failure::new(
-            "--int8 (explicit INT8 quantization with calibration) is not implemented yet",
-            "convert in f32 or with --fp16",
-            4,
-        ));
-    }
     if a.output.is_none() && a.cache.is_none() {
         return Err(Failure::new(
             "no output file",
@@ -140,6 +133,11 @@ pub(crate) fn convert(a: ConvertArgs) -> Result<()> {
         timing_cache: a.timing_cache.clone(),
         ..Default::default()
     };
+    let options = if a.int8 {
+        int8_options(options, &a, &model.input_names(), batch.opt)?
+    } else {
+        options
+    };
     // The engine cache is the library's: one file per architecture and precision, whose
     // header's fingerprint (weights, network, options, versions) decides load or rebuild.
     let cached = match &a.cache {
@@ -151,7 +149,11 @@ pub(crate) fn convert(a: ConvertArgs) -> Result<()> {
                     1,
                 )
             })?;
-            let precision = if a.fp16 { "fp16" } else { "fp32" };
+            let precision = match (a.int8, a.fp16) {
+                (true, _) => "int8",
+                (false, true) => "fp16",
+                (false, false) => "fp32",
+            };
             Some(dir.join(format!("{}-{precision}.engine", a.arch)))
         }
         None => None,
@@ -183,6 +185,76 @@ pub(crate) fn convert(a: ConvertArgs) -> Result<()> {
         report_build(&module, counts, started);
     }
     finish(module, !loaded, &a)
+}
+
+/// `options` with INT8: the calibrator, the cache, and `--calib`'s batches.
+fn int8_options(
+    mut options: ConversionOptions,
+    a: &ConvertArgs,
+    input_names: &[String],
+    batch: usize,
+) -> Result<ConversionOptions> {
+    let usage = |e: String, fix: &str| Failure::new(e, fix.to_string(), 2);
+    options.int8_mode = true;
+    if let Some(name) = &a.calibrator {
+        options.quantization.calibrator = name
+            .parse()
+            .map_err(|e: String| usage(e, "pass --calibrator max|percentile|entropy|mse"))?;
+    }
+    options.quantization.cache = a.calib_cache.clone();
+    if let Some(path) = &a.calib {
+        let file = |e: String| Failure::new(e, "pass a .safetensors file of model inputs", 1);
+        let mut tensors = candle_core::safetensors::load(path, &candle_core::Device::Cpu)
+            .map_err(|e| file(format!("cannot read {}: {e}", path.display())))?;
+        let mut columns = Vec::with_capacity(input_names.len());
+        for name in input_names {
+            let t = match tensors.remove(name) {
+                Some(t) => t,
+                None if input_names.len() == 1 && tensors.len() == 1 => tensors
+                    .drain()
+                    .next()
+                    .map(|(_, t)| t)
+                    .unwrap_or_else(|| unreachable!()),
+                None => {
+                    return Err(file(format!(
+                        "{} has no tensor {name:?} (the model's inputs: {})",
+                        path.display(),
+                        input_names.join(", ")
+                    )))
+                }
+            };
+            columns.push(t);
+        }
+        let n = columns
+            .first()
+            .map_or(0, |t| t.dims().first().copied().unwrap_or(0));
+        let batch = batch.max(1);
+        let mut batches = Vec::new();
+        for start in (0..n).step_by(batch) {
+            let len = batch.min(n - start);
+            let b = columns
+                .iter()
+                .map(|t| t.narrow(0, start, len))
+                .collect::<candle_core::Result<Vec<_>>>()
+                .map_err(|e| file(format!("{}: {e}", path.display())))?;
+            batches.push(b);
+        }
+        if batches.is_empty() {
+            return Err(file(format!("{} holds no samples", path.display())));
+        }
+        println!(
+            "INT8 calibration: {n} samples from {} in {} batches, {} calibrator",
+            path.display(),
+            batches.len(),
+            options.quantization.calibrator
+        );
+        options.int8_calibration_batches = batches;
+    } else {
+        println!(
+            "INT8 calibration: on the sample input only (one sample is not a calibration set; pass --calib)"
+        );
+    }
+    Ok(options)
 }
 
 /// Saves `module` to `-o` and prints the report.
@@ -227,7 +299,7 @@ fn summary(m: &TrtModule, layers: bool) -> String {
         "TensorRT {} engine, {} bytes, precision {}",
         m.tensorrt_version(),
         m.engine_bytes().len(),
-        if m.fp16_mode() { "fp16" } else { "fp32" }
+        m.meta().precision.as_str()
     );
     for (kind, specs) in [("input ", m.inputs()), ("output", m.outputs())] {
         for io in specs {
@@ -315,7 +387,7 @@ pub(crate) fn inspect(a: InspectArgs) -> Result<()> {
         let doc = serde_json::json!({
             "file": a.engine.display().to_string(),
             "tensorrt_version": m.tensorrt_version(),
-            "precision": if m.fp16_mode() { "fp16" } else { "fp32" },
+            "precision": m.meta().precision.as_str(),
             "engine_bytes": m.engine_bytes().len(),
             "inputs": io(m.inputs()),
             "outputs": io(m.outputs()),

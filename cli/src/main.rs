@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand};
 
 const EXIT_CODES: &str = "\
 Exit codes: 0 success, 1 failure (conversion, TensorRT, files), 2 usage error, 3 parity check \
-failed, 4 not implemented yet.
+failed, 4 not implemented (a mode this build or TensorRT does not offer).
 
 Environment: TENSORRT_LIB_DIR or TENSORRT_LIBRARY point at the TensorRT library \
 (libtensorrt_rtx.so.1 or libnvinfer.so.N) when it is not found by itself.";
@@ -101,9 +101,22 @@ struct ConvertArgs {
     /// Compute in f16 (weights stored in f16; the engine's inputs and outputs keep f32).
     #[arg(long)]
     fp16: bool,
-    /// Explicit INT8 quantization with calibration (not implemented yet).
+    /// Explicit INT8 quantization (Q/DQ layers, scales calibrated in candle): on --calib's
+    /// batches, or on the sample input with a warning.
     #[arg(long)]
     int8: bool,
+    /// INT8 calibration data: a .safetensors file holding each model input (by its input name,
+    /// or one tensor for a one-input model) stacked along dimension 0; cut into batches of the
+    /// sample's batch size.
+    #[arg(long, value_name = "FILE", requires = "int8")]
+    calib: Option<PathBuf>,
+    /// INT8 calibrator: max, percentile (99.99), percentile(P), entropy (default), mse.
+    #[arg(long, value_name = "NAME", requires = "int8")]
+    calibrator: Option<String>,
+    /// INT8 calibration cache file (human-readable ranges): reused when weights, data and
+    /// settings match, rebuilt with the reason otherwise.
+    #[arg(long, value_name = "PATH", requires = "int8")]
+    calib_cache: Option<PathBuf>,
     /// Batch range MIN:OPT:MAX of a dynamic batch (or N for a static batch; default 1).
     #[arg(long, value_name = "MIN:OPT:MAX", value_parser = parse_batch)]
     batch: Option<BatchRange>,

@@ -346,6 +346,50 @@ fn check_against_pytorch() {
     assert!(text(&out.stdout).contains("FAIL"));
 }
 
+/// `--int8` with calibration data from a file, a calibrator and a calibration cache: reused on
+/// the second run.
+#[test]
+fn convert_int8_with_calibration_file_and_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let weights = fixture("model.safetensors");
+    let cache = dir.path().join("calib.txt");
+    let args = |engine: &str| -> Vec<String> {
+        [
+            "convert",
+            "--arch",
+            "simple_cnn",
+            "--weights",
+            p(&weights),
+            "--int8",
+            "--calib",
+            p(&fixture("io_batch8.safetensors")),
+            "--calibrator",
+            "percentile(99.9)",
+            "--calib-cache",
+            p(&cache),
+            "-o",
+            p(&dir.path().join(engine)),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let first = args("a.engine");
+    let out = run(&first.iter().map(String::as_str).collect::<Vec<_>>());
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("INT8 calibration: 8 samples"), "{stdout}");
+    assert!(stdout.contains("precision int8"), "{stdout}");
+    let table = std::fs::read_to_string(&cache).expect("calibration cache written");
+    assert!(table.contains("calibrator percentile(99.9)"), "{table}");
+    assert!(table.contains("range conv1/conv2d#0:input "), "{table}");
+    let second = args("b.engine");
+    let out = run(&second.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out.status.success());
+    assert!(
+        text(&out.stderr).contains("reused") || std::fs::read_to_string(&cache).unwrap() == table
+    );
+}
+
 #[test]
 fn errors_are_one_line_with_a_fix() {
     let dir = tempfile::tempdir().unwrap();
@@ -357,10 +401,12 @@ fn errors_are_one_line_with_a_fix() {
         "--weights",
         p(&weights),
         "--int8",
+        "--calibrator",
+        "minmax",
         "-o",
         "x.engine",
     ]);
-    assert_fails(&out, 4, "not implemented yet; fix: ");
+    assert_fails(&out, 2, "unknown calibrator");
     let out = run(&["convert", "--arch", "simple_cnn", "--weights", p(&weights)]);
     assert_fails(&out, 2, "fix: pass -o");
     let missing = dir.path().join("missing.safetensors");

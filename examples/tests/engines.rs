@@ -1,5 +1,7 @@
-//! Every model of the zoo converts into a real TensorRT-RTX engine, in f32 and in f16
-//! (`fp16_mode`), and TensorRT's inferred output shapes are what the model returns.
+//! Every model of the zoo converts into a real TensorRT-RTX engine, in f32, in f16
+//! (`fp16_mode`) and in INT8 (`int8_mode`: explicit Q/DQ, calibrated on the sample input — the
+//! point here is that TensorRT builds the quantized network), and TensorRT's inferred output
+//! shapes are what the model returns.
 //!
 //! Architectures without fixture weights are built from random weights with their PyTorch key
 //! names (a `VarMap`): the point is converter coverage and shapes, not accuracy. Inputs are
@@ -12,6 +14,7 @@
 
 use std::time::Instant;
 
+use candle2trt::quant::{Calibrator, QuantConfig};
 use candle2trt::{convert, ConversionOptions, DynTraceModel, TrtModule};
 use candle2trt_examples::fixtures::{fixture_dir, load_io, take};
 use candle2trt_models::models::bert::{BertConfig, BertModel};
@@ -20,9 +23,9 @@ use candle2trt_models::models::torchvision::Architecture;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 
-/// Converts `model` in f32 and in f16 and checks each engine's outputs against `expected`
+/// Converts `model` in f32, f16 and INT8 and checks each engine's outputs against `expected`
 /// (the shapes, as TensorRT inferred them) and the model's dtypes (f32 at the boundary in
-/// both precisions).
+/// every precision).
 fn convert_both<M: DynTraceModel + ?Sized>(
     name: &str,
     model: &M,
@@ -30,10 +33,19 @@ fn convert_both<M: DynTraceModel + ?Sized>(
     expected: &[&[usize]],
 ) -> anyhow::Result<()> {
     let input_desc = format!("{:?}", inputs[0].dims());
-    for fp16 in [false, true] {
-        let precision = if fp16 { "f16" } else { "f32" };
+    for precision in ["f32", "f16", "int8"] {
+        let options = ConversionOptions {
+            fp16_mode: precision == "f16",
+            int8_mode: precision == "int8",
+            // Max: the cheapest calibrator (the sample input is no calibration set anyway).
+            quantization: QuantConfig {
+                calibrator: Calibrator::Max,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
         let started = Instant::now();
-        let engine = convert(model, inputs, &ConversionOptions::default().with_fp16(fp16))
+        let engine = convert(model, inputs, &options)
             .map_err(|e| anyhow::anyhow!("{name} ({precision}): {e}"))?;
         let total = started.elapsed();
         check_outputs(name, precision, &engine, expected)?;

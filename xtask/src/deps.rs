@@ -156,6 +156,35 @@ const PHOTOS: FileSet = FileSet {
     ],
 };
 
+/// More scikit-image photographs and textures (`.deps/photos-more/`): INT8 calibration and
+/// evaluation images for `int8_eval`, kept apart from `.deps/photos/`'s set.
+const MORE_PHOTOS: FileSet = FileSet {
+    dir: "photos-more",
+    what: "more photographs (scikit-image)",
+    wheels: &[Wheel {
+        requirement: "scikit-image==0.26.0",
+        file: "scikit_image-0.26.0-cp311-cp311-manylinux_2_24_x86_64.manylinux_2_28_x86_64.whl",
+        sha256: "74aa5518ccea28121f57a95374581d3b979839adc25bb03f289b1bc9b99c58af",
+    }],
+    files: &[
+        ("skimage/data/motorcycle_right.png", "motorcycle_right.png"),
+        ("skimage/data/camera.png", "camera.png"),
+        ("skimage/data/coins.png", "coins.png"),
+        ("skimage/data/moon.png", "moon.png"),
+        ("skimage/data/brick.png", "brick.png"),
+        ("skimage/data/grass.png", "grass.png"),
+        ("skimage/data/gravel.png", "gravel.png"),
+        (
+            "skimage/data/hubble_deep_field.jpg",
+            "hubble_deep_field.jpg",
+        ),
+        ("skimage/data/ihc.png", "ihc.png"),
+        ("skimage/data/retina.jpg", "retina.jpg"),
+        ("skimage/data/clock_motion.png", "clock_motion.png"),
+        ("skimage/data/cell.png", "cell.png"),
+    ],
+};
+
 /// The crate whose published source carries TensorRT's headers, and the header sets taken from it.
 const HEADERS_CRATE: (&str, &str) = ("trtx-sys", "=0.9.1+rtx1.7");
 const HEADER_SETS: [&str; 2] = ["TRT-RTX-1.7", "TRT-Enterprise-11.4"];
@@ -333,7 +362,7 @@ pub fn setup(root: &Path, cuda: bool) -> Result<Provisioned> {
     };
 
     // Real data for the model zoo's tests and examples.
-    for set in [&PRETRAINED, &PHOTOS, &MINILM] {
+    for set in [&PRETRAINED, &PHOTOS, &MORE_PHOTOS, &MINILM] {
         let dir = fetch_files(&deps, set)?;
         used.push(format!("{}: {}", set.what, dir.display()));
     }

@@ -81,14 +81,21 @@ pub enum Precision {
     /// f16 weights and compute, with the [`Fp32Policy`]'s ops in f32
     /// ([`ConversionOptions::fp16_mode`](crate::ConversionOptions::fp16_mode)).
     Fp16,
+    /// INT8 Q/DQ on the quantized ops, the rest in f32 (or f16 under `fp16_mode`)
+    /// ([`ConversionOptions::int8_mode`](crate::ConversionOptions::int8_mode)).
+    Int8,
+    /// FP8 E4M3 Q/DQ on the quantized ops (`int8_mode` with `quantization.fp8`).
+    Fp8,
 }
 
 impl Precision {
-    /// `"fp32"` or `"fp16"`.
+    /// `"fp32"`, `"fp16"`, `"int8"` or `"fp8"`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Precision::Fp32 => "fp32",
             Precision::Fp16 => "fp16",
+            Precision::Int8 => "int8",
+            Precision::Fp8 => "fp8",
         }
     }
 }
@@ -100,6 +107,8 @@ impl std::str::FromStr for Precision {
         match s {
             "fp32" => Ok(Precision::Fp32),
             "fp16" => Ok(Precision::Fp16),
+            "int8" => Ok(Precision::Int8),
+            "fp8" => Ok(Precision::Fp8),
             other => Err(format!("unknown precision {other:?}")),
         }
     }

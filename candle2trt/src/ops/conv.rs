@@ -4,6 +4,8 @@
 
 use candle_core::Tensor;
 
+use crate::quant::qdq;
+use crate::quant::SiteKind;
 use crate::trace::op::Op;
 use crate::trace::{ConvProducer, TracedTensor};
 use crate::{Pad2d, Result, TraceTensor};
@@ -47,9 +49,17 @@ fn convolution<'n>(
     let p = cfg.padding;
     let pre = [(p + pad.top) as i64, (p + pad.left) as i64];
     let post = [(p + pad.bottom) as i64, (p + pad.right) as i64];
+    let hook = qdq::site(
+        &op,
+        SiteKind::Conv {
+            in_channels: x.value.dim(1).unwrap_or(0),
+            groups: cfg.groups,
+        },
+    );
+    let input = hook.input(&op, x, "input")?;
     // The description without weights: what a folded batch norm reuses.
     let conv = trt::Convolution::new(
-        x.trt,
+        input,
         out as i64,
         [kh as i64, kw as i64],
         trt::Weights::empty(dt),
@@ -58,13 +68,15 @@ fn convolution<'n>(
     .pre_post_padding(pre, post)
     .dilation(pair(cfg.dilation))
     .groups(cfg.groups as i64);
-    let (kernel_weights, bias) = op.kernel_weights(layer.weight(), layer.bias(), dt)?;
-    let layer_index = op.nb_layers();
-    let t = op.add(trt::Convolution {
-        kernel_weights,
-        bias,
-        ..conv.clone()
-    })?;
+    let t = qdq::conv(
+        &op,
+        conv.clone(),
+        layer.weight(),
+        layer.bias(),
+        hook.weights(),
+    )?;
+    let layer_index = op.nb_layers() - 1;
+    hook.produced(&op, t);
     op.tracer.conv_producers.borrow_mut().insert(
         t,
         ConvProducer {
@@ -72,6 +84,7 @@ fn convolution<'n>(
             weight: layer.weight().clone(),
             bias: layer.bias().cloned(),
             layer_index,
+            weights_q: hook.weights(),
         },
     );
     op.finish(value, t)

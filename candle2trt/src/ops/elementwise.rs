@@ -4,6 +4,7 @@ use candle_core::op::CmpOp;
 use candle_core::Tensor;
 use trt::{DataType, ElementWiseOperation as Ew};
 
+use crate::quant::qdq;
 use crate::trace::TracedTensor;
 use crate::{Result, TraceTensor};
 
@@ -17,6 +18,12 @@ fn binary<'n>(
 ) -> Result<TracedTensor<'n>> {
     let op = a.begin(name, &[b])?;
     let value = op.named(candle(&a.value, &b.value))?;
+    // A skip-connection add reads its non-convolution operand through Q/DQ (INT8 only).
+    let (at, bt) = if ew == Ew::Sum {
+        qdq::residual(&op, a, b)?
+    } else {
+        (a.trt, b.trt)
+    };
     let f32 = ew == Ew::Pow && op.tracer.policy.transcendental;
     let dt = op.dtype(a.trt);
     let h = if f32 && matches!(dt, DataType::Half | DataType::BF16) {
@@ -25,7 +32,7 @@ fn binary<'n>(
         let r = op.ew_broadcast(x, y, ew)?;
         op.cast(r, dt)?
     } else {
-        op.ew_broadcast(a.trt, b.trt, ew)?
+        op.ew_broadcast(at, bt, ew)?
     };
     op.finish(value, h)
 }

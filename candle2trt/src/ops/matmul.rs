@@ -2,13 +2,16 @@
 
 use trt::{ElementWiseOperation as Ew, MatrixMultiply, MatrixOperation as Mo};
 
+use crate::quant::{qdq, SiteKind};
 use crate::trace::TracedTensor;
 use crate::{Result, TraceTensor};
 
 pub(crate) fn matmul<'n>(a: &TracedTensor<'n>, b: &TracedTensor<'n>) -> Result<TracedTensor<'n>> {
     let op = a.begin("matmul", &[b])?;
     let value = op.named(TraceTensor::matmul(&a.value, &b.value))?;
-    let h = op.add(MatrixMultiply::new(a.trt, Mo::None, b.trt, Mo::None))?;
+    let hook = qdq::site(&op, SiteKind::Matmul);
+    let (x, y) = (hook.input(&op, a, "a")?, hook.input(&op, b, "b")?);
+    let h = op.add(MatrixMultiply::new(x, Mo::None, y, Mo::None))?;
     op.finish(value, h)
 }
 
@@ -20,8 +23,9 @@ pub(crate) fn broadcast_matmul<'n>(
     let value = op.named(TraceTensor::broadcast_matmul(&a.value, &b.value))?;
     // TensorRT broadcasts batch dimensions of size 1 between operands of equal rank.
     let rank = a.value.rank().max(b.value.rank());
-    let x = op.to_rank(a.trt, rank)?;
-    let y = op.to_rank(b.trt, rank)?;
+    let hook = qdq::site(&op, SiteKind::Matmul);
+    let x = op.to_rank(hook.input(&op, a, "a")?, rank)?;
+    let y = op.to_rank(hook.input(&op, b, "b")?, rank)?;
     let h = op.add(MatrixMultiply::new(x, Mo::None, y, Mo::None))?;
     op.finish(value, h)
 }
@@ -40,8 +44,12 @@ pub(crate) fn linear<'n>(
     let (n, k) = op.named(layer.weight().dims2())?;
     let mut w_dims = vec![1i64; rank - 2];
     w_dims.extend([n as i64, k as i64]);
-    let w = op.constant(layer.weight(), dt, Some(&w_dims))?;
-    let mut h = op.add(MatrixMultiply::new(x.trt, Mo::None, w, Mo::Transpose))?;
+    let hook = qdq::site(&op, SiteKind::Linear);
+    let input = hook.input(&op, x, "input")?;
+    // Per output channel: axis `rank - 2` of the (…, n, k) weight.
+    let axis = (rank - 2) as i32;
+    let w = qdq::weight_tensor(&op, layer.weight(), dt, &w_dims, axis, hook.weights())?;
+    let mut h = op.add(MatrixMultiply::new(input, Mo::None, w, Mo::Transpose))?;
     if let Some(bias) = layer.bias() {
         let mut b_dims = vec![1i64; rank - 1];
         b_dims.push(n as i64);

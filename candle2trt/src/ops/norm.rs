@@ -5,6 +5,7 @@
 use candle_core::{DType, Device, Tensor};
 use trt::{ElementWiseOperation as Ew, ReduceOperation};
 
+use crate::quant::qdq;
 use crate::trace::{ConvProducer, TracedTensor};
 use crate::{GroupNorm, Result, TraceTensor};
 
@@ -78,13 +79,8 @@ pub(crate) fn batch_norm<'n>(
                 conv.bias.as_ref(),
                 (&scale, &shift),
             ))?;
-            let dt = op.dtype(conv.conv.input);
-            let (kernel_weights, bias) = op.kernel_weights(&w, Some(&b), dt)?;
-            let folded = op.add(trt::Convolution {
-                kernel_weights,
-                bias,
-                ..conv.conv
-            })?;
+            let folded = qdq::conv(&op, conv.conv, &w, Some(&b), conv.weights_q)?;
+            qdq::same_producer(&op, x.trt, folded);
             op.tracer.mark_folded(
                 conv.layer_index,
                 x.trt,

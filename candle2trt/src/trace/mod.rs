@@ -11,6 +11,7 @@ use trt::DataType;
 use crate::engine::LayerInfo;
 use crate::error::{ModulePath, OpContext, OpFailure, Shapes};
 use crate::options::Fp32Policy;
+use crate::quant::state::QuantState;
 use crate::{Error, Result};
 
 pub(crate) mod op;
@@ -76,6 +77,8 @@ pub(crate) struct ConvProducer<'n> {
     pub weight: Tensor,
     pub bias: Option<Tensor>,
     pub layer_index: usize,
+    /// The quantized type of its weights (INT8/FP8 Q/DQ), redone on the folded weights.
+    pub weights_q: Option<DataType>,
 }
 
 /// The state shared by all tensors of one trace.
@@ -100,6 +103,8 @@ pub(crate) struct Tracer<'n> {
     uses: RefCell<HashMap<trt::Tensor<'n>, usize>>,
     /// Convolutions a batch norm was folded out of: (layer index, output, folded into).
     folds: RefCell<Vec<(usize, trt::Tensor<'n>, String)>>,
+    /// INT8/FP8: observing calibration data or applying a plan (`quant/`).
+    pub(crate) quant: Option<QuantState<'n>>,
 }
 
 impl<'n> Tracer<'n> {
@@ -107,6 +112,25 @@ impl<'n> Tracer<'n> {
         network: &'n trt::Network<'n>,
         float: DataType,
         policy: Fp32Policy,
+    ) -> Rc<Self> {
+        Self::build(network, float, policy, None)
+    }
+
+    /// A tracer that observes or quantizes as `quant` says.
+    pub(crate) fn with_quant(
+        network: &'n trt::Network<'n>,
+        float: DataType,
+        policy: Fp32Policy,
+        quant: QuantState<'n>,
+    ) -> Rc<Self> {
+        Self::build(network, float, policy, Some(quant))
+    }
+
+    fn build(
+        network: &'n trt::Network<'n>,
+        float: DataType,
+        policy: Fp32Policy,
+        quant: Option<QuantState<'n>>,
     ) -> Rc<Self> {
         Rc::new(Tracer {
             network,
@@ -122,6 +146,7 @@ impl<'n> Tracer<'n> {
             retraced: RefCell::new(Vec::new()),
             uses: RefCell::new(HashMap::new()),
             folds: RefCell::new(Vec::new()),
+            quant,
         })
     }
 
