@@ -99,12 +99,18 @@ mod ops;
 mod options;
 mod tensor;
 mod trace;
+mod verify;
 
 pub use candle_core::op::CmpOp;
-pub use convert::convert;
+pub use convert::{convert, with_network};
 pub use engine::{CacheOutcome, EngineMeta, Fingerprint, IoSpec, LayerInfo, Precision, TrtModule};
 pub use error::{Error, ModulePath, OpContext, Result, Shapes};
 pub use module::{DynTraceModel, TraceModel, TraceModule};
-pub use options::{ConversionOptions, Fp32Policy, ShapeRange, SharedProgressMonitor};
+pub use options::{
+    ConversionOptions, Fp32Policy, ShapeRange, SharedProgressMonitor, Tolerance, Verify,
+};
+#[doc(hidden)]
+pub use options::{FaultInjection, LayerMutation};
 pub use tensor::{group_norm, GroupNorm, Pool2dConfig, ScopeGuard, TraceTensor};
 pub use trace::TracedTensor;
+pub use verify::{Corner, Divergence, OutputError, ShapeCheck, VerificationReport};

@@ -152,6 +152,9 @@ impl<'n> Op<'_, 'n> {
             self.tracer
                 .note_dynamic_lost(self.name, &self.tracer.module_path().to_string());
         }
+        let last_layer = self.tracer.network.nb_layers();
+        self.tracer
+            .record_op(self.name, t, self.first_layer..last_layer, &value);
         Ok(TracedTensor {
             value,
             trt: t,
