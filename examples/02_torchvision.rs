@@ -18,9 +18,14 @@
 //!    number of classes is read from the checkpoint's classifier.
 //! 2. `input` from the `--check` file runs through plain candle (f32, CPU), and the line
 //!    `max_abs_err <value>` compares the logits with PyTorch's `output`.
-//! 3. The same model is converted into a TensorRT engine (`--fp16` for `fp16_mode`), which
-//!    also checks that the tracer's candle values equal the plain run; the engine's size and
-//!    the conversion time are printed, and `--engine <path>` saves it.
+//! 3. The same model is converted into a TensorRT engine (`--fp16` for `fp16_mode`, `--no-tf32`
+//!    for true f32 convolutions and matrix products, `--max-batch N` for a dynamic batch 1..=N),
+//!    which also checks that the tracer's candle values equal the plain run; the engine's size
+//!    and the conversion time are printed, and `--engine <path>` saves it.
+//! 4. The engine cannot run here (no GPU TensorRT supports), but the network TensorRT holds is
+//!    simulated on the CPU during the conversion: `simulated_max_abs_err <value>` is the engine's
+//!    expected error against PyTorch's output (`reference_max_abs` is the largest |logit|), and
+//!    with `--max-batch` the same at the profile's min and max batch.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -28,19 +33,19 @@ use std::time::Instant;
 use anyhow::Context;
 use candle2trt::{convert, ConversionOptions};
 use candle2trt_examples::cli::Args;
-use candle2trt_examples::fixtures::{load_io, max_abs_diff, take};
+use candle2trt_examples::fixtures::{load_io, max_abs_diff, print_simulated, take};
 use candle2trt_models::models::torchvision::{Architecture, ARCHITECTURES};
 use candle2trt_models::weights::build_strict;
 use candle_core::{DType, Device};
 
-const USAGE: &str = "usage: 02_torchvision --arch <name> --weights <file | index.json> --check <io.safetensors> [--fp16] [--engine <out.engine>]";
+const USAGE: &str = "usage: 02_torchvision --arch <name> --weights <file | index.json> --check <io.safetensors> [--fp16] [--no-tf32] [--max-batch N] [--engine <out.engine>]";
 
 fn main() -> anyhow::Result<()> {
     candle2trt_examples::init_logging();
     let args = Args::parse(
         std::env::args().skip(1),
-        &["arch", "weights", "check", "engine"],
-        &["fp16"],
+        &["arch", "weights", "check", "engine", "max-batch"],
+        &["fp16", "no-tf32"],
         USAGE,
     )?;
     if args.switch("help") {
@@ -51,6 +56,10 @@ fn main() -> anyhow::Result<()> {
     let weights = PathBuf::from(args.required("weights", USAGE)?);
     let check = PathBuf::from(args.required("check", USAGE)?);
     let fp16 = args.switch("fp16");
+    let max_batch: Option<usize> = args
+        .value("max-batch")
+        .map(|v| v.parse().context("--max-batch takes a number"))
+        .transpose()?;
 
     // 1. The checkpoint, in whatever format PyTorch wrote it.
     let ckpt = torch_weights::open(&weights)
@@ -74,12 +83,16 @@ fn main() -> anyhow::Result<()> {
     println!("max_abs_err {err:.3e}");
 
     // 3. The TensorRT engine.
-    let options = ConversionOptions {
+    let mut options = ConversionOptions {
         fp16_mode: fp16,
         input_names: vec!["input".into()],
         output_names: vec!["logits".into()],
         ..Default::default()
-    };
+    }
+    .with_tf32(!args.switch("no-tf32"));
+    if let Some(max) = max_batch {
+        options = options.with_dynamic_batch(1, input.dim(0)?.min(max), max);
+    }
     let started = Instant::now();
     let engine = convert(&*model, std::slice::from_ref(&input), &options)?;
     let elapsed = started.elapsed();
@@ -101,6 +114,7 @@ fn main() -> anyhow::Result<()> {
         ),
         None => println!("conversion {:.2} s", elapsed.as_secs_f64()),
     }
+    print_simulated(&engine, &[&expected])?;
     if let Some(path) = args.value("engine") {
         engine
             .save(path)

@@ -5,7 +5,9 @@
 //! names (a `VarMap`): the point is converter coverage and shapes, not accuracy. Inputs are
 //! batch 1 at the smallest side each architecture converts at
 //! ([`Architecture::min_convertible_input_size`]) to keep CI's two cores within budget; the
-//! tracer still checks every op's TensorRT dimensions against candle's.
+//! tracer still checks every op's TensorRT dimensions against candle's, and verification
+//! simulates each engine against candle (an f16 engine whose random-weight activations exceed
+//! f16's range is reported and converted again without it).
 //!
 //! Each conversion prints one `ENGINE` line (model, precision, input, trace and build time,
 //! engine size): `docs/models.md` tabulates them.
@@ -33,8 +35,22 @@ fn convert_both<M: DynTraceModel + ?Sized>(
     for fp16 in [false, true] {
         let precision = if fp16 { "f16" } else { "f32" };
         let started = Instant::now();
-        let engine = convert(model, inputs, &ConversionOptions::default().with_fp16(fp16))
-            .map_err(|e| anyhow::anyhow!("{name} ({precision}): {e}"))?;
+        let options = ConversionOptions::default().with_fp16(fp16);
+        let engine = match convert(model, inputs, &options) {
+            // Random weights can drive a deep network's activations past f16's range: the
+            // f16 engine overflows, which verification reports. That says nothing about the
+            // converters, whose layers and shapes are still checked without it.
+            Err(candle2trt::Error::VerificationFailed {
+                divergence: Some(d),
+                ..
+            }) if d.f16_overflow => {
+                println!("NOTE {name} {precision}: random weights overflow f16 ({d})");
+                let unverified = options.with_verify(candle2trt::Verify::off());
+                convert(model, inputs, &unverified)
+            }
+            other => other,
+        }
+        .map_err(|e| anyhow::anyhow!("{name} ({precision}): {e}"))?;
         let total = started.elapsed();
         check_outputs(name, precision, &engine, expected)?;
         let (trace, build) = engine.conversion_times().unwrap_or_default();
