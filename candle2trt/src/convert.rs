@@ -67,6 +67,8 @@ pub(crate) fn convert_with<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
         TraceSizes::choose(inputs, &profiles)
     };
     let traced = trace(model, inputs, options, &profiles, &sizes, &network, false)?;
+    // The trace time leaves out verification (its own time is in its report).
+    let trace_time = started.elapsed();
 
     let precision = if options.fp16_mode {
         Precision::Fp16
@@ -132,13 +134,11 @@ pub(crate) fn convert_with<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
 
     if let Some((weights, net)) = digests {
         meta.fingerprint = fingerprint(&meta, weights, net);
-        let trace_time = started.elapsed();
         if let Some(module) = reuse(&meta) {
             let module = module.with_conversion(reference_outputs, (trace_time, Duration::ZERO));
             return Ok(with_verification(module));
         }
     }
-    let trace_time = started.elapsed();
     let input_specs = &meta.inputs;
     let any_dynamic_input = input_specs.iter().any(|s| s.dims.contains(&-1));
 

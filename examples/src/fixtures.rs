@@ -200,7 +200,9 @@ pub fn print_simulated(
         ""
     };
     println!(
-        "  (engine {precision}{tf32}: the network TensorRT holds, simulated on the CPU, vs PyTorch)"
+        "  (engine {precision}{tf32}: the network TensorRT holds, simulated on the CPU, vs PyTorch; \
+         verification {:.2} s)",
+        report.elapsed.as_secs_f64()
     );
     Ok(sample)
 }

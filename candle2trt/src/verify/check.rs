@@ -29,6 +29,7 @@ pub(crate) fn verify<M: DynTraceModel + ?Sized>(
     s: &Subject<'_, '_, M>,
     retrace: &Retrace<'_>,
 ) -> Result<(VerificationReport, Vec<Tensor>)> {
+    let started = std::time::Instant::now();
     let fp16 = s.options.fp16_mode;
     let tf32 = s.options.tf32;
     let tolerance = s
@@ -66,6 +67,7 @@ pub(crate) fn verify<M: DynTraceModel + ?Sized>(
             tolerance,
             checks,
             without_tf32,
+            elapsed: started.elapsed(),
         },
         simulated,
     ))

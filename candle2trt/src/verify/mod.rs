@@ -64,6 +64,8 @@ pub struct VerificationReport {
     pub checks: Vec<ShapeCheck>,
     /// With TF32 allowed: the sample shape without TF32 rounding (held to the f32 tolerance).
     pub without_tf32: Option<ShapeCheck>,
+    /// How long the verification took (read-back, simulations and candle's reference runs).
+    pub elapsed: std::time::Duration,
 }
 
 impl VerificationReport {
@@ -78,8 +80,10 @@ impl fmt::Display for VerificationReport {
         writeln!(
             f,
             "  verification (the network TensorRT holds, simulated on the CPU, vs candle; tolerance \
-             {:.0e} + {:.0e} * max|candle|):",
-            self.tolerance.abs, self.tolerance.rel
+             {:.0e} + {:.0e} * max|candle|; {:.2} s):",
+            self.tolerance.abs,
+            self.tolerance.rel,
+            self.elapsed.as_secs_f64()
         )?;
         let line = |f: &mut fmt::Formatter<'_>, c: &ShapeCheck, label: &str| -> fmt::Result {
             writeln!(
