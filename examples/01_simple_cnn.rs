@@ -22,11 +22,14 @@
 //! 2. Its weights come from the PyTorch checkpoint (read by `torch-weights`, no Python).
 //! 3. Plain candle checks itself against PyTorch's reference output (`io.safetensors`).
 //! 4. `candle2trt::convert` traces it and builds a TensorRT engine (fp16, named I/O, dynamic
-//!    batch 1..8), saved to `simple_cnn.engine` (or the path given as the first argument).
+//!    batch 1..8), saved to `simple_cnn.engine` (or the path given as the first argument;
+//!    `--fp32` builds an f32 engine instead, `--no-tf32` clears TF32 for it). The network
+//!    TensorRT holds is simulated on the CPU while converting: `simulated_max_abs_err` is the
+//!    engine's expected error against PyTorch, at the sample's batch and the profile's 1 and 8.
 //! 5. Where a TensorRT-capable GPU exists (feature `cuda`), the engine runs on candle CUDA
 //!    tensors and is compared with candle; elsewhere the example says why it could not.
 //!
-//! Run: `cargo run --release -p candle2trt-examples --example 01_simple_cnn [engine path]`
+//! Run: `cargo run --release -p candle2trt-examples --example 01_simple_cnn [engine path] [--fp32] [--no-tf32]`
 //! (`cargo xtask demo`).
 
 use std::path::PathBuf;
@@ -35,6 +38,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use candle2trt::{convert, ConversionOptions, Result, TraceModule, TraceTensor, TrtModule};
+use candle2trt_examples::fixtures::print_simulated;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{Conv2d, Conv2dConfig, Linear, VarBuilder};
 
@@ -90,10 +94,20 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<bool> {
-    let engine_path = std::env::args_os()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let switch = |name: &str| args.iter().any(|a| a == name);
+    let fp16 = !switch("--fp32");
+    let engine_path = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("simple_cnn.engine"));
+    if let Some(unknown) = args
+        .iter()
+        .find(|a| a.starts_with("--") && !["--fp16", "--fp32", "--no-tf32"].contains(&a.as_str()))
+    {
+        anyhow::bail!("unknown option {unknown} (known: --fp16 (default), --fp32, --no-tf32)");
+    }
     let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/simple_cnn");
 
     // PyTorch's reference: input 1×3×32×32 and the logits PyTorch computed (f32, CPU).
@@ -123,7 +137,8 @@ fn run() -> anyhow::Result<bool> {
 
     // torch2trt(model, [x], fp16_mode=True, input_names=[...], output_names=[...])
     let options = ConversionOptions {
-        fp16_mode: true,
+        fp16_mode: fp16,
+        tf32: !switch("--no-tf32"),
         input_names: vec!["input_tensor".into()],
         output_names: vec!["output_tensor".into()],
         max_workspace: Some(1 << 28),
@@ -163,10 +178,11 @@ fn run() -> anyhow::Result<bool> {
         println!("  I/O {:<14} {:?} {:?}", io.name, io.dtype, io.dims);
     }
     println!(
-        "engine: {} ({} bytes, TensorRT {}, fp16)",
+        "engine: {} ({} bytes, TensorRT {}, {})",
         engine_path.display(),
         trt_model.engine_bytes().len(),
-        trt_model.tensorrt_version()
+        trt_model.tensorrt_version(),
+        trt_model.precision().as_str()
     );
     match trt_model.conversion_times() {
         Some((trace, build)) => println!(
@@ -178,6 +194,7 @@ fn run() -> anyhow::Result<bool> {
         None => println!("conversion time: {:.3} s", conversion_time.as_secs_f64()),
     }
 
+    print_simulated(&trt_model, &[&reference])?;
     run_engine(&engine_path, &model, &input)?;
 
     if candle_error <= TOLERANCE {

@@ -8,7 +8,10 @@
 //! ```
 //!
 //! The io file holds `input_ids`, `attention_mask`, `token_type_ids` (integers, batch × seq)
-//! and the reference `last_hidden_state` and `pooler_output`. Checkpoints of task models
+//! and the reference `last_hidden_state` and `pooler_output`. `simulated_max_abs_err` is the
+//! engine's error against them as the CPU simulation of the network TensorRT holds computes it
+//! (`--fp16`, `--no-tf32` select the engine; `--max-batch N` adds a dynamic batch 1..=N and the
+//! error at its min and max). Checkpoints of task models
 //! (`BertForSequenceClassification`, …) keep the encoder under `bert.`: it is found either way.
 
 use std::path::PathBuf;
@@ -17,12 +20,12 @@ use std::time::Instant;
 use anyhow::Context;
 use candle2trt::{convert, ConversionOptions};
 use candle2trt_examples::cli::Args;
-use candle2trt_examples::fixtures::{fixture_dir, load_io, max_abs_diff, take};
+use candle2trt_examples::fixtures::{fixture_dir, load_io, max_abs_diff, print_simulated, take};
 use candle2trt_models::models::bert::{BertConfig, BertModel};
 use candle2trt_models::weights::build_strict;
 use candle_core::{DType, Device};
 
-const USAGE: &str = "usage: 03_bert [--dir <folder> | --config <config.json> --weights <checkpoint> --check <io.safetensors>] [--fp16] [--engine <out.engine>]";
+const USAGE: &str = "usage: 03_bert [--dir <folder> | --config <config.json> --weights <checkpoint> --check <io.safetensors>] [--fp16] [--no-tf32] [--max-batch N] [--engine <out.engine>]";
 const INPUTS: [&str; 3] = ["input_ids", "attention_mask", "token_type_ids"];
 const OUTPUTS: [&str; 2] = ["last_hidden_state", "pooler_output"];
 
@@ -30,8 +33,8 @@ fn main() -> anyhow::Result<()> {
     candle2trt_examples::init_logging();
     let args = Args::parse(
         std::env::args().skip(1),
-        &["dir", "config", "weights", "check", "engine"],
-        &["fp16"],
+        &["dir", "config", "weights", "check", "engine", "max-batch"],
+        &["fp16", "no-tf32"],
         USAGE,
     )?;
     if args.switch("help") {
@@ -53,6 +56,10 @@ fn main() -> anyhow::Result<()> {
         path("check", "io.safetensors"),
     );
     let fp16 = args.switch("fp16");
+    let max_batch: Option<usize> = args
+        .value("max-batch")
+        .map(|v| v.parse().context("--max-batch takes a number"))
+        .transpose()?;
 
     let cfg = BertConfig::from_json_file(&config)?;
     let mut ckpt = torch_weights::open(&weights)
@@ -73,18 +80,26 @@ fn main() -> anyhow::Result<()> {
         .into_iter()
         .collect::<anyhow::Result<Vec<_>>>()?;
     let (hidden, pooled) = model.forward(&inputs[0], &inputs[1], &inputs[2])?;
-    for (name, got) in OUTPUTS.iter().zip([&hidden, &pooled]) {
-        let err = max_abs_diff(got, &take(&mut io, name)?)
+    let expected = OUTPUTS
+        .map(|name| take(&mut io, name))
+        .into_iter()
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    for ((name, got), want) in OUTPUTS.iter().zip([&hidden, &pooled]).zip(&expected) {
+        let err = max_abs_diff(got, want)
             .with_context(|| format!("comparing {name} with the reference"))?;
         println!("max_abs_err {name} {err:.3e}");
     }
 
-    let options = ConversionOptions {
+    let mut options = ConversionOptions {
         fp16_mode: fp16,
         input_names: INPUTS.map(String::from).to_vec(),
         output_names: OUTPUTS.map(String::from).to_vec(),
         ..Default::default()
-    };
+    }
+    .with_tf32(!args.switch("no-tf32"));
+    if let Some(max) = max_batch {
+        options = options.with_dynamic_batch(1, inputs[0].dim(0)?.min(max), max);
+    }
     let started = Instant::now();
     let engine = convert(&model, &inputs, &options)?;
     let elapsed = started.elapsed();
@@ -109,6 +124,7 @@ fn main() -> anyhow::Result<()> {
         ),
         None => println!("conversion {:.2} s", elapsed.as_secs_f64()),
     }
+    print_simulated(&engine, &expected.iter().collect::<Vec<_>>())?;
     if let Some(path) = args.value("engine") {
         engine
             .save(path)

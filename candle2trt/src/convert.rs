@@ -8,7 +8,7 @@ use trt::DataType;
 
 use crate::engine::{network_digests, EngineMeta, Fingerprint, IoSpec, Precision, TrtModule};
 use crate::options::{ConversionOptions, ShapeRange};
-use crate::trace::Tracer;
+use crate::trace::{RecordedOp, Trace, Tracer};
 use crate::{DynTraceModel, Error, Result};
 
 /// Converts `model` into a TensorRT engine, torch2trt style: `candle2trt(model, [x], fp16_mode=True)`.
@@ -61,26 +61,182 @@ pub(crate) fn convert_with<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
     let logger = trt::Logger::new(trt::Severity::Warning)?;
     let builder = trt::Builder::new(library, &logger)?;
     let network = builder.create_network()?;
-    let float = if options.fp16_mode {
-        DataType::Half
-    } else {
-        DataType::Float
-    };
-    let tracer = if options.int8_mode {
-        let plan = crate::quant::conversion_plan(model, inputs, options)?;
-        Tracer::with_quant(&network, float, options.fp32_policy, plan)
-    } else {
-        Tracer::new(&network, float, options.fp32_policy)
-    };
-
     let sizes = if options.trace_at_sample_shape {
         TraceSizes::default()
     } else {
         TraceSizes::choose(inputs, &profiles)
     };
+    // INT8: calibrated once (plain candle over the calibration batches); every trace applies it.
+    let plan = quant_plan(model, inputs, options)?;
+    let traced = trace(
+        model,
+        inputs,
+        options,
+        &profiles,
+        &sizes,
+        &network,
+        plan.as_ref(),
+        false,
+    )?;
+    // The trace time leaves out verification (its own time is in its report).
+    let trace_time = started.elapsed();
+
+    let precision = if options.int8_mode && options.quantization.fp8 {
+        Precision::Fp8
+    } else if options.int8_mode {
+        Precision::Int8
+    } else if options.fp16_mode {
+        Precision::Fp16
+    } else {
+        Precision::Fp32
+    };
+    let mut meta = EngineMeta {
+        inputs: traced.input_specs.clone(),
+        outputs: traced.output_specs.clone(),
+        layers: traced.layers.clone(),
+        tensorrt_version: library.version().to_string(),
+        precision,
+        fp32_policy: options.fp32_policy,
+        builder_optimization_level: options.builder_optimization_level,
+        max_workspace: options.max_workspace,
+        tf32: options.tf32,
+        fingerprint: Fingerprint::default(),
+    };
+    let digests = match network_digests(&network) {
+        Ok((weights, net)) => Some((weights, net)),
+        // No fingerprint, no reuse: the engine is built (and its file has no fingerprint).
+        Err(e) => {
+            tracing::warn!("candle2trt: cannot digest the network ({e}); building");
+            None
+        }
+    };
+
+    // Verification runs before an engine is reused or built: a reused engine was built from
+    // this same network, so what the simulation proves holds for it too.
+    let verification = if options.verify.enabled {
+        let subject = crate::verify::Subject {
+            model,
+            samples: inputs,
+            network: &network,
+            trace: &traced,
+            options,
+        };
+        // On a failure, the model is traced again at the failing shape into a scratch network,
+        // keeping every op's candle value, for the layer-by-layer comparison.
+        let retrace = |at: &[Tensor]| -> Result<Vec<RecordedOp>> {
+            let scratch = builder.create_network()?;
+            let at: Vec<&Tensor> = at.iter().collect();
+            let again = trace(
+                model,
+                &at,
+                options,
+                &profiles,
+                &TraceSizes::default(),
+                &scratch,
+                plan.as_ref(),
+                true,
+            )?;
+            Ok(again.ops.into_iter().map(RecordedOp::from).collect())
+        };
+        Some(crate::verify::verify(&subject, &retrace)?)
+    } else {
+        None
+    };
+    let reference_outputs = traced.reference_outputs;
+    let with_verification = |module: TrtModule| match verification {
+        Some((report, simulated)) => module.with_verification(report, simulated),
+        None => module,
+    };
+
+    if let Some((weights, net)) = digests {
+        meta.fingerprint = fingerprint(&meta, weights, net);
+        if let Some(module) = reuse(&meta) {
+            let module = module.with_conversion(reference_outputs, (trace_time, Duration::ZERO));
+            return Ok(with_verification(module));
+        }
+    }
+    let input_specs = &meta.inputs;
+    let any_dynamic_input = input_specs.iter().any(|s| s.dims.contains(&-1));
+
+    let mut config = builder.create_config()?;
+    config.set_flag(trt::BuilderFlag::Tf32, options.tf32)?;
+    if let Some(bytes) = options.max_workspace {
+        config.set_max_workspace(bytes)?;
+    }
+    if let Some(level) = options.builder_optimization_level {
+        config.set_builder_optimization_level(level)?;
+    }
+    if let Some(monitor) = &options.progress_monitor {
+        config.set_progress_monitor(monitor.clone())?;
+    }
+    if let Some(path) = &options.timing_cache {
+        let cache = if path.exists() {
+            config.load_timing_cache(path)?
+        } else {
+            config.create_timing_cache(&[])?
+        };
+        config.set_timing_cache(cache, true)?;
+    }
+    if any_dynamic_input {
+        let mut profile = builder.create_optimization_profile()?;
+        for spec in input_specs {
+            if let Some(p) = &spec.profile {
+                let to_i64 = |v: &[usize]| v.iter().map(|&d| d as i64).collect::<Vec<_>>();
+                profile.set_dimensions(
+                    &spec.name,
+                    to_i64(&p.min),
+                    to_i64(&p.opt),
+                    to_i64(&p.max),
+                )?;
+            }
+        }
+        config.add_optimization_profile(&profile)?;
+    }
+    let build_started = Instant::now();
+    let engine = builder.build_serialized_network(&network, &config)?;
+    let build_time = build_started.elapsed();
+    if let (Some(path), Some(cache)) = (&options.timing_cache, config.timing_cache()) {
+        cache.save(path)?;
+    }
+
+    let module = TrtModule::new(meta, engine.into_bytes())
+        .with_conversion(reference_outputs, (trace_time, build_time));
+    Ok(with_verification(module))
+}
+
+/// Traces `model` on `inputs` into `network`: inputs declared (dynamic where the profiles vary),
+/// the forward run under the tracer, outputs marked. `record_values` keeps every op's candle
+/// value.
+fn trace<'n, M: DynTraceModel + ?Sized>(
+    model: &M,
+    inputs: &[&Tensor],
+    options: &ConversionOptions,
+    profiles: &[Option<ShapeRange>],
+    sizes: &TraceSizes,
+    network: &'n trt::Network<'n>,
+    quant: Option<&crate::quant::Plan>,
+    record_values: bool,
+) -> Result<Trace<'n>> {
+    let float = if options.fp16_mode {
+        DataType::Half
+    } else {
+        DataType::Float
+    };
+    let tracer = match quant {
+        Some(plan) => Tracer::with_quant(
+            network,
+            float,
+            options.fp32_policy,
+            crate::quant::applying(plan.clone()),
+        ),
+        None => Tracer::new(network, float, options.fp32_policy),
+    };
+    if record_values {
+        tracer.record_values();
+    }
     let mut traced = Vec::with_capacity(inputs.len());
     let mut input_specs = Vec::with_capacity(inputs.len());
-    for (i, (x, profile)) in inputs.iter().zip(&profiles).enumerate() {
+    for (i, (x, profile)) in inputs.iter().zip(profiles).enumerate() {
         let name = name_at(&options.input_names, i, "input");
         let dims: Vec<i64> = match profile {
             Some(p) => (0..x.rank())
@@ -150,94 +306,30 @@ pub(crate) fn convert_with<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
         return Err(Error::DynamicShapeLost { op, module_path });
     }
     let layers = tracer.take_layers();
+    let ops = tracer.take_ops();
     drop(traced);
     drop(outputs);
     drop(tracer);
-
-    let precision = if options.int8_mode && options.quantization.fp8 {
-        Precision::Fp8
-    } else if options.int8_mode {
-        Precision::Int8
-    } else if options.fp16_mode {
-        Precision::Fp16
-    } else {
-        Precision::Fp32
-    };
-    let mut meta = EngineMeta {
-        inputs: input_specs,
-        outputs: output_specs,
+    Ok(Trace {
+        input_specs,
+        output_specs,
+        reference_outputs,
         layers,
-        tensorrt_version: library.version().to_string(),
-        precision,
-        fp32_policy: options.fp32_policy,
-        builder_optimization_level: options.builder_optimization_level,
-        max_workspace: options.max_workspace,
-        fingerprint: Fingerprint::default(),
-    };
-    match network_digests(&network) {
-        Ok((weights, net)) => {
-            meta.fingerprint = fingerprint(&meta, weights, net);
-            let trace_time = started.elapsed();
-            if let Some(module) = reuse(&meta) {
-                return Ok(module.with_conversion(reference_outputs, (trace_time, Duration::ZERO)));
-            }
-        }
-        // No fingerprint, no reuse: the engine is built (and its file has no fingerprint).
-        Err(e) => tracing::warn!("candle2trt: cannot digest the network ({e}); building"),
-    }
-    let trace_time = started.elapsed();
-    let input_specs = &meta.inputs;
-
-    let mut config = builder.create_config()?;
-    if let Some(bytes) = options.max_workspace {
-        config.set_max_workspace(bytes)?;
-    }
-    if let Some(level) = options.builder_optimization_level {
-        config.set_builder_optimization_level(level)?;
-    }
-    if let Some(monitor) = &options.progress_monitor {
-        config.set_progress_monitor(monitor.clone())?;
-    }
-    if let Some(path) = &options.timing_cache {
-        let cache = if path.exists() {
-            config.load_timing_cache(path)?
-        } else {
-            config.create_timing_cache(&[])?
-        };
-        config.set_timing_cache(cache, true)?;
-    }
-    if any_dynamic_input {
-        let mut profile = builder.create_optimization_profile()?;
-        for spec in input_specs {
-            if let Some(p) = &spec.profile {
-                let to_i64 = |v: &[usize]| v.iter().map(|&d| d as i64).collect::<Vec<_>>();
-                profile.set_dimensions(
-                    &spec.name,
-                    to_i64(&p.min),
-                    to_i64(&p.opt),
-                    to_i64(&p.max),
-                )?;
-            }
-        }
-        config.add_optimization_profile(&profile)?;
-    }
-    let build_started = Instant::now();
-    let engine = builder.build_serialized_network(&network, &config)?;
-    let build_time = build_started.elapsed();
-    if let (Some(path), Some(cache)) = (&options.timing_cache, config.timing_cache()) {
-        cache.save(path)?;
-    }
-
-    Ok(TrtModule::new(meta, engine.into_bytes())
-        .with_conversion(reference_outputs, (trace_time, build_time)))
+        ops,
+    })
 }
 
-/// Traces `model` on `inputs` as [`convert`] does (static shapes, the sample's sizes; with
-/// `int8_mode` calibrated and quantized) without building: `f` gets the TensorRT network to
-/// inspect ([`trt::Network::dump`]) or simulate (`trt_sim::Program::from_network`).
+/// Traces `model` on `inputs` as [`convert`] does — the same network, profile and checks — but
+/// neither verifies nor builds: `f` gets the TensorRT network to inspect
+/// ([`trt::Network::dump`]), to simulate (`trt_sim::Program::from_network`), or to time.
 ///
-/// The smallest version of this accessor (no dynamic profiles); wip-sim9's full one replaces
-/// it.
+/// ```no_run
+/// # fn demo<M: candle2trt::TraceModule>(model: &M, x: &candle_core::Tensor) -> candle2trt::Result<()> {
+/// let json = candle2trt::with_network(model, &[x], &Default::default(), |network| {
+///     network.dump(trt::DumpOptions::default())?.to_json()
+/// })??;
+/// # Ok(()) }
+/// ```
 pub fn with_network<M: DynTraceModel + ?Sized, A: Borrow<Tensor>, R>(
     model: &M,
     inputs: &[A],
@@ -247,35 +339,41 @@ pub fn with_network<M: DynTraceModel + ?Sized, A: Borrow<Tensor>, R>(
     let inputs: Vec<&Tensor> = inputs.iter().map(Borrow::borrow).collect();
     let inputs = inputs.as_slice();
     validate(inputs, options)?;
+    let profiles = profiles(inputs, options)?;
     let library = trt::Library::load().map_err(trt::Error::from)?;
     let logger = trt::Logger::new(trt::Severity::Warning)?;
     let builder = trt::Builder::new(library, &logger)?;
     let network = builder.create_network()?;
-    let float = if options.fp16_mode {
-        DataType::Half
+    let sizes = if options.trace_at_sample_shape {
+        TraceSizes::default()
     } else {
-        DataType::Float
+        TraceSizes::choose(inputs, &profiles)
     };
-    let tracer = if options.int8_mode {
-        let plan = crate::quant::conversion_plan(model, inputs, options)?;
-        Tracer::with_quant(&network, float, options.fp32_policy, plan)
-    } else {
-        Tracer::new(&network, float, options.fp32_policy)
-    };
-    let mut traced = Vec::with_capacity(inputs.len());
-    for (i, x) in inputs.iter().enumerate() {
-        let name = name_at(&options.input_names, i, "input");
-        let dims: Vec<i64> = x.dims().iter().map(|&d| d as i64).collect();
-        traced.push(tracer.add_input(&name, x, &dims)?);
-    }
-    let outputs = model.forward_traced(&traced)?;
-    for (i, y) in outputs.iter().enumerate() {
-        tracer.mark_output(y, &name_at(&options.output_names, i, "output"))?;
-    }
-    drop(traced);
-    drop(outputs);
-    drop(tracer);
+    let plan = quant_plan(model, inputs, options)?;
+    trace(
+        model,
+        inputs,
+        options,
+        &profiles,
+        &sizes,
+        &network,
+        plan.as_ref(),
+        false,
+    )?;
     Ok(f(&network))
+}
+
+/// With `int8_mode`, the quantization plan (calibrated, or from the given table); else `None`.
+fn quant_plan<M: DynTraceModel + ?Sized>(
+    model: &M,
+    inputs: &[&Tensor],
+    options: &ConversionOptions,
+) -> Result<Option<crate::quant::Plan>> {
+    if options.int8_mode {
+        crate::quant::conversion_plan(model, inputs, options).map(Some)
+    } else {
+        Ok(None)
+    }
 }
 
 /// The fingerprint of an engine described by `meta` (see [`Fingerprint`]).
@@ -303,6 +401,7 @@ fn fingerprint(meta: &EngineMeta, weights: String, network: String) -> Fingerpri
             "max_workspace",
             optional(meta.max_workspace.map(|w| w.to_string())),
         )
+        .set("tf32", u8::from(meta.tf32))
         .set("candle2trt", env!("CARGO_PKG_VERSION"))
         .set("tensorrt", &meta.tensorrt_version)
         .set("gpu", "default");

@@ -47,6 +47,56 @@ pub struct OpContext {
     pub shapes: Shapes,
 }
 
+/// Where in the optimization profile a check ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Corner {
+    /// The sample inputs given to [`convert`](crate::convert).
+    Sample,
+    /// Every dynamic dimension at the profile's minimum (the sample cut or tiled to it).
+    Min,
+    /// Every dynamic dimension at the profile's maximum.
+    Max,
+}
+
+impl fmt::Display for Corner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Corner::Sample => "sample",
+            Corner::Min => "profile min",
+            Corner::Max => "profile max",
+        })
+    }
+}
+
+/// The first op whose TensorRT layers compute something other than candle's value for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Divergence {
+    /// The op.
+    pub op: String,
+    /// Where it was called.
+    pub module_path: ModulePath,
+    /// The TensorRT layers it added.
+    pub layers: Vec<String>,
+    /// What differs.
+    pub detail: String,
+    /// The op's TensorRT tensor is f16 and candle's values there exceed f16's range (65504): the
+    /// f16 engine overflows for these inputs and weights (no converter error).
+    pub f16_overflow: bool,
+}
+
+impl fmt::Display for Divergence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "first diverging op: `{}` at `{}` (layers {}): {}",
+            self.op,
+            self.module_path,
+            self.layers.join(", "),
+            self.detail
+        )
+    }
+}
+
 /// What went wrong in an op; [`Error::at_op`] turns it and an [`OpContext`] into an [`Error`].
 #[derive(Debug)]
 pub(crate) enum OpFailure {
@@ -302,6 +352,45 @@ pub enum Error {
     /// Running an engine needs the `cuda` feature and a CUDA device.
     #[error("cannot run the TensorRT engine: {0}")]
     RuntimeUnavailable(String),
+
+    /// Verification: the network TensorRT holds, simulated on the CPU, does not compute candle's
+    /// numbers (beyond the tolerance) at one shape. `divergence` names the first op whose layers
+    /// diverge, where the layer-by-layer comparison found one.
+    #[error(
+        "verification failed at the {corner} shape {input_dims:?}: {what}{}",
+        divergence.as_ref().map(|d| format!("; {d}")).unwrap_or_default()
+    )]
+    VerificationFailed {
+        /// Which shape.
+        corner: Corner,
+        /// The inputs' dims there.
+        input_dims: Vec<Vec<usize>>,
+        /// Which output and by how much (or whose dims differ).
+        what: String,
+        /// The first diverging op, when found.
+        divergence: Option<Box<Divergence>>,
+    },
+
+    /// Verification: simulating the network failed at a layer (a parameter for which NvInfer.h
+    /// defines no result, dims that contradict TensorRT's, or a layer the simulator does not
+    /// implement). `op` and `module_path` name the op that added the layer.
+    #[error(
+        "simulating the network at the {corner} shape {input_dims:?} failed in `{op}` at \
+         `{module_path}`: {source}"
+    )]
+    SimulationFailed {
+        /// Which shape.
+        corner: Corner,
+        /// The inputs' dims there.
+        input_dims: Vec<Vec<usize>>,
+        /// The op that added the failing layer (`?` when no op did).
+        op: String,
+        /// Where it was called.
+        module_path: ModulePath,
+        /// The simulator's error, naming the layer.
+        #[source]
+        source: Box<trt_sim::Error>,
+    },
 }
 
 impl Error {
@@ -374,7 +463,12 @@ impl Error {
             | Error::DynamicShapeLost { op, .. }
             | Error::CandleOp { op, .. }
             | Error::TensorRtOp { op, .. }
-            | Error::ForeignTensor { op, .. } => Some(op),
+            | Error::ForeignTensor { op, .. }
+            | Error::SimulationFailed { op, .. } => Some(op),
+            Error::VerificationFailed {
+                divergence: Some(d),
+                ..
+            } => Some(&d.op),
             _ => None,
         }
     }

@@ -109,6 +109,7 @@ mod options;
 pub mod quant;
 mod tensor;
 mod trace;
+mod verify;
 
 pub use candle_core::op::CmpOp;
 pub use convert::{convert, with_network};
@@ -116,6 +117,11 @@ pub use custom::{custom_op, CustomLayers, CustomOp, FnCustomOp};
 pub use engine::{CacheOutcome, EngineMeta, Fingerprint, IoSpec, LayerInfo, Precision, TrtModule};
 pub use error::{Error, ModulePath, OpContext, Result, Shapes};
 pub use module::{DynTraceModel, TraceModel, TraceModule};
-pub use options::{ConversionOptions, Fp32Policy, ShapeRange, SharedProgressMonitor};
+pub use options::{
+    ConversionOptions, Fp32Policy, ShapeRange, SharedProgressMonitor, Tolerance, Verify,
+};
+#[doc(hidden)]
+pub use options::{FaultInjection, LayerMutation};
 pub use tensor::{group_norm, GroupNorm, Pad2d, PadMode, Pool2dConfig, ScopeGuard, TraceTensor};
 pub use trace::TracedTensor;
+pub use verify::{Corner, Divergence, OutputError, ShapeCheck, VerificationReport};

@@ -57,6 +57,117 @@ pub struct ShapeRange {
     pub max: Vec<usize>,
 }
 
+/// How closely the simulated engine must match candle: an output passes when
+/// `max |simulated - candle| <= abs + rel * max |candle|`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tolerance {
+    /// Absolute part.
+    pub abs: f64,
+    /// Part relative to the largest magnitude of candle's output.
+    pub rel: f64,
+}
+
+impl Tolerance {
+    /// The default for an engine: tight for f32 (only the order of accumulation differs), looser
+    /// where TensorRT rounds by design — TF32 products (10-bit mantissas) and f16 storage.
+    pub fn for_engine(fp16: bool, tf32: bool) -> Self {
+        match (fp16, tf32) {
+            (true, _) => Tolerance {
+                abs: 1e-3,
+                rel: 5e-2,
+            },
+            (false, true) => Tolerance {
+                abs: 1e-4,
+                rel: 2e-2,
+            },
+            (false, false) => Tolerance {
+                abs: 1e-5,
+                rel: 1e-4,
+            },
+        }
+    }
+
+    /// No bound on a finite error (errors are reported, not judged); NaN still fails. The default
+    /// for INT8/FP8 networks, whose candle reference is not quantized.
+    pub fn reported_only() -> Self {
+        Tolerance {
+            abs: f64::INFINITY,
+            rel: 0.0,
+        }
+    }
+
+    /// The bound for an output whose largest magnitude is `reference_max_abs`.
+    pub fn bound(&self, reference_max_abs: f64) -> f64 {
+        self.abs + self.rel * reference_max_abs
+    }
+
+    /// Whether an error `max_abs_err` is within the bound (NaN never is).
+    pub fn accepts(&self, max_abs_err: f64, reference_max_abs: f64) -> bool {
+        max_abs_err <= self.bound(reference_max_abs)
+    }
+}
+
+/// A deliberately wrong layer parameter, applied to the simulated network only (never to the
+/// engine): tests use it to prove that verification catches a converter that hands TensorRT a
+/// wrong parameter. `mutate(layer_name, description)` changes the layers it wants and returns
+/// whether it changed this one.
+#[doc(hidden)]
+#[derive(Clone)]
+pub struct FaultInjection {
+    /// Applied to every layer's read-back description.
+    pub mutate: Arc<LayerMutation>,
+}
+
+/// `mutate(layer_name, description) -> changed` of a [`FaultInjection`].
+#[doc(hidden)]
+pub type LayerMutation = dyn for<'a> Fn(&str, &mut trt::LayerDesc<'a>) -> bool + Send + Sync;
+
+impl std::fmt::Debug for FaultInjection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FaultInjection")
+    }
+}
+
+/// Verification of the engine's numbers without a GPU: the network TensorRT holds is read back
+/// and simulated on the CPU (`trt-sim`, from NvInfer.h's semantics) at the sample shape and at
+/// each optimization profile's min and max, and compared with plain candle at the same shapes.
+/// See `docs/verification.md` for what this proves and what it cannot.
+#[derive(Debug, Clone)]
+pub struct Verify {
+    /// Run the verification (default on). A failure is an
+    /// [`Error::VerificationFailed`](crate::Error::VerificationFailed) and no engine is built.
+    pub enabled: bool,
+    /// The tolerance (`None`: [`Tolerance::for_engine`] for the engine's precision and TF32).
+    pub tolerance: Option<Tolerance>,
+    /// On a failure, compare layer by layer (a second trace records candle's value of every op)
+    /// to name the first op whose TensorRT layers diverge (default on).
+    pub layerwise: bool,
+    /// A wrong parameter for the simulation only (tests of the verification itself).
+    #[doc(hidden)]
+    pub fault_injection: Option<FaultInjection>,
+}
+
+impl Default for Verify {
+    fn default() -> Self {
+        Verify {
+            enabled: true,
+            tolerance: None,
+            layerwise: true,
+            fault_injection: None,
+        }
+    }
+}
+
+impl Verify {
+    /// No verification.
+    pub fn off() -> Self {
+        Verify {
+            enabled: false,
+            ..Verify::default()
+        }
+    }
+}
+
 /// Options of [`convert`](crate::convert), named after torch2trt's.
 ///
 /// ```
@@ -71,7 +182,7 @@ pub struct ShapeRange {
 /// .with_dynamic_batch(1, 4, 8);
 /// # assert_eq!(options.dynamic_batch, Some((1, 4, 8)));
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ConversionOptions {
     /// Store weights in f16 and compute in f16, with casts at the inputs and outputs (the
     /// engine's inputs and outputs keep the model's dtypes) and [`fp32_policy`](Self::fp32_policy)
@@ -116,6 +227,35 @@ pub struct ConversionOptions {
     /// TensorRT version or GPU is ignored by TensorRT), written back atomically after it, so
     /// later builds skip the kernel timings already measured.
     pub timing_cache: Option<PathBuf>,
+    /// Let TensorRT compute f32 convolutions and matrix multiplies in TF32 (10-bit mantissa
+    /// inputs, f32 accumulation): TensorRT's default, `BuilderFlag::kTF32`. Off clears the flag
+    /// for true f32 at some speed cost. The verification report shows its effect.
+    pub tf32: bool,
+    /// Verification of the engine's numbers by CPU simulation (on by default).
+    pub verify: Verify,
+}
+
+impl Default for ConversionOptions {
+    fn default() -> Self {
+        ConversionOptions {
+            fp16_mode: false,
+            int8_mode: false,
+            int8_calibration_batches: Vec::new(),
+            quantization: Default::default(),
+            max_workspace: None,
+            input_names: Vec::new(),
+            output_names: Vec::new(),
+            dynamic_batch: None,
+            input_shapes: Vec::new(),
+            fp32_policy: Fp32Policy::default(),
+            builder_optimization_level: None,
+            trace_at_sample_shape: false,
+            progress_monitor: None,
+            timing_cache: None,
+            tf32: true,
+            verify: Verify::default(),
+        }
+    }
 }
 
 /// A [`trt::ProgressMonitor`] that [`ConversionOptions`] can hold and clone (the options are
@@ -200,6 +340,18 @@ impl ConversionOptions {
     /// Makes dimension 0 of every input dynamic within `min..=max`, tuned for `opt`.
     pub fn with_dynamic_batch(mut self, min: usize, opt: usize, max: usize) -> Self {
         self.dynamic_batch = Some((min, opt, max));
+        self
+    }
+
+    /// Sets `tf32`.
+    pub fn with_tf32(mut self, on: bool) -> Self {
+        self.tf32 = on;
+        self
+    }
+
+    /// Sets the verification options.
+    pub fn with_verify(mut self, verify: Verify) -> Self {
+        self.verify = verify;
         self
     }
 

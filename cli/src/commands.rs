@@ -513,9 +513,14 @@ pub(crate) fn check(a: CheckArgs) -> Result<()> {
                 fp16_mode: fp16,
                 input_names: model.input_names(),
                 output_names: model.output_names(),
+                tf32: !a.no_tf32,
                 ..Default::default()
             };
-            let label = if fp16 { "fp16" } else { "fp32" };
+            let label = match (fp16, a.no_tf32) {
+                (true, _) => "fp16",
+                (false, false) => "fp32, TF32",
+                (false, true) => "fp32, no TF32",
+            };
             let (module, _) = convert_with_progress(
                 &model,
                 &inputs,
@@ -535,17 +540,36 @@ pub(crate) fn check(a: CheckArgs) -> Result<()> {
                     tolerance,
                 )?;
             }
+            // The engine's own numbers, without a GPU: the network TensorRT holds, simulated on
+            // the CPU during the conversion (its precision, TF32 and f16 rounding included).
+            // Judged relative to the reference's largest magnitude where TensorRT rounds by
+            // design (TF32, f16), absolutely in true f32.
+            let rounded = fp16 || !a.no_tf32;
+            let sim_tolerance = if rounded {
+                a.fp16_tolerance
+            } else {
+                a.tolerance
+            };
+            for ((name, want), got) in expected.iter().zip(module.simulated_outputs()) {
+                judge(
+                    &format!("simulated engine ({label}) vs PyTorch"),
+                    name,
+                    got,
+                    want,
+                    rounded,
+                    sim_tolerance,
+                )?;
+                println!(
+                    "  simulated_max_abs_err {:.3e}  reference_max_abs {:.3e}",
+                    max_abs_diff(got, want)?,
+                    max_abs(want)?
+                );
+            }
             println!(
                 "  engine built: {} bytes, {} layers",
                 module.engine_bytes().len(),
                 module.layers().len()
             );
-            if fp16 {
-                println!(
-                    "  note: the traced values are candle's f32 computation; the engine's f16 rounding \
-                     shows only when it runs on a GPU TensorRT supports"
-                );
-            }
         }
     }
     println!("INT8 simulated-error check: not available yet (INT8 calibration is not implemented)");

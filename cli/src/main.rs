@@ -73,8 +73,10 @@ Examples:
 The io file is a safetensors file written by PyTorch: the inputs (`input`; for bert `input_ids`,
 `attention_mask`, `token_type_ids`) and PyTorch's outputs (`output`; for bert
 `last_hidden_state`, `pooler_output`). The traced network's values are candle's, computed while each
-TensorRT layer is added and checked against TensorRT's inferred shapes; running the engine itself
-needs a GPU TensorRT supports.";
+TensorRT layer is added and checked against TensorRT's inferred shapes. The engine's own numbers
+(`simulated_max_abs_err`, with `reference_max_abs` the largest |PyTorch output|) come from the network
+TensorRT holds, simulated on the CPU: its precision, TF32 (allowed unless --no-tf32) and f16 rounding
+included; running the engine itself needs a GPU TensorRT supports.";
 
 const EXPORT_EXAMPLES: &str = "\
 Examples:
@@ -190,6 +192,10 @@ struct CheckArgs {
     /// Skip the TensorRT conversion (plain candle against PyTorch only).
     #[arg(long)]
     no_engine: bool,
+    /// Build the f32 engine without TF32 (true f32 convolutions and matrix products; TensorRT
+    /// allows TF32 by default).
+    #[arg(long)]
+    no_tf32: bool,
     /// How to show TensorRT's build progress.
     #[arg(long, value_enum, default_value = "auto")]
     progress: ProgressMode,

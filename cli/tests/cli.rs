@@ -328,6 +328,19 @@ fn check_against_pytorch() {
         stdout.contains("traced network (fp16) vs PyTorch"),
         "{stdout}"
     );
+    // The engines' own numbers, simulated on the CPU from the network TensorRT holds.
+    for label in ["fp32, TF32", "fp16"] {
+        assert!(
+            stdout.contains(&format!("simulated engine ({label}) vs PyTorch")),
+            "{stdout}"
+        );
+    }
+    assert_eq!(
+        stdout.matches("simulated_max_abs_err").count(),
+        2,
+        "{stdout}"
+    );
+    assert!(stdout.contains("reference_max_abs"), "{stdout}");
     assert!(stdout.contains("check passed"), "{stdout}");
     // An impossible tolerance fails the check, exit code 3.
     let out = run(&[

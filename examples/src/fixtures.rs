@@ -146,3 +146,63 @@ pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> candle_core::Result<f32> {
     }
     diff.max(0)?.to_scalar::<f32>()
 }
+
+/// `t` cut (leading rows) or tiled (rows repeated cyclically) along dimension 0 to `batch` rows —
+/// how verification makes inputs at the profile's corners, so a batch-independent model's
+/// reference outputs follow the same way.
+pub fn at_batch(t: &Tensor, batch: usize) -> candle_core::Result<Tensor> {
+    let n = t.dim(0)?;
+    if batch <= n {
+        return t.narrow(0, 0, batch);
+    }
+    let ids: Vec<u32> = (0..batch).map(|i| (i % n) as u32).collect();
+    t.index_select(&Tensor::from_vec(ids, batch, t.device())?, 0)
+}
+
+/// Prints the engine's error against PyTorch's `expected` outputs as the CPU simulation of the
+/// network TensorRT holds computes it (the engine as built: its precision and TF32): the lines
+/// `simulated_max_abs_err <v>` and `reference_max_abs <v>` for the sample inputs, then one
+/// `simulated_max_abs_err[batch=<b>] <v>` per profile corner, where the reference is cut or tiled
+/// along the batch like the inputs. Returns the sample's error (`None` when verification was off).
+pub fn print_simulated(
+    engine: &candle2trt::TrtModule,
+    expected: &[&Tensor],
+) -> anyhow::Result<Option<f32>> {
+    let Some(report) = engine.verification() else {
+        println!("simulated_max_abs_err: not computed (verification off)");
+        return Ok(None);
+    };
+    let mut sample = None;
+    for check in &report.checks {
+        let (mut err, mut max_ref) = (0f32, 0f32);
+        for (sim, want) in check.simulated_outputs.iter().zip(expected) {
+            let want = at_batch(want, sim.dim(0)?)?;
+            err = err.max(max_abs_diff(sim, &want)?);
+            let m = want.to_dtype(DType::F32)?.abs()?.flatten_all()?.max(0)?;
+            max_ref = max_ref.max(m.to_scalar::<f32>()?);
+        }
+        if check.corner == candle2trt::Corner::Sample {
+            println!("simulated_max_abs_err {err:.3e}");
+            println!("reference_max_abs {max_ref:.3e}");
+            sample = Some(err);
+        } else {
+            let batch = check.input_dims[0][0];
+            println!(
+                "simulated_max_abs_err[batch={batch}] {err:.3e}  ({})",
+                check.corner
+            );
+        }
+    }
+    let precision = if engine.fp16_mode() { "fp16" } else { "fp32" };
+    let tf32 = if engine.meta().tf32 && !engine.fp16_mode() {
+        ", TF32 allowed"
+    } else {
+        ""
+    };
+    println!(
+        "  (engine {precision}{tf32}: the network TensorRT holds, simulated on the CPU, vs PyTorch; \
+         verification {:.2} s)",
+        report.elapsed.as_secs_f64()
+    );
+    Ok(sample)
+}

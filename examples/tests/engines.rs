@@ -7,7 +7,9 @@
 //! names (a `VarMap`): the point is converter coverage and shapes, not accuracy. Inputs are
 //! batch 1 at the smallest side each architecture converts at
 //! ([`Architecture::min_convertible_input_size`]) to keep CI's two cores within budget; the
-//! tracer still checks every op's TensorRT dimensions against candle's.
+//! tracer still checks every op's TensorRT dimensions against candle's, and verification
+//! simulates each engine against candle (an f16 engine whose random-weight activations exceed
+//! f16's range is reported and converted again without it).
 //!
 //! Each conversion prints one `ENGINE` line (model, precision, input, trace and build time,
 //! engine size): `docs/models.md` tabulates them.
@@ -34,19 +36,44 @@ fn convert_both<M: DynTraceModel + ?Sized>(
 ) -> anyhow::Result<()> {
     let input_desc = format!("{:?}", inputs[0].dims());
     for precision in ["f32", "f16", "int8"] {
-        let options = ConversionOptions {
-            fp16_mode: precision == "f16",
-            int8_mode: precision == "int8",
-            // Max: the cheapest calibrator (the sample input is no calibration set anyway).
-            quantization: QuantConfig {
-                calibrator: Calibrator::Max,
-                ..Default::default()
-            },
+        let fp16 = precision == "f16";
+        let started = Instant::now();
+        // f32 without TF32: random weights amplify TF32's rounding through deep networks beyond
+        // any useful tolerance, while true f32 holds the simulation to candle within 1e-4 of the
+        // largest output (and verification runs one simulation fewer).
+        // f16: random weights drive deep networks' activations far from what trained weights
+        // give, and f16 rounding grows with them (EfficientNet-B7: 0.14 of the largest logit);
+        // a wrong converter parameter is an error of the order of the output itself.
+        let mut options = ConversionOptions::default()
+            .with_fp16(fp16)
+            .with_tf32(false);
+        // INT8: Max, the cheapest calibrator (the sample input is no calibration set anyway).
+        options.int8_mode = precision == "int8";
+        options.quantization = QuantConfig {
+            calibrator: Calibrator::Max,
             ..Default::default()
         };
-        let started = Instant::now();
-        let engine = convert(model, inputs, &options)
-            .map_err(|e| anyhow::anyhow!("{name} ({precision}): {e}"))?;
+        if fp16 {
+            options.verify.tolerance = Some(candle2trt::Tolerance {
+                abs: 1e-2,
+                rel: 0.25,
+            });
+        }
+        let engine = match convert(model, inputs, &options) {
+            // Random weights can drive a deep network's activations past f16's range: the
+            // f16 engine overflows, which verification reports. That says nothing about the
+            // converters, whose layers and shapes are still checked without it.
+            Err(candle2trt::Error::VerificationFailed {
+                divergence: Some(d),
+                ..
+            }) if d.f16_overflow => {
+                println!("NOTE {name} {precision}: random weights overflow f16 ({d})");
+                let unverified = options.with_verify(candle2trt::Verify::off());
+                convert(model, inputs, &unverified)
+            }
+            other => other,
+        }
+        .map_err(|e| anyhow::anyhow!("{name} ({precision}): {e}"))?;
         let total = started.elapsed();
         check_outputs(name, precision, &engine, expected)?;
         let (trace, build) = engine.conversion_times().unwrap_or_default();

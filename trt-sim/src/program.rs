@@ -71,6 +71,10 @@ pub struct Program<'n> {
     inputs: Vec<InputInfo>,
     outputs: Vec<usize>,
     steps: Vec<Step<'n>>,
+    /// Per tensor: its TF32 rounding, kept for constants (weights multiplied in every run).
+    tf32_constants: Vec<std::sync::OnceLock<candle_core::Tensor>>,
+    /// Per tensor: whether a constant layer produces it.
+    constant: Vec<bool>,
 }
 
 fn read<T>(r: trt::Result<T>) -> Result<T> {
@@ -140,7 +144,17 @@ impl<'n> Program<'n> {
             })?;
             outputs.push(i);
         }
+        let mut constant = vec![false; tensors.len()];
+        for step in &steps {
+            if matches!(step.desc, LayerDesc::Constant(_)) {
+                for &o in &step.outputs {
+                    constant[o] = true;
+                }
+            }
+        }
         Ok(Program {
+            tf32_constants: vec![std::sync::OnceLock::new(); tensors.len()],
+            constant,
             tensors,
             inputs,
             outputs,
@@ -173,6 +187,18 @@ impl<'n> Program<'n> {
         self.tensors.iter().rposition(|x| x.handle == t)
     }
 
+    /// The cached TF32 rounding of constant tensor `index` (`None` for other tensors).
+    pub(crate) fn tf32_constant(
+        &self,
+        index: usize,
+    ) -> Option<&std::sync::OnceLock<candle_core::Tensor>> {
+        self.constant
+            .get(index)
+            .copied()
+            .unwrap_or(false)
+            .then(|| &self.tf32_constants[index])
+    }
+
     /// The index of the tensor named `name`.
     pub fn tensor_named(&self, name: &str) -> Option<usize> {
         self.tensors.iter().rposition(|x| x.name == name)
@@ -188,6 +214,9 @@ impl<'n> Program<'n> {
             layer_type: LayerType::Identity,
             source: LayerError::Invalid(format!("no layer {index}")),
         })?;
+        for &o in &step.outputs {
+            self.tf32_constants[o] = std::sync::OnceLock::new();
+        }
         step.prepared = Prepared::new(&desc).map_err(|source| Error::Layer {
             index,
             name: step.name.clone(),

@@ -25,7 +25,8 @@ use super::meta::{EngineMeta, IoSpec, LayerInfo, Precision};
 use crate::options::{Fp32Policy, ShapeRange};
 
 const MAGIC: &[u8; 8] = b"C2TRTENG";
-/// Version 2 added `precision=`, `fp32_policy=`, `optimization_level=` and `max_workspace=`.
+/// Version 2 added `precision=`, `fp32_policy=`, `optimization_level=` and `max_workspace=`;
+/// `tf32=` came later in version 2 (absent: on, TensorRT's default, which older writers kept).
 const FORMAT_VERSION: u32 = 2;
 /// Refuse headers larger than this: a corrupt length must not make us allocate gigabytes.
 const MAX_HEADER: u64 = 64 << 20;
@@ -179,6 +180,7 @@ fn header_text(meta: &EngineMeta) -> String {
         optional(meta.builder_optimization_level)
     );
     let _ = writeln!(h, "max_workspace={}", optional(meta.max_workspace));
+    let _ = writeln!(h, "tf32={}", u8::from(meta.tf32));
     for (name, value) in meta.fingerprint.fields() {
         let _ = writeln!(h, "fingerprint.{name}={value}");
     }
@@ -212,7 +214,10 @@ fn header_text(meta: &EngineMeta) -> String {
 }
 
 fn parse_header(header: &str) -> Result<EngineMeta, String> {
-    let mut m = EngineMeta::default();
+    let mut m = EngineMeta {
+        tf32: true,
+        ..EngineMeta::default()
+    };
     for line in header.lines() {
         let (key, value) = line
             .split_once('=')
@@ -233,6 +238,13 @@ fn parse_header(header: &str) -> Result<EngineMeta, String> {
                 m.builder_optimization_level = parse_optional(value).ok_or_else(bad)?
             }
             "max_workspace" => m.max_workspace = parse_optional(value).ok_or_else(bad)?,
+            "tf32" => {
+                m.tf32 = match value {
+                    "1" => true,
+                    "0" => false,
+                    _ => return Err(bad()),
+                }
+            }
             _ if key.starts_with("fingerprint.") => {
                 m.fingerprint.set(&key["fingerprint.".len()..], value);
             }
@@ -437,6 +449,7 @@ mod tests {
             },
             builder_optimization_level: Some(3),
             max_workspace: None,
+            tf32: false,
             fingerprint: {
                 let mut f = super::super::Fingerprint::default();
                 f.set("weights", "0123456789abcdef").set("gpu", "default");
@@ -469,6 +482,8 @@ mod tests {
         assert_eq!(read.precision, Precision::Fp16);
         assert_eq!(read.inputs[0].dims, [2, 3]);
         assert_eq!(read.fp32_policy, Fp32Policy::default());
+        // Written before TF32 was an option: TensorRT's default (on) was in force.
+        assert!(read.tf32);
         assert_eq!(engine, b"eng");
         bytes[8..12].copy_from_slice(&3u32.to_le_bytes());
         assert!(decode(&bytes).unwrap_err().contains("format version 3"));

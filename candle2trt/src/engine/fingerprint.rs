@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 /// | `weights` | FNV-1a (64 bits) over the digests of every weight the traced network hands to TensorRT, in layer order: the candle parameters as TensorRT receives them (after batch-norm folding and f16 casts). No checkpoint file is read again. |
 /// | `network` | FNV-1a over the network TensorRT is given (`trt::Network::dump`: layers, parameters, tensor names and shapes), weight digests left out: a change of model code or of the sample's shapes. |
 /// | `profiles` | every input's optimization-profile range |
-/// | `precision`, `fp32_policy`, `optimization_level`, `max_workspace` | the conversion options that shape the engine |
+/// | `precision`, `fp32_policy`, `optimization_level`, `max_workspace`, `tf32` | the conversion options that shape the engine |
 /// | `candle2trt` | this crate's version |
 /// | `tensorrt` | the TensorRT library's version |
 /// | `gpu` | the GPU generations the engine targets: `default` (TensorRT's default; no option selects one yet) |

@@ -137,6 +137,9 @@ pub struct EngineMeta {
     pub builder_optimization_level: Option<i32>,
     /// The workspace limit in bytes, when one was set.
     pub max_workspace: Option<usize>,
+    /// Whether TensorRT was allowed to compute f32 convolutions and matrix multiplies in TF32
+    /// (`BuilderFlag::kTF32`; engines written before this field was recorded had it on).
+    pub tf32: bool,
     /// What decided the engine's content (weights, network, options, versions): what
     /// [`TrtModule::load_or_convert`](crate::TrtModule::load_or_convert) compares. Empty for
     /// engines made elsewhere and for files written before fingerprints existed.

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use candle_core::Tensor;
 
+use crate::verify::VerificationReport;
 use crate::{Error, Result};
 
 mod file;
@@ -52,6 +53,8 @@ pub struct TrtModule {
     reference_outputs: Vec<Tensor>,
     timings: Option<(Duration, Duration)>,
     cache: Option<CacheOutcome>,
+    verification: Option<VerificationReport>,
+    simulated_outputs: Vec<Tensor>,
     #[cfg(feature = "cuda")]
     runtime: runtime::RuntimeCell,
 }
@@ -79,6 +82,8 @@ impl TrtModule {
             reference_outputs: Vec::new(),
             timings: None,
             cache: None,
+            verification: None,
+            simulated_outputs: Vec::new(),
             #[cfg(feature = "cuda")]
             runtime: Default::default(),
         }
@@ -94,6 +99,31 @@ impl TrtModule {
         self.reference_outputs = reference_outputs;
         self.timings = Some(times);
         self
+    }
+
+    /// Adds what verification found and the simulated outputs at the sample inputs.
+    pub(crate) fn with_verification(
+        mut self,
+        report: VerificationReport,
+        simulated_outputs: Vec<Tensor>,
+    ) -> Self {
+        self.verification = Some(report);
+        self.simulated_outputs = simulated_outputs;
+        self
+    }
+
+    /// What verification found (`None` when it was off, and after `load`): the engine's outputs
+    /// simulated on the CPU from the network TensorRT holds, against candle, at the sample shape
+    /// and the profile's corners.
+    pub fn verification(&self) -> Option<&VerificationReport> {
+        self.verification.as_ref()
+    }
+
+    /// The engine's outputs for the sample inputs as the CPU simulation computes them (the engine
+    /// as built: TF32 and f16 rounding included); empty when verification was off and after
+    /// `load`. Compare them with a PyTorch reference for the engine's expected error.
+    pub fn simulated_outputs(&self) -> &[Tensor] {
+        &self.simulated_outputs
     }
 
     /// Records what [`load_or_convert`](Self::load_or_convert) did.
@@ -165,10 +195,15 @@ impl TrtModule {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "TensorRT {} engine, {} bytes, {}",
+            "TensorRT {} engine, {} bytes, {}{}",
             m.tensorrt_version,
             self.engine.len(),
-            m.precision.as_str()
+            m.precision.as_str(),
+            if m.tf32 {
+                " (TF32 allowed)"
+            } else {
+                " (TF32 off)"
+            }
         );
         for (kind, specs) in [("input", &m.inputs), ("output", &m.outputs)] {
             for io in specs {
@@ -187,6 +222,9 @@ impl TrtModule {
                 let _ = write!(s, " (folded into {into})");
             }
             s.push('\n');
+        }
+        if let Some(v) = &self.verification {
+            let _ = write!(s, "{v}");
         }
         s
     }

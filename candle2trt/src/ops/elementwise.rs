@@ -2,7 +2,7 @@
 
 use candle_core::op::CmpOp;
 use candle_core::Tensor;
-use trt::{DataType, ElementWiseOperation as Ew};
+use trt::{DataType, ElementWiseOperation as Ew, UnaryOperation};
 
 use crate::quant::qdq;
 use crate::trace::TracedTensor;
@@ -24,15 +24,26 @@ fn binary<'n>(
     } else {
         (a.trt, b.trt)
     };
+    // candle's pow is exp(b · ln a) — NaN for a negative base — where TensorRT's kPOW is C's pow
+    // ((-2)^2 = 4): the same three steps give candle's numbers.
+    let layers = |x, y| {
+        if ew == Ew::Pow {
+            let ln = op.unary(x, UnaryOperation::Log)?;
+            let p = op.ew_broadcast(y, ln, Ew::Prod)?;
+            op.unary(p, UnaryOperation::Exp)
+        } else {
+            op.ew_broadcast(x, y, ew)
+        }
+    };
     let f32 = ew == Ew::Pow && op.tracer.policy.transcendental;
     let dt = op.dtype(a.trt);
     let h = if f32 && matches!(dt, DataType::Half | DataType::BF16) {
         let x = op.cast(a.trt, DataType::Float)?;
         let y = op.cast(b.trt, DataType::Float)?;
-        let r = op.ew_broadcast(x, y, ew)?;
+        let r = layers(x, y)?;
         op.cast(r, dt)?
     } else {
-        op.ew_broadcast(at, bt, ew)?
+        layers(at, bt)?
     };
     op.finish(value, h)
 }

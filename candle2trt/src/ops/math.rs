@@ -54,9 +54,19 @@ scalar_ops! {
     add_scalar => Sum;
     sub_scalar => Sub;
     mul_scalar => Prod;
-    div_scalar => Div;
     maximum_scalar => Max;
     minimum_scalar => Min;
+}
+
+/// `x / v` as candle computes it: `x · (1 / v)` (its affine map). On integers candle first
+/// converts the factor to an integer (`x / 2.0` is `x · 0`), and so does the constant here.
+pub(crate) fn div_scalar<'n>(x: &TracedTensor<'n>, v: f64) -> Result<TracedTensor<'n>> {
+    unary_op(
+        x,
+        "div_scalar",
+        |t| TraceTensor::div_scalar(t, v),
+        |op, h| op.with_scalar(h, Ew::Prod, 1.0 / v),
+    )
 }
 
 pub(crate) fn rsqrt<'n>(x: &TracedTensor<'n>) -> Result<TracedTensor<'n>> {

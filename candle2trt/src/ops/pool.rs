@@ -23,6 +23,11 @@ pub(crate) fn max_pool2d<'n>(x: &TracedTensor<'n>, cfg: &Pool2dConfig) -> Result
     // pads max pooling with -inf); TensorRT's own round-up mode lacks PyTorch's rule that the
     // last window starts inside the input.
     let (eh, ew) = if cfg.ceil_mode {
+        if dynamic_spatial(x) {
+            return Err(op.unsupported(
+                "ceil_mode over a dynamic height or width: the extra padding depends on the size",
+            ));
+        }
         let (_, _, h, w) = op.named(x.value.dims4())?;
         let (_, eh) = op.named(ceil_pool_size(h, k.0, s.0, p.0))?;
         let (_, ew) = op.named(ceil_pool_size(w, k.1, s.1, p.1))?;
@@ -66,6 +71,12 @@ pub(crate) fn adaptive_avg_pool2d<'n>(
     let op = x.begin("adaptive_avg_pool2d", &[])?;
     let value = op.named(TraceTensor::adaptive_avg_pool2d(&x.value, out))?;
     let (_, _, h_in, w_in) = op.named(x.value.dims4())?;
+    if out != (1, 1) && dynamic_spatial(x) {
+        return Err(op.unsupported(format!(
+            "output size {out:?} over a dynamic height or width: the windows depend on the size \
+             (only (1, 1) works for any size)"
+        )));
+    }
     let h = if out == (1, 1) {
         let policy = op.tracer.policy.reductions;
         op.in_f32(x.trt, policy, |h| {
@@ -104,6 +115,11 @@ fn pooling_matrix(size: usize, out: usize) -> candle_core::Result<Tensor> {
         }
     }
     Tensor::from_vec(m, (out, size), &candle_core::Device::Cpu)
+}
+
+/// Whether the height or width of `x` (`[N, C, H, W]`) is dynamic in the network.
+fn dynamic_spatial(x: &TracedTensor<'_>) -> bool {
+    x.tensorrt_dims().iter().skip(2).any(|&d| d == -1)
 }
 
 #[cfg(test)]

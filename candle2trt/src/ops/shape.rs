@@ -11,6 +11,7 @@ use candle_core::shape::{Dim, Dims, ShapeWithOneHole};
 use candle_core::{DType, Tensor};
 use trt::{DataType, SampleMode};
 
+use crate::error::OpFailure;
 use crate::trace::op::Op;
 use crate::trace::TracedTensor;
 use crate::{Error, Pad2d, PadMode, Result, TraceTensor};
@@ -265,6 +266,15 @@ pub(crate) fn chunk<'n, D: Dim>(
         .to_index(x.value.shape(), "chunk")
         .map_err(|e| Error::at_op(x.op_context("chunk"), e))?;
     let size = x.value.dims()[axis];
+    if x.tensorrt_dims().get(axis) == Some(&-1) {
+        return Err(Error::at_op(
+            x.op_context("chunk"),
+            OpFailure::Arguments(format!(
+                "chunks along dimension {axis}, which is dynamic: their sizes would be fixed to \
+                 the sample's; narrow with explicit sizes, or chunk a static dimension"
+            )),
+        ));
+    }
     if chunks == 0 {
         let zero = candle_core::Error::Msg("chunk: zero chunks".into());
         return Err(Error::at_op(x.op_context("chunk"), zero));
@@ -375,18 +385,10 @@ pub(crate) fn pad_with_zeros<'n, D: Dim>(
     let op = x.begin("pad_with_zeros", &[])?;
     let axis = op.named(dim.to_index(x.value.shape(), "pad_with_zeros"))?;
     let value = op.named(TraceTensor::pad_with_zeros(&x.value, axis, left, right))?;
-    let len = x.value.dims()[axis] + left + right;
     let h = if left + right == 0 {
         x.trt
     } else {
-        op.narrow(
-            x.trt,
-            x.value.dims(),
-            axis,
-            -(left as i64),
-            len,
-            Some(SampleMode::Fill),
-        )?
+        op.pad(x.trt, x.value.dims(), axis, left, right)?
     };
     op.finish(value, h)
 }

@@ -33,7 +33,8 @@ pub use table::{calibrate_cached, CalibrationTable};
 use crate::options::Fp32Policy;
 use crate::trace::Tracer;
 use crate::{DynTraceModel, Error, Result};
-use state::{Mode, Observer, Plan, QuantState};
+pub(crate) use state::Plan;
+use state::{Mode, Observer, QuantState};
 
 /// How INT8 / FP8 quantization is calibrated and placed (part of
 /// [`ConversionOptions`](crate::ConversionOptions)).
@@ -283,11 +284,11 @@ pub(crate) fn applying<'n>(plan: Plan) -> QuantState<'n> {
 
 /// The quantization state of a conversion's trace: the table (given, cached or calibrated
 /// on the calibration batches — the sample inputs when there are none) and its plan.
-pub(crate) fn conversion_plan<'n, M: DynTraceModel + ?Sized>(
+pub(crate) fn conversion_plan<M: DynTraceModel + ?Sized>(
     model: &M,
     inputs: &[&Tensor],
     options: &crate::ConversionOptions,
-) -> Result<QuantState<'n>> {
+) -> Result<Plan> {
     let config = &options.quantization;
     let sample;
     let batches = if options.int8_calibration_batches.is_empty() && config.table.is_none() {
@@ -324,5 +325,5 @@ pub(crate) fn conversion_plan<'n, M: DynTraceModel + ?Sized>(
         plan.qtype,
         kept.join(", ")
     );
-    Ok(applying(plan))
+    Ok(plan)
 }

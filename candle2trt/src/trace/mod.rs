@@ -8,7 +8,7 @@ use std::rc::Rc;
 use candle_core::{DType, Tensor};
 use trt::DataType;
 
-use crate::engine::LayerInfo;
+use crate::engine::{IoSpec, LayerInfo};
 use crate::error::{ModulePath, OpContext, OpFailure, Shapes};
 use crate::options::Fp32Policy;
 use crate::quant::state::QuantState;
@@ -81,6 +81,52 @@ pub(crate) struct ConvProducer<'n> {
     pub weights_q: Option<DataType>,
 }
 
+/// What tracing the model produced: the I/O, candle's outputs, the layer report and every op in
+/// call order.
+pub(crate) struct Trace<'n> {
+    pub input_specs: Vec<IoSpec>,
+    pub output_specs: Vec<IoSpec>,
+    pub reference_outputs: Vec<Tensor>,
+    pub layers: Vec<LayerInfo>,
+    pub ops: Vec<OpRecord<'n>>,
+}
+
+/// One finished op, in call order: what verification compares layer by layer.
+#[derive(Clone)]
+pub(crate) struct OpRecord<'n> {
+    /// The op's name.
+    pub op: std::borrow::Cow<'static, str>,
+    /// Where it was called.
+    pub module_path: ModulePath,
+    /// Its result in the network.
+    pub t: trt::Tensor<'n>,
+    /// The network layers it added (indices).
+    pub layers: std::ops::Range<usize>,
+    /// candle's value (kept only when the tracer records values).
+    pub value: Option<Tensor>,
+}
+
+/// An op of a second trace, without its network (which does not outlive that trace): what
+/// verification compares against.
+pub(crate) struct RecordedOp {
+    /// The op's name.
+    pub op: std::borrow::Cow<'static, str>,
+    /// Where it was called.
+    pub module_path: ModulePath,
+    /// candle's value.
+    pub value: Option<Tensor>,
+}
+
+impl From<OpRecord<'_>> for RecordedOp {
+    fn from(r: OpRecord<'_>) -> Self {
+        RecordedOp {
+            op: r.op,
+            module_path: r.module_path,
+            value: r.value,
+        }
+    }
+}
+
 /// The state shared by all tensors of one trace.
 pub(crate) struct Tracer<'n> {
     pub(crate) network: &'n trt::Network<'n>,
@@ -105,6 +151,10 @@ pub(crate) struct Tracer<'n> {
     folds: RefCell<Vec<(usize, trt::Tensor<'n>, String)>>,
     /// INT8/FP8: observing calibration data or applying a plan (`quant/`).
     pub(crate) quant: Option<QuantState<'n>>,
+    /// Every finished op, in call order.
+    ops: RefCell<Vec<OpRecord<'n>>>,
+    /// Whether [`OpRecord::value`] is kept (a second trace that verification compares against).
+    record_values: Cell<bool>,
 }
 
 impl<'n> Tracer<'n> {
@@ -147,7 +197,37 @@ impl<'n> Tracer<'n> {
             uses: RefCell::new(HashMap::new()),
             folds: RefCell::new(Vec::new()),
             quant,
+            ops: RefCell::new(Vec::new()),
+            record_values: Cell::new(false),
         })
+    }
+
+    /// Keeps every op's candle value from now on.
+    pub(crate) fn record_values(&self) {
+        self.record_values.set(true);
+    }
+
+    /// Records a finished op.
+    pub(crate) fn record_op(
+        &self,
+        op: std::borrow::Cow<'static, str>,
+        t: trt::Tensor<'n>,
+        layers: std::ops::Range<usize>,
+        value: &Tensor,
+    ) {
+        let value = self.record_values.get().then(|| value.clone());
+        self.ops.borrow_mut().push(OpRecord {
+            op,
+            module_path: self.module_path(),
+            t,
+            layers,
+            value,
+        });
+    }
+
+    /// The finished ops, in call order.
+    pub(crate) fn take_ops(&self) -> Vec<OpRecord<'n>> {
+        std::mem::take(&mut self.ops.borrow_mut())
     }
 
     pub(crate) fn module_path(&self) -> ModulePath {

@@ -174,6 +174,9 @@ impl<'n> Op<'_, 'n> {
             self.tracer
                 .note_dynamic_lost(&self.name, &self.tracer.error_path().to_string());
         }
+        let last_layer = self.tracer.network.nb_layers();
+        self.tracer
+            .record_op(self.name.clone(), t, self.first_layer..last_layer, &value);
         Ok(TracedTensor {
             value,
             trt: t,
@@ -309,6 +312,11 @@ impl<'n> Op<'_, 'n> {
         op: Ew,
         value: f64,
     ) -> Result<trt::Tensor<'n>> {
+        // A constant that f16 cannot hold (it would be inf, 0 or a subnormal) is applied in f32,
+        // as candle does with an f32 value.
+        if dtype(t) == DataType::Half && !fits_f16(value) {
+            return self.in_f32(t, true, |t| self.with_scalar(t, op, value));
+        }
         let c = self.scalar(value, dtype(t), dims(t).len())?;
         self.ew(t, c, op)
     }
@@ -328,7 +336,8 @@ impl<'n> Op<'_, 'n> {
         Ok(out)
     }
 
-    /// TensorRT's Bool result of a comparison.
+    /// TensorRT's Bool result of a comparison. `>=` and `<=` are `>` or `=` (and `<` or `=`):
+    /// built as not-`<` they would be true where an operand is NaN, where candle says false.
     pub(crate) fn compare(
         &self,
         a: trt::Tensor<'n>,
@@ -339,9 +348,17 @@ impl<'n> Op<'_, 'n> {
             CmpOp::Eq => (Ew::Equal, false),
             CmpOp::Ne => (Ew::Equal, true),
             CmpOp::Lt => (Ew::Less, false),
-            CmpOp::Ge => (Ew::Less, true),
             CmpOp::Gt => (Ew::Greater, false),
-            CmpOp::Le => (Ew::Greater, true),
+            CmpOp::Ge | CmpOp::Le => {
+                let strict = if cmp == CmpOp::Ge {
+                    Ew::Greater
+                } else {
+                    Ew::Less
+                };
+                let s = self.ew_broadcast(a, b, strict)?;
+                let e = self.ew_broadcast(a, b, Ew::Equal)?;
+                return self.ew(s, e, Ew::Or);
+            }
         };
         let c = self.ew_broadcast(a, b, ew)?;
         if negate {
@@ -530,10 +547,55 @@ impl<'n> Op<'_, 'n> {
             mask[axis] = 0;
             add[axis] = v;
         }
-        let shape = self.add(trt::Shape::new(t))?;
-        let mask = self.const_i64(&mask)?;
-        let add = self.const_i64(&add)?;
-        let masked = self.ew(shape, mask, Ew::Prod)?;
-        Ok(Some(self.ew(masked, add, Ew::Sum)?))
+        Ok(Some(self.shape_affine(t, &mask, &add)?))
     }
+
+    /// `shape(t) · mask + add`, computed at run time.
+    fn shape_affine(
+        &self,
+        t: trt::Tensor<'n>,
+        mask: &[i64],
+        add: &[i64],
+    ) -> Result<trt::Tensor<'n>> {
+        let shape = self.add(trt::Shape::new(t))?;
+        let mask = self.const_i64(mask)?;
+        let add = self.const_i64(add)?;
+        let masked = self.ew(shape, mask, Ew::Prod)?;
+        self.ew(masked, add, Ew::Sum)
+    }
+
+    /// `t` with `left` and `right` zeros along `axis`: a slice from `-left` in kFILL mode. Along
+    /// a dynamic axis the length is computed at run time (`shape(t)[axis] + left + right`), not
+    /// fixed to the sample's.
+    pub(crate) fn pad(
+        &self,
+        t: trt::Tensor<'n>,
+        static_dims: &[usize],
+        axis: usize,
+        left: usize,
+        right: usize,
+    ) -> Result<trt::Tensor<'n>> {
+        let rank = static_dims.len();
+        let mut starts = vec![0i64; rank];
+        starts[axis] = -(left as i64);
+        let mut size: Vec<i64> = static_dims.iter().map(|&d| d as i64).collect();
+        size[axis] += (left + right) as i64;
+        let size_tensor = if dims(t).get(axis) == Some(&-1) {
+            let mut add = vec![0i64; rank];
+            add[axis] = (left + right) as i64;
+            Some(self.shape_affine(t, &vec![1; rank], &add)?)
+        } else {
+            self.shape_with(t, &[(axis, size[axis])])?
+        };
+        let mut slice = trt::Slice::new(t, starts, size, vec![1; rank]);
+        slice.size_tensor = size_tensor;
+        slice.mode = SampleMode::Fill;
+        self.add(slice)
+    }
+}
+
+/// Whether `v` is 0 or an f16 normal number (so f16(v) has f16's relative precision).
+fn fits_f16(v: f64) -> bool {
+    let a = v.abs();
+    a == 0.0 || (f64::from(half::f16::MIN_POSITIVE) <= a && a <= f64::from(half::f16::MAX))
 }

@@ -2,11 +2,13 @@
 //! TensorRT library (TensorRT-RTX builds on a CPU-only machine), checks TensorRT's inferred
 //! output dims against candle's, and checks the tracer's consistency: the candle values the
 //! tracer computed equal plain candle's. Nothing here runs the engine (that needs a GPU
-//! TensorRT supports): these checks say nothing about the engine's numbers.
+//! TensorRT supports); the engine's numbers are checked by `convert`'s verification (on by
+//! default), which simulates the network TensorRT holds on the CPU at the traced shape and at the
+//! profile's min and max — [`check_with`] asserts that it ran at each of them.
 
 #![allow(dead_code)]
 
-use candle2trt::{convert, ConversionOptions, Error, Result, TraceModel, TrtModule};
+use candle2trt::{convert, ConversionOptions, Corner, Error, Result, TraceModel, TrtModule};
 use candle_core::{DType, Device, Tensor};
 
 /// A random f32 tensor.
@@ -24,21 +26,22 @@ pub fn ids(values: &[u32], shape: &[usize]) -> Tensor {
     Tensor::from_slice(values, shape, &Device::Cpu).expect("ids")
 }
 
-/// Maximum absolute difference.
+/// Maximum absolute difference; a NaN in both at the same place counts as equal, a NaN on one
+/// side only as an infinite difference.
 pub fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
     assert_eq!(a.dims(), b.dims(), "shapes differ");
-    let a = a.to_dtype(DType::F32).unwrap();
-    let b = b.to_dtype(DType::F32).unwrap();
-    (a - b)
-        .unwrap()
-        .abs()
-        .unwrap()
-        .flatten_all()
-        .unwrap()
-        .max(0)
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap()
+    let a = a.to_dtype(DType::F32).unwrap().flatten_all().unwrap();
+    let b = b.to_dtype(DType::F32).unwrap().flatten_all().unwrap();
+    let (a, b) = (a.to_vec1::<f32>().unwrap(), b.to_vec1::<f32>().unwrap());
+    a.iter().zip(&b).fold(0f32, |m, (&x, &y)| {
+        let d = match (x.is_nan(), y.is_nan()) {
+            (true, true) => 0.0,
+            (false, false) if x == y => 0.0,
+            (false, false) => (x - y).abs(),
+            _ => f32::INFINITY,
+        };
+        m.max(d)
+    })
 }
 
 /// Converts `model` (a real engine build) and checks: tracer consistency (the candle values
@@ -62,6 +65,7 @@ pub fn check_with<M: TraceModel>(
         options_dynamic(options),
         "dynamic inputs vs options"
     );
+    check_verified(&module, inputs);
     let resized = if dynamic {
         model.forward_inputs(&resize_dynamic_dims(&module, inputs))?
     } else {
@@ -96,6 +100,41 @@ pub fn check_with<M: TraceModel>(
         }
     }
     Ok(module)
+}
+
+/// Asserts that verification simulated the engine at the sample's dims and, for dynamic inputs,
+/// at the profile's min and max dims, each within tolerance (a failure would have been an error).
+pub fn check_verified(module: &TrtModule, inputs: &[Tensor]) {
+    let report = module
+        .verification()
+        .expect("verification is on by default");
+    let sample: Vec<Vec<usize>> = inputs.iter().map(|x| x.dims().to_vec()).collect();
+    let checked: Vec<&Vec<Vec<usize>>> = report.checks.iter().map(|c| &c.input_dims).collect();
+    assert_eq!(report.checks[0].corner, Corner::Sample);
+    assert_eq!(report.checks[0].input_dims, sample);
+    for pick in [0usize, 2] {
+        let corner: Vec<Vec<usize>> = inputs
+            .iter()
+            .zip(module.inputs())
+            .map(|(x, spec)| match &spec.profile {
+                Some(p) => [&p.min, &p.opt, &p.max][pick].clone(),
+                None => x.dims().to_vec(),
+            })
+            .collect();
+        assert!(
+            checked.contains(&&corner),
+            "no check at {corner:?}: {checked:?}"
+        );
+    }
+    for c in &report.checks {
+        for o in &c.outputs {
+            assert!(
+                report.tolerance.accepts(o.max_abs_err, o.reference_max_abs),
+                "{o:?}"
+            );
+        }
+    }
+    assert_eq!(module.simulated_outputs().len(), module.outputs().len());
 }
 
 /// The inputs with every dynamic dimension (`-1` in the engine's input) resized to another size

@@ -142,6 +142,17 @@ struct Window {
     geo: [Geometry; 2],
 }
 
+impl Window {
+    /// `(padding, stride, dilation)` when one value of each serves both dims and both sides.
+    fn uniform(&self) -> Option<(usize, usize, usize)> {
+        let [a, b] = self.geo;
+        let same = a.pre == a.post && b.pre == b.post && a.pre == b.pre && a.pre >= 0;
+        let uniform =
+            same && self.stride[0] == self.stride[1] && self.dilation[0] == self.dilation[1];
+        uniform.then_some((a.pre as usize, self.stride[0], self.dilation[0]))
+    }
+}
+
 fn two(d: &Dims, what: &str) -> LayerResult<[i64; 2]> {
     match d.as_slice() {
         [a, b] => Ok([*a, *b]),
@@ -252,17 +263,30 @@ pub(crate) fn convolution(
             k_out * ck
         );
     }
-    let kernel = kernel.reshape((g, k_out / g, ck))?;
     let (oh, ow) = (w.geo[0].out, w.geo[1].out);
-    let xs = f32s(&ctx.mma_input(x)?)?;
-    let mut outs = Vec::with_capacity(n);
-    for b in 0..n {
-        let plane = &xs[b * c * h * wd..(b + 1) * c * h * wd];
-        let cols = im2col(plane, [c, h, wd], &w);
-        let cols = tensor(cols, &[g, ck, oh * ow])?;
-        outs.push(kernel.matmul(&cols)?.reshape((k_out, oh, ow))?);
-    }
-    let mut y = Tensor::stack(&outs, 0)?;
+    let xf = ctx.mma_input(x)?;
+    // candle's conv2d runs one convolution per group: for grouped (depthwise) convolutions the
+    // batched im2col product below is much faster.
+    let mut y = match w.uniform().filter(|_| g == 1) {
+        // The same correlation with one padding, stride and dilation for both dims: candle's own
+        // kernel (im2col and GEMM) computes it.
+        Some((pad, stride, dilation)) => {
+            let k4 = kernel.reshape((k_out, cg, w.kernel[0], w.kernel[1]))?;
+            xf.conv2d(&k4, pad, stride, dilation, g)?
+        }
+        None => {
+            let kernel = kernel.reshape((g, k_out / g, ck))?;
+            let xs = f32s(&xf)?;
+            let mut outs = Vec::with_capacity(n);
+            for b in 0..n {
+                let plane = &xs[b * c * h * wd..(b + 1) * c * h * wd];
+                let cols = im2col(plane, [c, h, wd], &w);
+                let cols = tensor(cols, &[g, ck, oh * ow])?;
+                outs.push(kernel.matmul(&cols)?.reshape((k_out, oh, ow))?);
+            }
+            Tensor::stack(&outs, 0)?
+        }
+    };
     let bias = match ctx.opt(d.bias_tensor)? {
         Some(b) => Some(b.to_f32()?),
         None => p.get(1).map(Value::to_f32).transpose()?,

@@ -17,8 +17,8 @@ pub(crate) fn matrix_multiply(d: &MatrixMultiply<'_>, ctx: &Ctx<'_, '_>) -> Laye
     if !is_float(a.dtype()) || a.dtype() != b.dtype() {
         return invalid!("matrix multiply of {:?} and {:?}", a.dtype(), b.dtype());
     }
-    let mut x = ctx.mma_input(a)?;
-    let mut y = ctx.mma_input(b)?;
+    let mut x = ctx.mma_operand(d.a)?;
+    let mut y = ctx.mma_operand(d.b)?;
     let (ra, rb) = (x.rank(), y.rank());
     if (ra < 2 && d.op_a != M::Vector) || (rb < 2 && d.op_b != M::Vector) || ra == 0 || rb == 0 {
         return invalid!(
@@ -64,9 +64,23 @@ pub(crate) fn matrix_multiply(d: &MatrixMultiply<'_>, ctx: &Ctx<'_, '_>) -> Laye
     xs.extend(&x.dims()[x.rank() - 2..]);
     let mut ys = batch.clone();
     ys.extend(&y.dims()[y.rank() - 2..]);
-    let x = x.broadcast_as(xs)?.contiguous()?;
-    let y = y.broadcast_as(ys)?.contiguous()?;
-    let mut out = x.matmul(&y)?;
+    // candle's matmul reads a transposed matrix through its strides; only broadcast batch dims
+    // need a copy.
+    let x = if x.dims() == xs.as_slice() {
+        x
+    } else {
+        x.broadcast_as(xs)?.contiguous()?
+    };
+    let y = if y.dims() == ys.as_slice() {
+        y
+    } else {
+        y.broadcast_as(ys)?.contiguous()?
+    };
+    let mut out = match x.matmul(&y) {
+        Ok(t) => t,
+        // Layouts candle's GEMM cannot stride through are copied first.
+        Err(_) => x.contiguous()?.matmul(&y.contiguous()?)?,
+    };
     let r = out.rank();
     if d.op_b == M::Vector {
         out = out.squeeze(r - 1)?;

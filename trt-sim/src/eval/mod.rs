@@ -127,6 +127,26 @@ impl<'n> Ctx<'_, 'n> {
         }
     }
 
+    /// Tensor `t` as a multiply input ([`Ctx::mma_input`]); the TF32 rounding of a constant is made
+    /// once per program.
+    pub(crate) fn mma_operand(&self, t: trt::Tensor<'n>) -> LayerResult<Tensor> {
+        let v = self.get(t)?;
+        if self.tf32 && v.dtype() == DataType::Float {
+            if let Some(cache) = self
+                .program
+                .tensor_index(t)
+                .and_then(|i| self.program.tf32_constant(i))
+            {
+                if let Some(r) = cache.get() {
+                    return Ok(r.clone());
+                }
+                let r = self.mma_input(v)?;
+                return Ok(cache.get_or_init(|| r).clone());
+            }
+        }
+        self.mma_input(v)
+    }
+
     /// Prepared weight 0 as a multiply input ([`Ctx::mma_input`]), its TF32 rounding cached.
     pub(crate) fn mma_weights(&self, p: &Prepared) -> LayerResult<Tensor> {
         let Some(w) = p.get(0) else {
