@@ -167,6 +167,16 @@ impl<'n> Program<'n> {
                     last[i] = Some(s);
                 }
             }
+            // An attention-output layer reads its attention-input layer's output, which no description names.
+            if let trt::LayerDesc::Attention(a) = &step.desc {
+                for input in &self.steps()[..s] {
+                    if matches!(&input.desc, trt::LayerDesc::AttentionInput(i) if i == a) {
+                        for &o in &input.outputs {
+                            last[o] = Some(s);
+                        }
+                    }
+                }
+            }
         }
         last
     }

@@ -1,4 +1,5 @@
-//! `IAttention` (fused attention): its attention-input and attention-output layers.
+//! `IAttention` (fused attention): its attention-input and attention-output layers. Line numbers cite
+//! TensorRT-RTX 1.7's NvInfer.h.
 
 use candle_core::Tensor;
 use trt::{Attention, AttentionNormalizationOp as N, CausalMaskKind as C, DataType, LayerDesc};
@@ -9,8 +10,8 @@ use crate::value::{is_float, map_f32, round_tf32, Value};
 
 /// The attention-input layer computes the whole attention (NvInfer.h, `IAttention`: "An attention subgraph
 /// implicitly includes three main components, two MatrixMultiply layers known as BMM1 and BMM2, and one
-/// normalization operation"; `IAttentionInputLayer`: "three to four inputs and one output"), so that the
-/// attention-output layer ("one input and one output") passes it on.
+/// normalization operation", l. 6844; `IAttentionInputLayer`: "three to four inputs and one output", l. 6788), so
+/// that the attention-output layer ("one input and one output", l. 6827) passes it on.
 pub(crate) fn attention_input(d: &Attention<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
     compute(d, ctx)
 }
@@ -34,10 +35,10 @@ pub(crate) fn attention_output<'n>(d: &Attention<'n>, ctx: &Ctx<'_, 'n>) -> Laye
 }
 
 /// `normalization(q kᵀ + mask) v` on `[batch, heads, tokens, head_dim]` (NvInfer.h `IAttention`'s graph:
-/// Key → Transpose → BMM1 with Query → mask → Normalization → BMM2 with Value; no scaling step).
+/// Key → Transpose → BMM1 with Query → mask → Normalization → BMM2 with Value, l. 6850-6864; no scaling step).
 fn compute(d: &Attention<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
     let (q, k, v) = (ctx.get(d.query)?, ctx.get(d.key)?, ctx.get(d.value)?);
-    // "Query ... is a tensor of type kFLOAT, kHALF or kBF16"; key and value alike.
+    // "Query ... is a tensor of type kFLOAT, kHALF or kBF16" (l. 6868); key and value alike.
     if !is_float(q.dtype()) || q.dtype() != k.dtype() || q.dtype() != v.dtype() {
         return invalid!(
             "attention of query {:?}, key {:?}, value {:?}",
@@ -47,7 +48,7 @@ fn compute(d: &Attention<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
         );
     }
     // Only the padded form: "For query form kPADDED_BHND, shape is [batchSize, numHeadsQuery, numTokens,
-    // dimHead]" (kPACKED_NHD needs sequence lengths, which this binding does not set).
+    // dimHead]" (l. 6870; kPACKED_NHD needs sequence lengths, which this binding does not set).
     let (qd, kd, vd) = (q.dims(), k.dims(), v.dims());
     if qd.len() != 4 || kd.len() != 4 || vd.len() != 4 {
         return unsupported!(
@@ -63,7 +64,7 @@ fn compute(d: &Attention<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
         return invalid!("attention of query {qd:?}, key {kd:?}, value {vd:?}");
     }
     // numHeadsKeyValue may differ from numHeadsQuery in the header's shapes, but how query heads share a
-    // key/value head is not documented.
+    // key/value head is not documented (assumption 25).
     if kd[1] != h {
         return unsupported!(
             "attention with {h} query heads and {} key/value heads (grouping not documented)",
@@ -71,25 +72,25 @@ fn compute(d: &Attention<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
         );
     }
     // BMM1 and BMM2 are "MatrixMultiply layers": inputs of type Float are rounded to TF32 where TF32 is allowed,
-    // like `IMatrixMultiplyLayer` (assumption 23 in docs/verification.md).
+    // like `IMatrixMultiplyLayer`; so are the normalized scores into BMM2 (assumption 23 in docs/verification.md).
     let qf = ctx.mma_operand(d.query)?.contiguous()?;
     let kt = ctx.mma_operand(d.key)?.transpose(2, 3)?.contiguous()?;
     let mut scores = f32s(&qf.matmul(&kt)?)?;
     let dims = [b, h, sq, skv];
     if let Some(m) = ctx.opt(d.mask)? {
         if d.causal != C::None {
-            // setCausalKind: "Cannot be used together with setMask()".
+            // setCausalKind: "Cannot be used together with setMask()" (l. 6993).
             return invalid!("attention with both a mask and causal kind {:?}", d.causal);
         }
         if m.dims().len() != 4 || super::broadcast(&[m.dims(), &dims])? != dims {
             // setMask: "4d shape broadcastable to [batchSize, numHeadsQuery, sequenceLengthQuery,
-            // sequenceLengthKeyValue]".
+            // sequenceLengthKeyValue]" (l. 6929).
             return invalid!("attention mask {:?} for scores {dims:?}", m.dims());
         }
         let mv: Vec<f32> = flat(&m.to_f32()?, &dims)?;
         if m.dtype() == DataType::Bool {
-            // "For a kBOOL mask, a True value indicates that the corresponding position is allowed to attend":
-            // the others take no weight (-inf before the softmax).
+            // "For a kBOOL mask, a True value indicates that the corresponding position is allowed to attend"
+            // (l. 6883): the others take no weight (-inf before the softmax; assumption 25).
             for (s, &keep) in scores.iter_mut().zip(&mv) {
                 if keep == 0.0 {
                     *s = f32::NEG_INFINITY;
@@ -97,12 +98,14 @@ fn compute(d: &Attention<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
             }
         } else {
             // "For other data types, the mask values will be added to the BMM1 output, known as an add mask."
+            // (l. 6884)
             for (s, &a) in scores.iter_mut().zip(&mv) {
                 *s += a;
             }
         }
     }
-    // CausalMaskKind: kUPPER_LEFT attends where "j <= i", kLOWER_RIGHT where "j <= i + (s_kv - s_q)".
+    // CausalMaskKind: kUPPER_LEFT attends where "j <= i" (l. 6697), kLOWER_RIGHT where "j <= i + (s_kv - s_q)"
+    // (l. 6699).
     let shift = match d.causal {
         C::None => None,
         C::UpperLeft => Some(0),
@@ -119,8 +122,9 @@ fn compute(d: &Attention<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
         }
     }
     match d.normalization {
-        // kSOFTMAX: "Apply softmax normalization on the attention scores on the `s_kv` dimension"; accumulated
-        // in f64 like ISoftMaxLayer. A row with every position masked has no defined result: NaN (0/0).
+        // kSOFTMAX: "Apply softmax normalization on the attention scores on the `s_kv` dimension" (l. 6676);
+        // accumulated in f64 like ISoftMaxLayer. A row with every position masked has no defined result: NaN (0/0,
+        // assumption 25).
         N::Softmax if skv > 0 => {
             for row in scores.chunks_mut(skv) {
                 let max = row.iter().fold(f32::NEG_INFINITY, |a, &x| a.max(x)) as f64;
@@ -131,7 +135,7 @@ fn compute(d: &Attention<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
                 }
             }
         }
-        // kNONE: "Apply no normalization on the attention scores".
+        // kNONE: "Apply no normalization on the attention scores" (l. 6675).
         N::Softmax | N::None => {}
     }
     let mut p: Tensor = tensor(scores, &dims)?;
@@ -139,6 +143,7 @@ fn compute(d: &Attention<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
         p = map_f32(&p, round_tf32)?;
     }
     let vf = ctx.mma_operand(d.value)?.contiguous()?;
-    // "Output has the same shape, form, and data type as the query input": one rounding to its type.
+    // "Output has the same shape, form, and data type as the query input" (l. 6889): one rounding to its type
+    // (assumption 24).
     Value::round_from_f32(p.matmul(&vf)?, q.dtype())
 }
