@@ -168,14 +168,8 @@ impl<'n> Program<'n> {
                 }
             }
             // An attention-output layer reads its attention-input layer's output, which no description names.
-            if let trt::LayerDesc::Attention(a) = &step.desc {
-                for input in &self.steps()[..s] {
-                    if matches!(&input.desc, trt::LayerDesc::AttentionInput(i) if i == a) {
-                        for &o in &input.outputs {
-                            last[o] = Some(s);
-                        }
-                    }
-                }
+            if let Some(i) = step.prepared.attention_input {
+                last[i] = Some(s);
             }
         }
         last

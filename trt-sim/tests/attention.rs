@@ -315,3 +315,53 @@ fn tf32_rounds_both_products_only_when_allowed() {
         2e-2,
     );
 }
+
+#[test]
+fn a_changed_attention_description_changes_the_result_on_either_layer() {
+    network!(net);
+    let q = net.add_input("q", F, dims(&QD)).unwrap();
+    let k = net.add_input("k", F, dims(&KD)).unwrap();
+    let v = net.add_input("v", F, dims(&KD)).unwrap();
+    output(
+        &net,
+        net.add(Attention::softmax(q, k, v))
+            .unwrap()
+            .output(0)
+            .unwrap(),
+    );
+    let (tq, tk, tv) = qkv();
+    let inputs = [tq.clone(), tk.clone(), tv.clone()];
+    let options = trt_sim::RunOptions {
+        tf32: false,
+        keep_all: false,
+    };
+    let program = trt_sim::Program::from_network(&net, None).unwrap();
+    let types: Vec<_> = program
+        .steps()
+        .iter()
+        .map(|s| s.desc.layer_type())
+        .collect();
+    assert_eq!(
+        types,
+        [LayerType::AttentionInput, LayerType::AttentionOutput]
+    );
+    let plain = f32s(&program.run(&inputs, &options).unwrap().outputs[0]);
+    close(&plain, &reference(&tq, &tk, &tv, None, 1.0), 1e-5);
+    let causal = reference(&tq, &tk, &tv, Some(&additive(&causal_keep(3, 5, 0))), 1.0);
+    for (i, step) in program.steps().iter().enumerate() {
+        let changed = match &step.desc {
+            LayerDesc::AttentionInput(a) => {
+                LayerDesc::AttentionInput(a.clone().causal(CausalMaskKind::UpperLeft))
+            }
+            LayerDesc::Attention(a) => {
+                LayerDesc::Attention(a.clone().causal(CausalMaskKind::UpperLeft))
+            }
+            other => panic!("unexpected layer {other:?}"),
+        };
+        let mut p = program.clone();
+        p.set_description(i, changed).unwrap();
+        let got = f32s(&p.run(&inputs, &options).unwrap().outputs[0]);
+        close(&got, &causal, 1e-5);
+        assert!(max_diff(&got, &plain) > 0.05, "layer {i}'s change shows");
+    }
+}

@@ -2,9 +2,9 @@
 //! TensorRT-RTX 1.7's NvInfer.h.
 
 use candle_core::Tensor;
-use trt::{Attention, AttentionNormalizationOp as N, CausalMaskKind as C, DataType, LayerDesc};
+use trt::{Attention, AttentionNormalizationOp as N, CausalMaskKind as C, DataType};
 
-use super::{f32s, flat, tensor, Ctx};
+use super::{f32s, flat, tensor, Ctx, Prepared};
 use crate::error::{invalid, unsupported, LayerResult};
 use crate::value::{is_float, map_f32, round_tf32, Value};
 
@@ -16,22 +16,21 @@ pub(crate) fn attention_input(d: &Attention<'_>, ctx: &Ctx<'_, '_>) -> LayerResu
     compute(d, ctx)
 }
 
-/// The attention-output layer: the value its attention-input layer (the one reading back as the same
-/// attention) computed, or the attention computed here where that value is not at hand.
-pub(crate) fn attention_output<'n>(d: &Attention<'n>, ctx: &Ctx<'_, 'n>) -> LayerResult<Value> {
-    for step in ctx.program.steps() {
-        if matches!(&step.desc, LayerDesc::AttentionInput(a) if a == d) {
-            if let Some(v) = step
-                .outputs
-                .first()
-                .and_then(|&t| ctx.values.get(t))
-                .and_then(Option::as_ref)
-            {
-                return Ok(v.clone());
-            }
-        }
+/// The attention-output layer: the value of its input, the attention-input layer's output; computed here
+/// where that link is not known (a description replaced by `Program::set_description`).
+pub(crate) fn attention_output(
+    d: &Attention<'_>,
+    prepared: &Prepared,
+    ctx: &Ctx<'_, '_>,
+) -> LayerResult<Value> {
+    match prepared
+        .attention_input
+        .and_then(|t| ctx.values.get(t))
+        .and_then(Option::as_ref)
+    {
+        Some(v) => Ok(v.clone()),
+        None => compute(d, ctx),
     }
-    compute(d, ctx)
 }
 
 /// `normalization(q kᵀ + mask) v` on `[batch, heads, tokens, head_dim]` (NvInfer.h `IAttention`'s graph:

@@ -37,6 +37,10 @@ pub(crate) struct Prepared {
     values: Vec<Option<Value>>,
     /// The first value (a convolution or matrix kernel) rounded to TF32, made on first use.
     tf32: OnceLock<Tensor>,
+    /// An attention-output layer's input (its attention-input layer's output), as an index into
+    /// `Program::tensors`; not set for a description replaced by `Program::set_description`, which is then
+    /// computed from that description.
+    pub(crate) attention_input: Option<usize>,
 }
 
 impl Prepared {
@@ -82,6 +86,7 @@ impl Prepared {
         Ok(Prepared {
             values,
             tf32: OnceLock::new(),
+            attention_input: None,
         })
     }
 
@@ -210,7 +215,7 @@ pub(crate) fn eval<'n>(
         L::Quantize(d) => one(quant::quantize(d, ctx)),
         L::Dequantize(d) => one(quant::dequantize(d, ctx)),
         L::AttentionInput(d) => one(attention::attention_input(d, ctx)),
-        L::Attention(d) => one(attention::attention_output(d, ctx)),
+        L::Attention(d) => one(attention::attention_output(d, prepared, ctx)),
         other => unsupported!("{:?} layers", other.layer_type()),
     }
 }
