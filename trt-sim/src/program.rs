@@ -120,12 +120,17 @@ impl<'n> Program<'n> {
                 tensors.push(info(t)?);
             }
             let name = layer.name();
-            let prepared = Prepared::new(&desc).map_err(|source| Error::Layer {
+            let mut prepared = Prepared::new(&desc).map_err(|source| Error::Layer {
                 index,
                 name: name.clone(),
                 layer_type: desc.layer_type(),
                 source,
             })?;
+            if matches!(desc, LayerDesc::Attention(_)) {
+                prepared.attention_input = layer
+                    .input(0)
+                    .and_then(|t| tensors.iter().rposition(|x| x.handle == t));
+            }
             steps.push(Step {
                 index,
                 name,

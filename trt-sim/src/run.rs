@@ -167,6 +167,10 @@ impl<'n> Program<'n> {
                     last[i] = Some(s);
                 }
             }
+            // An attention-output layer reads its attention-input layer's output, which no description names.
+            if let Some(i) = step.prepared.attention_input {
+                last[i] = Some(s);
+            }
         }
         last
     }

@@ -3,11 +3,13 @@
 //! deconvolution, pooling, padding), `resize`, `elementwise` (binary, unary, activation, select, PReLU),
 //! `shape` (shuffle, slice, concatenation, shape, squeeze/unsqueeze, fill, cast, identity, constant),
 //! `index` (gather, one-hot), `reduce` (reduce, softmax, top-k, cumulative), `matmul`, `norm`
-//! (normalization, scale), `quant` (quantize, dequantize).
+//! (normalization, scale), `quant` (quantize, dequantize), `attention` (fused attention's input and output
+//! layers).
 //!
 //! Reals are computed in f32 (f64 inside reductions) from the stored inputs and rounded once, to the type
 //! TensorRT declares for the output (see `Value::declare`).
 
+mod attention;
 mod conv;
 mod elementwise;
 mod index;
@@ -35,6 +37,10 @@ pub(crate) struct Prepared {
     values: Vec<Option<Value>>,
     /// The first value (a convolution or matrix kernel) rounded to TF32, made on first use.
     tf32: OnceLock<Tensor>,
+    /// An attention-output layer's input (its attention-input layer's output), as an index into
+    /// `Program::tensors`; not set for a description replaced by `Program::set_description`, which is then
+    /// computed from that description.
+    pub(crate) attention_input: Option<usize>,
 }
 
 impl Prepared {
@@ -80,6 +86,7 @@ impl Prepared {
         Ok(Prepared {
             values,
             tf32: OnceLock::new(),
+            attention_input: None,
         })
     }
 
@@ -207,6 +214,8 @@ pub(crate) fn eval<'n>(
         L::Scale(d) => one(norm::scale(d, prepared, ctx)),
         L::Quantize(d) => one(quant::quantize(d, ctx)),
         L::Dequantize(d) => one(quant::dequantize(d, ctx)),
+        L::AttentionInput(d) => one(attention::attention_input(d, ctx)),
+        L::Attention(d) => one(attention::attention_output(d, prepared, ctx)),
         other => unsupported!("{:?} layers", other.layer_type()),
     }
 }
