@@ -207,6 +207,7 @@ pub(crate) fn convert_with<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
 /// Traces `model` on `inputs` into `network`: inputs declared (dynamic where the profiles vary),
 /// the forward run under the tracer, outputs marked. `record_values` keeps every op's candle
 /// value.
+#[allow(clippy::too_many_arguments)] // the one private step both convert and with_network share
 fn trace<'n, M: DynTraceModel + ?Sized>(
     model: &M,
     inputs: &[&Tensor],
