@@ -14,7 +14,11 @@
 //!   motorcycle_left/right, clock_motion, cell) — each image as 10 views (centre, four 80 %
 //!   corner crops, and their mirror images). Printed: top-1/top-5 agreement with f32 and the
 //!   logit SNR per calibrator.
-//! - `--sensitivity`: each quantized layer alone (all others kept in f32), its logit SNR.
+//! - `--sensitivity`: each quantized layer alone (all others kept in f32), its logit SNR, with
+//!   the best calibrator's table (calibrated once) on the evaluation views.
+//! - `--calibrators mse,max` limits the calibrators, `--size 64` overrides the input side, and
+//!   `--views-per-photo 2` evaluates on the first views of each photograph only (the centre
+//!   and its mirror image first) — to keep the simulated passes short.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -30,7 +34,19 @@ use candle2trt_models::weights::build_strict;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{BatchNorm, Conv2d, Conv2dConfig, Linear};
 
-const USAGE: &str = "usage: int8_eval [--model digits|efficientnet_lite0|resnet18|mobilenet_v2|all] [--sensitivity]";
+const USAGE: &str =
+    "usage: int8_eval [--model digits|efficientnet_lite0|resnet18|mobilenet_v2|tiny_bert|all] \
+[--sensitivity] [--calibrators max,percentile(99.99),...] [--size SIDE] [--views-per-photo 1..10]";
+
+/// What to run for the photograph models.
+struct Settings {
+    sensitivity: bool,
+    calibrators: Vec<Calibrator>,
+    /// Input side (default: the architecture's).
+    size: Option<usize>,
+    /// Evaluation views per photograph (of the ten; calibration always uses all ten).
+    views_per_photo: usize,
+}
 
 const CALIBRATORS: [Calibrator; 5] = [
     Calibrator::Max,
@@ -44,19 +60,44 @@ fn main() -> anyhow::Result<()> {
     candle2trt_examples::init_logging();
     let args = Args::parse(
         std::env::args().skip(1).collect::<Vec<String>>(),
-        &["model"],
+        &["model", "calibrators", "size", "views-per-photo"],
         &["sensitivity"],
         USAGE,
     )?;
     let which = args.value("model").unwrap_or("all");
     let sensitivity = args.switch("sensitivity");
+    let calibrators = match args.value("calibrators") {
+        None => CALIBRATORS.to_vec(),
+        Some(list) => list
+            .split(',')
+            .map(|c| c.trim().parse::<Calibrator>().map_err(anyhow::Error::msg))
+            .collect::<anyhow::Result<_>>()
+            .with_context(|| format!("--calibrators {list}; {USAGE}"))?,
+    };
+    let number = |name: &str| -> anyhow::Result<Option<usize>> {
+        args.value(name)
+            .map(|v| {
+                v.parse::<usize>()
+                    .with_context(|| format!("--{name} {v}; {USAGE}"))
+            })
+            .transpose()
+    };
+    let settings = Settings {
+        sensitivity,
+        calibrators,
+        size: number("size")?,
+        views_per_photo: number("views-per-photo")?.unwrap_or(10).clamp(1, 10),
+    };
     if which == "digits" || which == "all" {
         digits(sensitivity)?;
     }
     for arch in ["efficientnet_lite0", "resnet18", "mobilenet_v2"] {
         if which == arch || which == "all" {
-            photos(arch, sensitivity)?;
+            photos(arch, &settings)?;
         }
+    }
+    if which == "tiny_bert" || which == "all" {
+        bert::tiny_bert(&settings.calibrators)?;
     }
     Ok(())
 }
@@ -65,17 +106,34 @@ fn main() -> anyhow::Result<()> {
 // Measures
 // ---------------------------------------------------------------------------------------------
 
-/// The simulated outputs of `model`'s network under `options` on `x` (static shape of `x`).
+/// The simulated first output of `model`'s network under `options` on `x` (static shape of `x`).
 fn simulate<M: DynTraceModel + ?Sized>(
     model: &M,
     x: &Tensor,
     options: &ConversionOptions,
 ) -> anyhow::Result<Tensor> {
-    let out = with_network(model, &[x], options, |net| -> anyhow::Result<Tensor> {
-        let program = trt_sim::Program::from_network(net, None)?;
-        let run = program.run(std::slice::from_ref(x), &trt_sim::RunOptions::default())?;
-        Ok(run.outputs[0].to_f32()?)
-    })??;
+    Ok(simulate_all(model, std::slice::from_ref(x), options)?.remove(0))
+}
+
+/// Every simulated output of `model`'s network under `options` on `inputs`.
+fn simulate_all<M: DynTraceModel + ?Sized>(
+    model: &M,
+    inputs: &[Tensor],
+    options: &ConversionOptions,
+) -> anyhow::Result<Vec<Tensor>> {
+    let out = with_network(
+        model,
+        inputs,
+        options,
+        |net| -> anyhow::Result<Vec<Tensor>> {
+            let program = trt_sim::Program::from_network(net, None)?;
+            let run = program.run(inputs, &trt_sim::RunOptions::default())?;
+            run.outputs
+                .iter()
+                .map(|o| Ok(o.to_f32()?))
+                .collect::<anyhow::Result<_>>()
+        },
+    )??;
     Ok(out)
 }
 
@@ -338,16 +396,17 @@ fn views(path: &Path, size: usize) -> anyhow::Result<Vec<Tensor>> {
     Ok(out)
 }
 
-fn photo_batch(files: &[&str], size: usize) -> anyhow::Result<Vec<Tensor>> {
+/// The first `per_photo` views of each photograph.
+fn photo_batch(files: &[&str], size: usize, per_photo: usize) -> anyhow::Result<Vec<Tensor>> {
     let deps = deps_dir();
     let mut all = Vec::new();
     for f in files {
-        all.extend(views(&deps.join(f), size)?);
+        all.extend(views(&deps.join(f), size)?.into_iter().take(per_photo));
     }
     Ok(all)
 }
 
-fn photos(arch_name: &str, with_sensitivity: bool) -> anyhow::Result<()> {
+fn photos(arch_name: &str, settings: &Settings) -> anyhow::Result<()> {
     let arch = Architecture::from_name(arch_name)?;
     let (model, what) = match arch_name {
         "efficientnet_lite0" => {
@@ -373,17 +432,20 @@ fn photos(arch_name: &str, with_sensitivity: bool) -> anyhow::Result<()> {
             (m, "fixture weights (random, not trained)")
         }
     };
-    let size = arch.input_size();
+    let size = settings.size.unwrap_or(arch.input_size());
     let started = Instant::now();
-    let calib = photo_batch(&CALIBRATION_PHOTOS, size)?;
-    let eval = Tensor::stack(&photo_batch(&EVALUATION_PHOTOS, size)?, 0)?;
+    let calib = photo_batch(&CALIBRATION_PHOTOS, size, 10)?;
+    let eval = Tensor::stack(
+        &photo_batch(&EVALUATION_PHOTOS, size, settings.views_per_photo)?,
+        0,
+    )?;
     let batches: Vec<Vec<Tensor>> = calib
         .chunks(10)
         .map(|c| Ok(vec![Tensor::stack(c, 0)?]))
         .collect::<anyhow::Result<_>>()?;
     let reference = model.forward_candle(std::slice::from_ref(&eval))?.remove(0);
     println!(
-        "{arch_name} ({what}): calibration {} views of {} photographs, evaluation {} views of {} others",
+        "{arch_name} ({what}, {size}×{size}): calibration {} views of {} photographs, evaluation {} views of {} others",
         calib.len(),
         CALIBRATION_PHOTOS.len(),
         eval.dim(0)?,
@@ -401,7 +463,7 @@ fn photos(arch_name: &str, with_sensitivity: bool) -> anyhow::Result<()> {
         &*model,
         batches.iter().map(|b| b.as_slice()),
         &QuantConfig::default(),
-        &CALIBRATORS,
+        &settings.calibrators,
     )?;
     let mut best: Option<(f64, usize)> = None;
     for (i, table) in tables.iter().enumerate() {
@@ -419,12 +481,144 @@ fn photos(arch_name: &str, with_sensitivity: bool) -> anyhow::Result<()> {
             best = Some((snr, i));
         }
     }
-    if with_sensitivity {
-        // A subset of the evaluation views keeps the per-layer runs short.
-        let x = eval.narrow(0, 0, 20.min(eval.dim(0)?))?;
-        let r = reference.narrow(0, 0, x.dim(0)?)?;
-        sensitivity(&*model, &tables[best.map_or(3, |b| b.1)], &x, &r)?;
+    if settings.sensitivity {
+        // The best calibrator's table (one calibration, reused for every site) on the
+        // evaluation views (`--views-per-photo` keeps the per-site runs short).
+        if let Some((_, b)) = best {
+            sensitivity(&*model, &tables[b], &eval, &reference)?;
+        }
     }
     println!("  ({:.0} s)", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// BERT encoder
+// ---------------------------------------------------------------------------------------------
+
+mod bert {
+    use super::{int8_options, simulate_all, snr_db};
+    use anyhow::Context;
+    use candle2trt::quant::{calibrate_each, Calibrator, QuantConfig};
+    use candle2trt::DynTraceModel;
+    use candle2trt_examples::fixtures::{fixture_dir, load_io, take};
+    use candle2trt_models::models::bert::{BertConfig, BertModel};
+    use candle2trt_models::weights::build_strict;
+    use candle_core::{DType, Device, Tensor};
+
+    const SEQ: usize = 16;
+
+    /// `n` token sequences of length [`SEQ`] from the generator state `seed`: ids uniform in
+    /// `1..vocab`, the first one 1 (a fixed `[CLS]`-like token), padding (id 0, mask 0) from
+    /// a random position in `SEQ/2..=SEQ`, segment 1 from a random position on.
+    fn sequences(seed: u64, n: usize, vocab: usize) -> anyhow::Result<Vec<Tensor>> {
+        let mut state = seed;
+        let mut next = move |bound: usize| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 33) as usize) % bound
+        };
+        let (mut ids, mut mask, mut types) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..n {
+            let len = SEQ / 2 + next(SEQ / 2 + 1);
+            let second = 2 + next(len.saturating_sub(2).max(1));
+            for p in 0..SEQ {
+                let real = p < len;
+                ids.push(match (p, real) {
+                    (0, _) => 1i64,
+                    (_, true) => 1 + next(vocab - 1) as i64,
+                    (_, false) => 0,
+                });
+                mask.push(i64::from(real));
+                types.push(i64::from(real && p >= second));
+            }
+        }
+        [ids, mask, types]
+            .into_iter()
+            .map(|v| Ok(Tensor::from_vec(v, (n, SEQ), &Device::Cpu)?))
+            .collect()
+    }
+
+    /// The INT8 encoder (linear layers; with `quantize_bmm` the attention products too)
+    /// against f32 on held-out sequences: SNR of both outputs and the pooled cosine.
+    pub fn tiny_bert(calibrators: &[Calibrator]) -> anyhow::Result<()> {
+        let dir = fixture_dir("tiny_bert")?;
+        let cfg = BertConfig::from_json_file(dir.join("config.json"))?;
+        let ckpt = torch_weights::open(dir.join("model.safetensors"))?;
+        let model = build_strict(&ckpt, DType::F32, &Device::Cpu, |vb| {
+            BertModel::new(&cfg, vb)
+        })?;
+        let vocab = cfg.vocab_size;
+        let calib: Vec<Vec<Tensor>> = (0..8)
+            .map(|b| sequences(1000 + b, 16, vocab))
+            .collect::<anyhow::Result<_>>()?;
+        // Evaluation: the fixture's two rows (PyTorch's inputs) and 30 other sequences.
+        let mut io = load_io(dir.join("io.safetensors"))?;
+        let fixture = ["input_ids", "attention_mask", "token_type_ids"]
+            .map(|name| take(&mut io, name).and_then(|t| Ok(t.to_dtype(DType::I64)?)));
+        let extra = sequences(7, 30, vocab)?;
+        let eval = fixture
+            .into_iter()
+            .zip(extra)
+            .map(|(f, e)| Ok(Tensor::cat(&[&f?, &e], 0)?))
+            .collect::<anyhow::Result<Vec<Tensor>>>()?;
+        let reference = model.forward_candle(&eval)?;
+        println!(
+            "tiny_bert (fixture weights, random): calibration {} sequences (8 batches), evaluation {} others (the fixture's 2 + 30), length {SEQ}",
+            calib.iter().map(|b| b[0].dims()[0]).sum::<usize>(),
+            eval[0].dim(0)?
+        );
+        let report = |label: &str, y: &[Tensor]| -> anyhow::Result<()> {
+            let cos = {
+                let (r, p) = (&reference[1], &y[1]);
+                let dot = (r * p)?.sum(1)?;
+                let norms = (r.sqr()?.sum(1)?.sqrt()? * p.sqr()?.sum(1)?.sqrt()?)?;
+                (dot / norms)?.mean_all()?.to_scalar::<f32>()?
+            };
+            println!(
+                "  {label:<34}: last_hidden_state SNR {:.1} dB, pooler_output SNR {:.1} dB, pooled cosine {cos:.5}",
+                snr_db(&reference[0], &y[0])?,
+                snr_db(&reference[1], &y[1])?
+            );
+            Ok(())
+        };
+        let f32_sim = simulate_all(&model, &eval, &Default::default())?;
+        report("f32 network (TF32), simulated", &f32_sim)?;
+        for quantize_bmm in [false, true] {
+            let config = QuantConfig {
+                quantize_bmm,
+                ..Default::default()
+            };
+            let tables = calibrate_each(
+                &model,
+                calib.iter().map(|b| b.as_slice()),
+                &config,
+                calibrators,
+            )
+            .context("calibrating tiny_bert")?;
+            if let Some(t) = tables.first() {
+                let decisions = candle2trt::quant::decide(&t.sites, &config);
+                let mut kinds = std::collections::BTreeMap::<String, (usize, usize)>::new();
+                for (site, d) in t.sites.iter().zip(&decisions) {
+                    let k = kinds.entry(format!("{:?}", site.kind)).or_default();
+                    k.0 += usize::from(d.quantized);
+                    k.1 += 1;
+                }
+                println!("  quantize_bmm={quantize_bmm}: quantized sites of each kind (of all) {kinds:?}");
+            }
+            for table in &tables {
+                let mut options = int8_options(table, Vec::new());
+                options.quantization.quantize_bmm = quantize_bmm;
+                let y = simulate_all(&model, &eval, &options)?;
+                let what = if quantize_bmm {
+                    "linear + bmm"
+                } else {
+                    "linear"
+                };
+                report(&format!("int8 {what} {}", table.calibrator), &y)?;
+            }
+        }
+        Ok(())
+    }
 }
