@@ -202,7 +202,14 @@ fn sensitivity<M: DynTraceModel + ?Sized>(
             .unwrap_or_default();
         let overrides = vec![(String::new(), false), (path.clone(), true)];
         let y = simulate(model, x, &int8_options(table, overrides))?;
-        rows.push((snr_db(reference, &y)?, path));
+        let snr = snr_db(reference, &y)?;
+        // Each row as soon as it is known (the whole pass is long).
+        println!(
+            "  ({} of {}) {snr:7.2} dB  {path}",
+            rows.len() + 1,
+            decisions.iter().filter(|d| d.quantized).count()
+        );
+        rows.push((snr, path));
     }
     rows.sort_by(|a, b| a.0.total_cmp(&b.0));
     println!(
@@ -450,6 +457,14 @@ fn photos(arch_name: &str, settings: &Settings) -> anyhow::Result<()> {
         CALIBRATION_PHOTOS.len(),
         eval.dim(0)?,
         EVALUATION_PHOTOS.len()
+    );
+    let mut classes: Vec<u32> = reference.argmax(1)?.to_vec1()?;
+    classes.sort_unstable();
+    classes.dedup();
+    println!(
+        "  f32 top-1 classes: {} distinct among the {} evaluation views",
+        classes.len(),
+        eval.dim(0)?
     );
     let f32_sim = simulate(&*model, &eval, &ConversionOptions::default())?;
     let (t1, t5) = agreement(&reference, &f32_sim)?;
