@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo xtask setup        # EfficientNet-Lite0 weights, .deps/photos and .deps/photos-more
-//! cargo run --release -p candle2trt-examples --example int8_eval -- [--model digits|efficientnet_lite0|resnet18|mobilenet_v2|all] [--sensitivity]
+//! cargo run --release -p candle2trt-examples --example int8_eval -- [--model digits|efficientnet_lite0|resnet18|mobilenet_v2|tiny_bert|all] [--sensitivity]
 //! ```
 //!
 //! - `digits`: `digits_cnn` (PyTorch-trained on scikit-learn's handwritten digits) calibrated
@@ -14,6 +14,9 @@
 //!   motorcycle_left/right, clock_motion, cell) — each image as 10 views (centre, four 80 %
 //!   corner crops, and their mirror images). Printed: top-1/top-5 agreement with f32 and the
 //!   logit SNR per calibrator.
+//! - `tiny_bert` (fixture, random weights): calibrated on 128 synthetic token sequences,
+//!   evaluated on 32 others (the fixture's 2 among them); SNR of both outputs per calibrator,
+//!   without and with `quantize_bmm`, and the quantized sites of each kind.
 //! - `--sensitivity`: each quantized layer alone (all others kept in f32), its logit SNR, with
 //!   the best calibrator's table (calibrated once) on the evaluation views.
 //! - `--calibrators mse,max` limits the calibrators, `--size 64` overrides the input side, and
