@@ -277,8 +277,14 @@ fn trace<'n, M: DynTraceModel + ?Sized>(
     }
     let mut output_specs = Vec::with_capacity(outputs.len());
     let mut reference_outputs = Vec::with_capacity(outputs.len());
-    // Traced smaller than the sample: the sample's outputs come from a plain run.
-    let plain = if sizes.shrinks() {
+    // The traced outputs cut back to the sample's size are the sample's outputs only where
+    // dimensions were tiled along the batch axis (samples are independent there). Traced
+    // smaller than the sample, or tiled along another axis (a sequence that attention mixes,
+    // a width that padding shifts), the sample's outputs come from a plain run.
+    let batch_only = input_specs
+        .iter()
+        .all(|s| s.dims.iter().skip(1).all(|&d| d != -1));
+    let plain = if sizes.shrinks() || (!sizes.changed().is_empty() && !batch_only) {
         let inputs: Vec<Tensor> = inputs.iter().map(|&x| x.clone()).collect();
         Some(model.forward_candle(&inputs)?)
     } else {

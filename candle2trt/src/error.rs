@@ -82,6 +82,11 @@ pub struct Divergence {
     /// The op's TensorRT tensor is f16 and candle's values there exceed f16's range (65504): the
     /// f16 engine overflows for these inputs and weights (no converter error).
     pub f16_overflow: bool,
+    /// The op's own error relative to its largest value (`None` when the dims differ). A wrong
+    /// parameter puts the first diverging op off by the order of its values; a small relative
+    /// error there means rounding accumulated through the layers before it (deep networks with
+    /// random weights), not one wrong layer.
+    pub relative_err: Option<f64>,
 }
 
 impl fmt::Display for Divergence {

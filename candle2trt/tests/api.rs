@@ -310,15 +310,24 @@ fn failed_save_leaves_no_file() -> Result<()> {
 }
 
 #[test]
-fn int8_without_calibration_data_is_a_clear_error() {
+fn int8_without_calibration_data_calibrates_on_the_sample() -> Result<()> {
     model!(M, |x| x.relu());
     let options = ConversionOptions {
         int8_mode: true,
         ..Default::default()
     };
-    let err = convert(&M, &[randn(&[1, 4])], &options).unwrap_err();
-    assert!(matches!(err, Error::MissingCalibrationData));
-    assert!(err.to_string().contains("int8_calibration_batches"));
+    // No batches: the sample inputs are the calibration set (with a warning), like torch2trt.
+    let module = convert(&M, &[randn(&[1, 4])], &options)?;
+    assert_eq!(module.meta().precision, candle2trt::Precision::Int8);
+    // An empty calibration set given explicitly is an error that says what is missing.
+    let none: Vec<Vec<Tensor>> = Vec::new();
+    let err = candle2trt::quant::calibrate(&M, none, &Default::default()).unwrap_err();
+    assert!(matches!(err, Error::MissingCalibrationData), "{err}");
+    assert!(
+        err.to_string().contains("int8_calibration_batches"),
+        "{err}"
+    );
+    Ok(())
 }
 
 #[test]

@@ -207,8 +207,23 @@ impl TraceModule for ReshapeGuess {
 }
 
 #[test]
-fn an_ambiguous_reshape_is_caught_at_a_profile_corner() {
+fn an_ambiguous_reshape_is_caught() {
+    // Traced at another size than the sample's (the default), the hard-coded size is refused at
+    // the reshape itself, with the sizes and how to write it.
     let options = ConversionOptions::default().with_dynamic_batch(1, 5, 8);
+    let err = convert(&ReshapeGuess, &[randn(&[5, 20])], &options).expect_err("caught");
+    let text = err.to_string();
+    assert!(
+        text.contains("`reshape`") && text.contains("would fix a dynamic dimension"),
+        "{err}"
+    );
+    println!("{err}");
+    // Traced at the sample's own size, the guess passes the trace, and verification catches it
+    // at a profile corner.
+    let options = ConversionOptions {
+        trace_at_sample_shape: true,
+        ..options
+    };
     let err = convert(&ReshapeGuess, &[randn(&[5, 20])], &options).expect_err("caught");
     match &err {
         candle2trt::Error::VerificationFailed { corner, what, .. } => {

@@ -283,7 +283,7 @@ fn localize<M: ?Sized>(
         let index = program.tensor_index(mine.t)?;
         let value = run.value(index)?.to_f32().ok()?;
         let half = program.tensors()[index].dtype == trt::DataType::Half;
-        let (detail, f16_overflow) = match compare(&value, reference).ok()? {
+        let (detail, f16_overflow, relative_err) = match compare(&value, reference).ok()? {
             None => (
                 format!(
                     "simulated dims {:?} where candle computed {:?}",
@@ -291,6 +291,7 @@ fn localize<M: ?Sized>(
                     reference.dims()
                 ),
                 false,
+                None,
             ),
             Some((err, max_ref)) if !tolerance.accepts(err, max_ref) => {
                 let overflow = half && max_ref > f64::from(half::f16::MAX);
@@ -299,7 +300,8 @@ fn localize<M: ?Sized>(
                 if overflow {
                     detail.push_str("; f16 overflow: candle's values exceed f16's range (65504)");
                 }
-                (detail, overflow)
+                let relative = if max_ref > 0.0 { err / max_ref } else { err };
+                (detail, overflow, Some(relative))
             }
             Some(_) => continue,
         };
@@ -313,6 +315,7 @@ fn localize<M: ?Sized>(
             layers,
             detail,
             f16_overflow,
+            relative_err,
         });
     }
     None
