@@ -193,7 +193,7 @@ pub fn print_simulated(
             );
         }
     }
-    let precision = if engine.fp16_mode() { "fp16" } else { "fp32" };
+    let precision = engine.meta().precision.as_str();
     let tf32 = if engine.meta().tf32 && !engine.fp16_mode() {
         ", TF32 allowed"
     } else {
