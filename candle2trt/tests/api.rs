@@ -160,6 +160,55 @@ fn unsupported_op_names_op_module_path_and_shapes() -> Result<()> {
     Ok(())
 }
 
+/// Modules applied without a name are numbered by call order inside their scope (`0`, `1`,
+/// …, as PyTorch names `Sequential` children), named ones keep their names, and numbering
+/// restarts in each scope: every layer has a module path.
+#[test]
+fn modules_applied_without_a_name_are_numbered_by_call_order() -> Result<()> {
+    struct Block(Conv2d, Conv2d);
+    impl TraceModule for Block {
+        fn forward<T: TraceTensor>(&self, x: &T) -> Result<T> {
+            x.apply(&self.0)?.relu()?.apply(&self.1)
+        }
+    }
+    struct Net(Block, Conv2d, Block);
+    impl TraceModule for Net {
+        fn forward<T: TraceTensor>(&self, x: &T) -> Result<T> {
+            let x = x.apply(&self.0)?;
+            let x = x.apply_named("mid", &self.1)?;
+            x.apply(&self.2)
+        }
+    }
+    let c = || {
+        Conv2d::new(
+            randn(&[4, 4, 3, 3]),
+            None,
+            Conv2dConfig {
+                padding: 1,
+                ..Default::default()
+            },
+        )
+    };
+    let net = Net(Block(c(), c()), c(), Block(c(), c()));
+    let module = check(&net, &[randn(&[1, 4, 6, 6])])?;
+    let convs: Vec<&str> = module
+        .layers()
+        .iter()
+        .filter(|l| l.op == "conv2d")
+        .map(|l| l.module_path.as_str())
+        .collect();
+    assert_eq!(convs, ["0.0", "0.1", "mid", "1.0", "1.1"]);
+    // The relu inside a block belongs to the block.
+    let relus: Vec<&str> = module
+        .layers()
+        .iter()
+        .filter(|l| l.op == "relu")
+        .map(|l| l.module_path.as_str())
+        .collect();
+    assert_eq!(relus, ["0", "1"]);
+    Ok(())
+}
+
 #[test]
 fn candle_errors_under_the_tracer_name_op_and_path() -> Result<()> {
     model!(M, |x| {

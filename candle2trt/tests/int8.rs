@@ -449,3 +449,131 @@ fn fp8_engine_builds() -> Result<()> {
     assert_eq!(engine.meta().precision, candle2trt::Precision::Fp8);
     Ok(())
 }
+
+/// A 1-D convolution, then a transposed convolution (a decoder's upsampling) and a classifier.
+struct Decoder {
+    c1: candle_nn::Conv1d,
+    up: candle_nn::ConvTranspose2d,
+    head: Linear,
+}
+
+impl Decoder {
+    fn new() -> Self {
+        let c1 = candle_nn::Conv1d::new(
+            (randn(&[16, 16, 3]) * (1.0 / 48f64.sqrt())).unwrap(),
+            Some(randn(&[16])),
+            candle_nn::Conv1dConfig {
+                padding: 1,
+                ..Default::default()
+            },
+        );
+        // Output channels of very different magnitudes: per-channel scales matter.
+        let gain = Tensor::new(&[0.05f32, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4], &Device::Cpu)
+            .unwrap()
+            .reshape((1, 8, 1, 1))
+            .unwrap();
+        let up = candle_nn::ConvTranspose2d::new(
+            randn(&[16, 8, 2, 2]).broadcast_mul(&gain).unwrap(),
+            Some(randn(&[8])),
+            candle_nn::ConvTranspose2dConfig {
+                stride: 2,
+                ..Default::default()
+            },
+        );
+        let head = Linear::new((randn(&[10, 8 * 8 * 8]) * 0.05).unwrap(), None);
+        Decoder { c1, up, head }
+    }
+}
+
+impl TraceModule for Decoder {
+    fn forward<T: TraceTensor>(&self, x: &T) -> Result<T> {
+        let n = x.dim(0)?;
+        let y = x.apply_named("c1", &self.c1)?.relu()?;
+        let y = y.reshape((n, 16, 4, 4))?;
+        let y = y.apply_named("up", &self.up)?.relu()?;
+        y.flatten_from(1)?.apply_named("head", &self.head)
+    }
+}
+
+/// For each deconvolution whose name starts with `prefix`: the axis and the number of scales
+/// of the Dequantize that produces its kernel tensor (`None` when no Dequantize does).
+fn deconv_kernel_dq(network: &trt::Network<'_>, prefix: &str) -> Vec<Option<(Option<i32>, i64)>> {
+    let layers: Vec<_> = network
+        .layers()
+        .expect("layers")
+        .into_iter()
+        .map(|l| {
+            let outputs = l.outputs().expect("outputs");
+            (l.name(), l.description().expect("description"), outputs)
+        })
+        .collect();
+    layers
+        .iter()
+        .filter_map(|(name, desc, _)| match desc {
+            trt::LayerDesc::Deconvolution(d) if name.starts_with(prefix) => Some(d.kernel_tensor),
+            _ => None,
+        })
+        .map(|kernel| {
+            layers.iter().find_map(|(_, desc, outputs)| match desc {
+                trt::LayerDesc::Dequantize(dq) if kernel.is_some_and(|k| outputs.contains(&k)) => {
+                    let scales = dq.scale.dims().expect("scale dims").iter().product();
+                    Some((dq.axis, scales))
+                }
+                _ => None,
+            })
+        })
+        .collect()
+}
+
+/// Signal-to-noise ratio of `noisy` against `reference`, in dB.
+fn snr_db(reference: &Tensor, noisy: &Tensor) -> f64 {
+    let r = reference.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let n = noisy.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+    let signal: f64 = r.iter().map(|&v| f64::from(v).powi(2)).sum();
+    let noise: f64 = r
+        .iter()
+        .zip(&n)
+        .map(|(&a, &b)| f64::from(a - b).powi(2))
+        .sum();
+    10.0 * (signal / noise.max(1e-30)).log10()
+}
+
+/// A 1-D convolution and a transposed convolution are quantization sites like 2-D
+/// convolutions: each reads its input and its kernel through Dequantize layers; the
+/// deconvolution's kernel ("CKRS", `[in, out, kh, kw]`) is scaled per output channel, axis 1,
+/// one scale per output map. TensorRT-RTX builds the network, and the simulated INT8 network
+/// stays close to f32 candle on held-out data.
+#[test]
+fn conv1d_and_deconvolution_are_quantized() -> Result<()> {
+    let net = Decoder::new();
+    let calib: Vec<Vec<Tensor>> = (0..4).map(|_| vec![randn(&[4, 16, 16])]).collect();
+    let x = randn(&[4, 16, 16]);
+    let options = int8(QuantConfig::default(), calib);
+    let layers = with_network(&net, &[&x], &options, dq_inputs)?;
+    assert_eq!(
+        find(&layers, "c1", LayerType::Convolution),
+        vec![(true, true)],
+        "{layers:?}"
+    );
+    assert_eq!(
+        find(&layers, "up", LayerType::Deconvolution),
+        vec![(true, true)],
+        "{layers:?}"
+    );
+    // The classifier stays higher.
+    assert!(find(&layers, "head", LayerType::MatrixMultiply)
+        .iter()
+        .all(|&d| d == (false, false)));
+    let kernels = with_network(&net, &[&x], &options, |n| deconv_kernel_dq(n, "up"))?;
+    assert_eq!(kernels, vec![Some((Some(1), 8))]);
+    // The simulated INT8 network against f32 candle.
+    let held_out = randn(&[4, 16, 16]);
+    let reference = net.forward(&held_out)?;
+    let simulated = with_network(&net, &[&x], &options, |n| simulate(n, &held_out))?;
+    let snr = snr_db(&reference, &simulated);
+    println!("conv1d + deconvolution INT8 (simulated) vs f32 candle: SNR {snr:.1} dB");
+    assert!(snr > 25.0, "SNR {snr:.1} dB");
+    let engine = candle2trt::convert(&net, &[&x], &options)?;
+    assert_eq!(engine.meta().precision, candle2trt::Precision::Int8);
+    Ok(())
+}

@@ -49,7 +49,12 @@ pub fn center_scale(name: &str, shape: &[usize]) -> (f64, f64) {
 /// Tensor `name` of `shape`, f32, on the CPU.
 pub fn generate(name: &str, shape: &[usize]) -> candle_core::Result<Tensor> {
     let (center, half) = center_scale(name, shape);
-    let seed = fnv1a(name);
+    uniform(fnv1a(name), shape, center, half)
+}
+
+/// `shape` filled from `seed` (the sequence described at the top), uniform in
+/// `center ± half`.
+fn uniform(seed: u64, shape: &[usize], center: f64, half: f64) -> candle_core::Result<Tensor> {
     let n: usize = shape.iter().product();
     let values: Vec<f32> = (1..=n as u64)
         .map(|i| {
@@ -59,6 +64,56 @@ pub fn generate(name: &str, shape: &[usize]) -> candle_core::Result<Tensor> {
         })
         .collect();
     Tensor::from_vec(values, shape, &Device::Cpu)
+}
+
+/// A [`candle_nn::VarBuilder`] with the distributions a `VarMap` would draw (each layer's
+/// [`candle_nn::Init`] hint: constants exactly, random initializations as uniform values of the
+/// same mean and variance) but reproducible: tensor `name` is filled from `FNV-1a-64(name)`
+/// mixed with `seed`. For tests that need a model on random weights to behave the same on
+/// every run.
+pub fn seeded_var_builder(seed: u64) -> candle_nn::VarBuilder<'static> {
+    candle_nn::VarBuilder::from_backend(Box::new(Seeded { seed }), DType::F32, Device::Cpu)
+}
+
+struct Seeded {
+    seed: u64,
+}
+
+impl candle_nn::var_builder::SimpleBackend for Seeded {
+    fn get(
+        &self,
+        s: candle_core::Shape,
+        name: &str,
+        init: candle_nn::Init,
+        dtype: DType,
+        dev: &Device,
+    ) -> candle_core::Result<Tensor> {
+        use candle_nn::Init;
+        let seed = splitmix64(fnv1a(name) ^ self.seed);
+        // A uniform distribution of standard deviation `std` has half-width √3·std.
+        let (center, half) = match init {
+            Init::Const(v) => (v, 0.0),
+            Init::Uniform { lo, up } => ((lo + up) / 2.0, (up - lo) / 2.0),
+            Init::Randn { mean, stdev } => (mean, 3f64.sqrt() * stdev),
+            Init::Kaiming {
+                fan, non_linearity, ..
+            } => {
+                let fan = fan.for_shape(&s).max(1) as f64;
+                (0.0, 3f64.sqrt() * non_linearity.gain() / fan.sqrt())
+            }
+        };
+        uniform(seed, s.dims(), center, half)?
+            .to_dtype(dtype)?
+            .to_device(dev)
+    }
+
+    fn get_unchecked(&self, name: &str, _: DType, _: &Device) -> candle_core::Result<Tensor> {
+        candle_core::bail!("seeded random weights need a shape ({name})")
+    }
+
+    fn contains_tensor(&self, _: &str) -> bool {
+        true
+    }
 }
 
 /// The tensors a [`var_builder`] was asked for: key → shape.

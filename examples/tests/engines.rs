@@ -4,7 +4,7 @@
 //! shapes are what the model returns.
 //!
 //! Architectures without fixture weights are built from random weights with their PyTorch key
-//! names (a `VarMap`): the point is converter coverage and shapes, not accuracy. Inputs are
+//! names (drawn as a `VarMap` would, from a fixed seed: [`synthetic::seeded_var_builder`]): the point is converter coverage and shapes, not accuracy. Inputs are
 //! batch 1 at the smallest side each architecture converts at
 //! ([`Architecture::min_convertible_input_size`]) to keep CI's two cores within budget; the
 //! tracer still checks every op's TensorRT dimensions against candle's, and verification
@@ -19,11 +19,15 @@ use std::time::Instant;
 use candle2trt::quant::{Calibrator, QuantConfig};
 use candle2trt::{convert, ConversionOptions, DynTraceModel, TrtModule};
 use candle2trt_examples::fixtures::{fixture_dir, load_io, take};
+use candle2trt_examples::synthetic;
 use candle2trt_models::models::bert::{BertConfig, BertModel};
 use candle2trt_models::models::simple_cnn::SimpleCnn;
 use candle2trt_models::models::torchvision::Architecture;
 use candle_core::{DType, Device, Tensor};
-use candle_nn::{VarBuilder, VarMap};
+
+/// The random weights' seed: every run converts the same models (a seed that made a test
+/// fail would make it fail every time, where it can be looked at).
+const SEED: u64 = 1;
 
 /// Converts `model` in f32, f16 and INT8 and checks each engine's outputs against `expected`
 /// (the shapes, as TensorRT inferred them) and the model's dtypes (f32 at the boundary in
@@ -144,10 +148,9 @@ fn check_outputs(
 /// Builds torchvision `arch` on random weights and converts it both ways.
 fn torchvision_engines(arch: &str) -> anyhow::Result<()> {
     let architecture = Architecture::from_name(arch)?;
-    let varmap = VarMap::new();
-    let model = architecture.build(VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
+    let model = architecture.build(synthetic::seeded_var_builder(SEED))?;
     let side = architecture.min_convertible_input_size();
-    let x = Tensor::randn(0f32, 1.0, (1, 3, side, side), &Device::Cpu)?;
+    let x = synthetic::generate("input", &[1, 3, side, side])?;
     convert_both(arch, &*model, &[x], &[&[1, 1000]])
 }
 
@@ -268,11 +271,9 @@ fn dynamic_batch_engines() -> anyhow::Result<()> {
         "vit_b_16",
     ] {
         let architecture = Architecture::from_name(arch)?;
-        let varmap = VarMap::new();
-        let model =
-            architecture.build(VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu))?;
+        let model = architecture.build(synthetic::seeded_var_builder(SEED))?;
         let side = architecture.min_convertible_input_size();
-        let x = Tensor::randn(0f32, 1.0, (2, 3, side, side), &Device::Cpu)?;
+        let x = synthetic::generate("input", &[2, 3, side, side])?;
         let engine =
             convert(&*model, &[x], &options).map_err(|e| anyhow::anyhow!("{arch}: {e}"))?;
         check(arch, &engine, &[&[-1, 1000]])?;

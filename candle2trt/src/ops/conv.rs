@@ -1,5 +1,6 @@
 //! Convolutions: 1-D (as 2-D with a unit dimension), 2-D and transposed 2-D, from
-//! `candle_nn`'s layers. A 2-D convolution is recorded as a producer a following batch norm can
+//! `candle_nn`'s layers, each a quantization site (INT8/FP8: Q/DQ on the input and the
+//! kernel). A 2-D convolution is recorded as a producer a following batch norm can
 //! be folded into (`norm.rs`).
 
 use candle_core::Tensor;
@@ -97,18 +98,31 @@ pub(crate) fn conv1d<'n>(
     let op = x.begin("conv1d", &[])?;
     let value = op.named(TraceTensor::conv1d(&x.value, layer))?;
     let cfg = layer.config();
-    let (out, _, k) = op.named(layer.weight().dims3())?;
+    let (out, cin, k) = op.named(layer.weight().dims3())?;
+    let hook = qdq::site(
+        &op,
+        SiteKind::Conv {
+            in_channels: x.value.dim(1).unwrap_or(0),
+            groups: cfg.groups,
+        },
+    );
     // TensorRT convolves 2-D and 3-D: (N, C, L) runs as (N, C, L, 1) with a (k, 1) kernel,
-    // whose weights have the same memory layout.
+    // whose weights have the same memory layout. Q/DQ after the unsqueeze: the convolution
+    // reads its input straight from the Dequantize.
     let x4 = op.unsqueeze(x.trt, 3)?;
-    let (kernel, bias) = op.kernel_weights(layer.weight(), layer.bias(), op.dtype(x4))?;
-    let mut conv = trt::Convolution::new(x4, out as i64, [k as i64, 1], kernel)
-        .stride([cfg.stride as i64, 1])
-        .padding([cfg.padding as i64, 0])
-        .dilation([cfg.dilation as i64, 1])
-        .groups(cfg.groups as i64);
-    conv.bias = bias;
-    let y4 = op.add(conv)?;
+    let x4 = hook.input_as(&op, &x.value, x4, "input")?;
+    let conv = trt::Convolution::new(
+        x4,
+        out as i64,
+        [k as i64, 1],
+        trt::Weights::empty(op.dtype(x4)),
+    )
+    .stride([cfg.stride as i64, 1])
+    .padding([cfg.padding as i64, 0])
+    .dilation([cfg.dilation as i64, 1])
+    .groups(cfg.groups as i64);
+    let weight = op.named(layer.weight().reshape((out, cin, k, 1)))?;
+    let y4 = qdq::conv(&op, conv, &weight, layer.bias(), hook.weights())?;
     let t = op.squeeze(y4, 3)?;
     op.finish(value, t)
 }
@@ -129,12 +143,17 @@ pub(crate) fn conv_transpose2d<'n>(
     }
     // PyTorch's output_padding adds rows at the end: less cropping at the end in TensorRT.
     let post = (cfg.padding - cfg.output_padding) as i64;
-    let (kernel, bias) = op.kernel_weights(layer.weight(), layer.bias(), op.dtype(x.trt))?;
-    let mut deconv = trt::Deconvolution::new(x.trt, out as i64, [kh as i64, kw as i64], kernel)
-        .stride(pair(cfg.stride))
-        .pre_post_padding(pair(cfg.padding), [post, post])
-        .dilation(pair(cfg.dilation));
-    deconv.bias = bias;
-    let t = op.add(deconv)?;
+    let hook = qdq::site(&op, SiteKind::Deconv);
+    let input = hook.input(&op, x, "input")?;
+    let deconv = trt::Deconvolution::new(
+        input,
+        out as i64,
+        [kh as i64, kw as i64],
+        trt::Weights::empty(op.dtype(input)),
+    )
+    .stride(pair(cfg.stride))
+    .pre_post_padding(pair(cfg.padding), [post, post])
+    .dilation(pair(cfg.dilation));
+    let t = qdq::deconv(&op, deconv, layer.weight(), layer.bias(), hook.weights())?;
     op.finish(value, t)
 }

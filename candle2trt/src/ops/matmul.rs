@@ -48,7 +48,7 @@ pub(crate) fn linear<'n>(
     let input = hook.input(&op, x, "input")?;
     // Per output channel: axis `rank - 2` of the (…, n, k) weight.
     let axis = (rank - 2) as i32;
-    let w = qdq::weight_tensor(&op, layer.weight(), dt, &w_dims, axis, hook.weights())?;
+    let w = qdq::weight_tensor(&op, layer.weight(), 0, dt, &w_dims, axis, hook.weights())?;
     let mut h = op.add(MatrixMultiply::new(input, Mo::None, w, Mo::Transpose))?;
     if let Some(bias) = layer.bias() {
         let mut b_dims = vec![1i64; rank - 1];

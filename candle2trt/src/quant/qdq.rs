@@ -1,7 +1,8 @@
 //! The converters' hooks: each weighted op asks for its [`SiteHook`]; under calibration the
 //! hook records the candle value of each input, under a [`Plan`](super::state::Plan) it puts
 //! a Quantize → Dequantize pair in front of each quantized input and quantizes the weights
-//! per output channel (axis 0), symmetric, as TensorRT's explicit quantization wants.
+//! per output channel (axis 0; axis 1 for a deconvolution's kernel), symmetric, as TensorRT's
+//! explicit quantization wants.
 
 use candle_core::{DType, Device, Tensor};
 use trt::DataType;
@@ -79,25 +80,38 @@ impl SiteHook {
         x: &TracedTensor<'n>,
         operand: &str,
     ) -> Result<trt::Tensor<'n>> {
+        self.input_as(op, &x.value, x.trt, operand)
+    }
+
+    /// [`input`](Self::input) for an operand whose TensorRT tensor `t` holds `value` in
+    /// another shape (a 1-D convolution's input, unsqueezed to 2-D): observed as `value`,
+    /// quantized as `t`, right in front of the layer that reads it.
+    pub(crate) fn input_as<'n>(
+        &self,
+        op: &Op<'_, 'n>,
+        value: &Tensor,
+        t: trt::Tensor<'n>,
+        operand: &str,
+    ) -> Result<trt::Tensor<'n>> {
         let (Some(key), Some(state)) = (&self.key, op.tracer.quant.as_ref()) else {
-            return Ok(x.trt);
+            return Ok(t);
         };
         let name = format!("{key}:{operand}");
         match &state.mode {
             Mode::Observe(obs) => {
                 let values = op.named(
-                    x.value
+                    value
                         .to_device(&Device::Cpu)
                         .and_then(|v| v.to_dtype(DType::F32))
                         .and_then(|v| v.flatten_all())
                         .and_then(|v| v.to_vec1::<f32>()),
                 )?;
                 obs.borrow_mut().hists.entry(name).or_default().add(&values);
-                Ok(x.trt)
+                Ok(t)
             }
             Mode::Apply(plan) => match (self.qtype, plan.amax.get(&name)) {
-                (Some(q), Some(&amax)) => qdq(op, x.trt, &[amax / qmax(q)], None, q),
-                _ => Ok(x.trt),
+                (Some(q), Some(&amax)) => qdq(op, t, &[amax / qmax(q)], None, q),
+                _ => Ok(t),
             },
         }
     }
@@ -146,11 +160,20 @@ pub(crate) fn qdq<'n>(
     op.add(trt::Dequantize::new(q, sc, dt, axis))
 }
 
-/// Symmetric weight scales: per output channel (axis 0, `max |w|` over the rest) for INT8,
-/// one per tensor for FP8. A channel of zeros gets scale 1.
-pub(crate) fn weight_scales(weight: &Tensor, qtype: DataType) -> candle_core::Result<Vec<f32>> {
+/// Symmetric weight scales: per output channel (`max |w|` over every axis but `axis`) for
+/// INT8, one per tensor for FP8. A channel of zeros gets scale 1.
+pub(crate) fn weight_scales(
+    weight: &Tensor,
+    axis: usize,
+    qtype: DataType,
+) -> candle_core::Result<Vec<f32>> {
     let w = weight.to_device(&Device::Cpu)?.to_dtype(DType::F32)?;
-    let per_channel = w.abs()?.flatten_from(1)?.max(1)?.to_vec1::<f32>()?;
+    let per_channel = w
+        .abs()?
+        .transpose(0, axis)?
+        .flatten_from(1)?
+        .max(1)?
+        .to_vec1::<f32>()?;
     let amax = if qtype == DataType::Fp8 {
         vec![per_channel.iter().fold(0f32, |m, &v| m.max(v))]
     } else {
@@ -162,11 +185,12 @@ pub(crate) fn weight_scales(weight: &Tensor, qtype: DataType) -> candle_core::Re
         .collect())
 }
 
-/// `weight` as a constant of type `dt` and `dims`, behind a Q/DQ pair along `axis` when
-/// `qtype` is set.
+/// `weight` as a constant of type `dt` and `dims`, behind a Q/DQ pair when `qtype` is set:
+/// per channel along `weight`'s `channel_axis`, which is `axis` of the constant.
 pub(crate) fn weight_tensor<'n>(
     op: &Op<'_, 'n>,
     weight: &Tensor,
+    channel_axis: usize,
     dt: DataType,
     dims: &[i64],
     axis: i32,
@@ -176,7 +200,7 @@ pub(crate) fn weight_tensor<'n>(
     match qtype {
         None => Ok(w),
         Some(q) => {
-            let scales = op.named(weight_scales(weight, q))?;
+            let scales = op.named(weight_scales(weight, channel_axis, q))?;
             let axis = (scales.len() > 1).then_some(axis);
             qdq(op, w, &scales, axis, q)
         }
@@ -202,8 +226,41 @@ pub(crate) fn conv<'n>(
         }),
         Some(_) => {
             let dims: Vec<i64> = weight.dims().iter().map(|&d| d as i64).collect();
-            let kernel = weight_tensor(op, weight, dt, &dims, 0, qtype)?;
+            let kernel = weight_tensor(op, weight, 0, dt, &dims, 0, qtype)?;
             op.add(trt::Convolution {
+                kernel_weights: trt::Weights::empty(dt),
+                bias,
+                kernel_tensor: Some(kernel),
+                ..desc
+            })
+        }
+    }
+}
+
+/// Adds deconvolution `desc` with `weight` (`[in, out / groups, *kernel]`, NvInfer.h's "CKRS")
+/// and `bias`: as kernel weights, or, when `qtype` is set, as a quantized kernel tensor whose
+/// scales run along its output channels, axis 1 (the axis that the developer guide's
+/// per-channel weight rule names for deconvolution kernels, and the one each output element's
+/// dot product shares).
+pub(crate) fn deconv<'n>(
+    op: &Op<'_, 'n>,
+    desc: trt::Deconvolution<'n>,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    qtype: Option<DataType>,
+) -> Result<trt::Tensor<'n>> {
+    let dt = op.dtype(desc.input);
+    let (kernel_weights, bias) = op.kernel_weights(weight, bias, dt)?;
+    match qtype {
+        None => op.add(trt::Deconvolution {
+            kernel_weights,
+            bias,
+            ..desc
+        }),
+        Some(_) => {
+            let dims: Vec<i64> = weight.dims().iter().map(|&d| d as i64).collect();
+            let kernel = weight_tensor(op, weight, 1, dt, &dims, 1, qtype)?;
+            op.add(trt::Deconvolution {
                 kernel_weights: trt::Weights::empty(dt),
                 bias,
                 kernel_tensor: Some(kernel),

@@ -111,8 +111,21 @@ pub trait TraceTensor: Sized + Clone {
     /// is dropped. Error messages name the innermost path. No-op on plain candle tensors.
     fn scope(&self, name: &str) -> ScopeGuard;
 
-    /// Applies a module: `m.forward(self)`.
+    /// Enters a scope named by call order: the `k`-th module applied without a name inside the
+    /// current scope is named `k` (`0`, `1`, …), as PyTorch names `Sequential` children. No-op
+    /// on plain candle tensors. [`apply`](TraceTensor::apply) uses it.
+    fn unnamed_scope(&self) -> ScopeGuard {
+        ScopeGuard::noop()
+    }
+
+    /// Applies a module as a child without a name of its own: `m.forward(self)` inside a scope
+    /// named by call order ([`unnamed_scope`](TraceTensor::unnamed_scope): the first module
+    /// applied this way in a scope is `0`, the next `1`, …), so that every layer has a module
+    /// path. Name a child after its PyTorch attribute with
+    /// [`apply_named`](TraceTensor::apply_named); call `m.forward(&x)` directly for a struct
+    /// that only groups layers (its layers then keep the names they give themselves).
     fn apply<M: crate::TraceModule + ?Sized>(&self, m: &M) -> Result<Self> {
+        let _scope = self.unnamed_scope();
         m.forward(self)
     }
 

@@ -34,6 +34,10 @@ impl<'n> TraceTensor for TracedTensor<'n> {
     fn scope(&self, name: &str) -> ScopeGuard {
         ScopeGuard::push(&self.tracer.scopes, &self.tracer.last_scope, name)
     }
+    fn unnamed_scope(&self) -> ScopeGuard {
+        let name = self.tracer.next_unnamed_child();
+        self.scope(&name)
+    }
     fn apply_candle_fn<F>(&self, name: &str, _f: F) -> Result<Self>
     where
         F: FnOnce(&Tensor) -> candle_core::Result<Tensor>,

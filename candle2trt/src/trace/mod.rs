@@ -155,6 +155,9 @@ pub(crate) struct Tracer<'n> {
     ops: RefCell<Vec<OpRecord<'n>>>,
     /// Whether [`OpRecord::value`] is kept (a second trace that verification compares against).
     record_values: Cell<bool>,
+    /// Per module path: how many modules were applied inside it without a name (the next one
+    /// is named by this count, as PyTorch names `Sequential` children).
+    unnamed_children: RefCell<HashMap<String, usize>>,
 }
 
 impl<'n> Tracer<'n> {
@@ -198,6 +201,7 @@ impl<'n> Tracer<'n> {
             folds: RefCell::new(Vec::new()),
             quant,
             ops: RefCell::new(Vec::new()),
+            unnamed_children: RefCell::new(HashMap::new()),
             record_values: Cell::new(false),
         })
     }
@@ -228,6 +232,16 @@ impl<'n> Tracer<'n> {
     /// The finished ops, in call order.
     pub(crate) fn take_ops(&self) -> Vec<OpRecord<'n>> {
         std::mem::take(&mut self.ops.borrow_mut())
+    }
+
+    /// The name of the next module applied without a name in the current scope: `0`, `1`, …
+    /// in call order.
+    pub(crate) fn next_unnamed_child(&self) -> String {
+        let path = self.scopes.borrow().join(".");
+        let mut counts = self.unnamed_children.borrow_mut();
+        let n = counts.entry(path).or_insert(0);
+        *n += 1;
+        (*n - 1).to_string()
     }
 
     pub(crate) fn module_path(&self) -> ModulePath {

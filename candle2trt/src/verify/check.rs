@@ -143,6 +143,15 @@ fn at_dims(x: &Tensor, target: &[usize]) -> Result<Tensor> {
     Ok(x)
 }
 
+/// `inputs` on the CPU, where the simulator runs (the trace and plain candle's reference run
+/// on the model's own device, e.g. candle CUDA).
+fn on_cpu(inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+    Ok(inputs
+        .iter()
+        .map(|t| t.to_device(&candle_core::Device::Cpu))
+        .collect::<candle_core::Result<_>>()?)
+}
+
 /// One shape: its inputs and plain candle's outputs there.
 struct Case<'a> {
     corner: Corner,
@@ -170,7 +179,7 @@ fn check<M: ?Sized>(
     };
     let input_dims: Vec<Vec<usize>> = inputs.iter().map(|t| t.dims().to_vec()).collect();
     let run = program
-        .run(inputs, &options)
+        .run(&on_cpu(inputs)?, &options)
         .map_err(|e| simulation_failed(s.trace, corner, &input_dims, e))?;
     let mut outputs = Vec::with_capacity(reference.len());
     let mut simulated = Vec::with_capacity(reference.len());
@@ -263,7 +272,7 @@ fn localize<M: ?Sized>(
     }
     let run = program
         .run(
-            inputs,
+            &on_cpu(inputs).ok()?,
             &RunOptions {
                 tf32: false,
                 keep_all: true,

@@ -11,19 +11,66 @@
 use candle2trt::{convert, ConversionOptions, Corner, Error, Result, TraceModel, TrtModule};
 use candle_core::{DType, Device, Tensor};
 
-/// A random f32 tensor.
-pub fn randn(shape: &[usize]) -> Tensor {
-    Tensor::randn(0f32, 1.0, shape, &Device::Cpu).expect("randn")
+/// The device the tests' tensors (inputs and weights) live on, so the model is traced there:
+/// the CPU, or with `CANDLE2TRT_TEST_DEVICE=cuda` (a build with the `cuda` feature, on a machine
+/// with a GPU: `cargo xtask test --cuda` runs the converter tests so) candle's CUDA device 0.
+pub fn device() -> Device {
+    match std::env::var("CANDLE2TRT_TEST_DEVICE").as_deref() {
+        Ok("cuda") => Device::new_cuda(0).expect("CANDLE2TRT_TEST_DEVICE=cuda: no CUDA device 0"),
+        _ => Device::Cpu,
+    }
 }
 
-/// A random positive f32 tensor (for log, sqrt, pow, ...).
+thread_local! {
+    /// The state of this test's random numbers: libtest runs each test on a thread of its
+    /// own, so every test draws the same values on every run, whatever runs beside it.
+    static RNG: std::cell::Cell<u64> = const { std::cell::Cell::new(0x5EED) };
+}
+
+/// The next `n` uniform values in `[0, 1)` of this thread's sequence (splitmix64).
+fn uniform01(n: usize) -> Vec<f64> {
+    RNG.with(|state| {
+        (0..n)
+            .map(|_| {
+                let mut z = state.get().wrapping_add(0x9E37_79B9_7F4A_7C15);
+                state.set(z);
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                z ^= z >> 31;
+                (z >> 11) as f64 / (1u64 << 53) as f64
+            })
+            .collect()
+    })
+}
+
+/// A random f32 tensor, standard normal (Box–Muller), reproducible: a test draws the same
+/// values on every run.
+pub fn randn(shape: &[usize]) -> Tensor {
+    let n: usize = shape.iter().product();
+    let u = uniform01(2 * n);
+    let values: Vec<f32> = u
+        .chunks(2)
+        .map(|p| {
+            let r = (-2.0 * (1.0 - p[0]).ln()).sqrt();
+            (r * (std::f64::consts::TAU * p[1]).cos()) as f32
+        })
+        .collect();
+    Tensor::from_vec(values, shape, &device()).expect("randn")
+}
+
+/// A random positive f32 tensor in `[0.1, 2)` (for log, sqrt, pow, ...), reproducible.
 pub fn rand_pos(shape: &[usize]) -> Tensor {
-    Tensor::rand(0.1f32, 2.0, shape, &Device::Cpu).expect("rand")
+    let n: usize = shape.iter().product();
+    let values: Vec<f32> = uniform01(n)
+        .into_iter()
+        .map(|u| (0.1 + 1.9 * u) as f32)
+        .collect();
+    Tensor::from_vec(values, shape, &device()).expect("rand")
 }
 
 /// An integer index tensor.
 pub fn ids(values: &[u32], shape: &[usize]) -> Tensor {
-    Tensor::from_slice(values, shape, &Device::Cpu).expect("ids")
+    Tensor::from_slice(values, shape, &device()).expect("ids")
 }
 
 /// Maximum absolute difference; a NaN in both at the same place counts as equal, a NaN on one

@@ -44,7 +44,7 @@ fn fused_attention_with_an_additive_mask_and_dynamic_tokens() -> Result<()> {
     });
     let mask = candle_core::Tensor::new(
         &[[1f32, 1., 1., 0., 0.], [1., 1., 1., 1., 1.]],
-        &candle_core::Device::Cpu,
+        &crate::common::device(),
     )?;
     check(&M, &[randn(&[2, 5, 48]), mask.clone()])?;
     let range = |c| ShapeRange {

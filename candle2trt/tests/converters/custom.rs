@@ -133,7 +133,7 @@ fn tensorrt_refusal_in_a_custom_op_names_it() {
                 let c = layers.constant(&Tensor::ones(
                     7,
                     candle_core::DType::F32,
-                    &candle_core::Device::Cpu,
+                    &crate::common::device(),
                 )?)?;
                 layers.add(trt::ElementWise::new(xs[0], c, Ew::Prod))
             },

@@ -4,7 +4,7 @@
 use candle2trt::{
     ConversionOptions, Pad2d, PadMode, Pool2dConfig, Result, TraceModule, TraceTensor,
 };
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 use candle_nn::{Conv2d, Conv2dConfig};
 
 use crate::common::{check, check_dynamic_fp16, check_with, randn};
@@ -104,10 +104,10 @@ fn batch_norm_folds_into_a_padded_convolution() -> Result<()> {
     let c = conv(3, 4, 3, stride2());
     let bn = candle_nn::BatchNorm::new(
         4,
-        Tensor::new(&[0.1f32, -0.2, 0.3, 0.0], &Device::Cpu)?,
-        Tensor::new(&[1.0f32, 2.0, 0.5, 1.5], &Device::Cpu)?,
-        Tensor::new(&[1.0f32, 0.5, 2.0, 1.0], &Device::Cpu)?,
-        Tensor::new(&[0.0f32, 0.1, -0.1, 0.2], &Device::Cpu)?,
+        Tensor::new(&[0.1f32, -0.2, 0.3, 0.0], &crate::common::device())?,
+        Tensor::new(&[1.0f32, 2.0, 0.5, 1.5], &crate::common::device())?,
+        Tensor::new(&[1.0f32, 0.5, 2.0, 1.0], &crate::common::device())?,
+        Tensor::new(&[0.0f32, 0.1, -0.1, 0.2], &crate::common::device())?,
         1e-3,
     )?;
     struct M(Conv2d, candle_nn::BatchNorm);
@@ -131,7 +131,7 @@ fn batch_norm_folds_into_a_padded_convolution() -> Result<()> {
 fn pooling_with_side_padding() -> Result<()> {
     let cfg = Pool2dConfig::new(3).with_stride(2).with_side_padding(SAME);
     // One 2×2 channel of -1s: max over the padded last window is -1, not 0.
-    let x = Tensor::full(-1f32, (1, 1, 2, 2), &Device::Cpu)?;
+    let x = Tensor::full(-1f32, (1, 1, 2, 2), &crate::common::device())?;
     assert_eq!(
         x.max_pool2d_with_config(&cfg)?
             .flatten_all()?
@@ -171,7 +171,10 @@ fn pooling_with_side_padding() -> Result<()> {
 /// PyTorch's documented semantics.
 #[test]
 fn pad2d_values_match_pytorch() -> Result<()> {
-    let x = Tensor::new(&[[[[1f32, 2., 3.], [4., 5., 6.]]]], &Device::Cpu)?;
+    let x = Tensor::new(
+        &[[[[1f32, 2., 3.], [4., 5., 6.]]]],
+        &crate::common::device(),
+    )?;
     let pad = Pad2d::from_torch([2, 1, 1, 0]);
     let rows = |mode| -> Result<Vec<Vec<f32>>> {
         Ok(x.pad2d(pad, mode)?

@@ -47,7 +47,7 @@ fn max_pool2d_ceil_mode() -> Result<()> {
 fn max_pool2d_ceil_mode_values_match_pytorch() -> Result<()> {
     // torch.nn.MaxPool2d((1, 3), (1, 2), ceil_mode=True)(arange(6)) == [2, 4, 5]
     let x =
-        candle_core::Tensor::arange(0f32, 6.0, &candle_core::Device::Cpu)?.reshape((1, 1, 1, 6))?;
+        candle_core::Tensor::arange(0f32, 6.0, &crate::common::device())?.reshape((1, 1, 1, 6))?;
     let cfg = Pool2dConfig::new((1, 3))
         .with_stride((1, 2))
         .with_ceil_mode(true);
@@ -102,7 +102,7 @@ fn adaptive_avg_pool2d_uneven_windows() -> Result<()> {
 fn adaptive_avg_pool2d_uneven_windows_values_match_pytorch() -> Result<()> {
     // torch.nn.AdaptiveAvgPool2d((1, 3))(arange(5)) == [0.5, 2.0, 3.5]
     let x =
-        candle_core::Tensor::arange(0f32, 5.0, &candle_core::Device::Cpu)?.reshape((1, 1, 1, 5))?;
+        candle_core::Tensor::arange(0f32, 5.0, &crate::common::device())?.reshape((1, 1, 1, 5))?;
     let y = x.adaptive_avg_pool2d((1, 3))?;
     assert_eq!(y.flatten_all()?.to_vec1::<f32>()?, [0.5, 2.0, 3.5]);
     Ok(())

@@ -164,7 +164,7 @@ impl TraceModule for Conv {
                 let pad = same_pad2d(x, (k, k), (s, s), (d, d))?;
                 x.conv2d_padded(&self.conv, pad)
             }
-            None => x.apply(&self.conv),
+            None => TraceModule::forward(&self.conv, x),
         }
     }
 }
@@ -341,7 +341,7 @@ impl TraceModule for ConvNormAct {
             .apply_named(&self.names.norm, &self.norm)?;
         match (&self.activation, &self.names.activation) {
             (Some(act), Some(name)) => x.apply_named(name, act),
-            (Some(act), None) => x.apply(act),
+            (Some(act), None) => act.forward(&x),
             (None, _) => Ok(x),
         }
     }

@@ -164,13 +164,13 @@ impl TraceModule for MBConv {
     fn forward<T: TraceTensor>(&self, input: &T) -> Result<T> {
         let mut x = input.clone();
         if let Some(expand) = &self.expand {
-            x = x.apply(expand)?;
+            x = expand.forward(&x)?;
         }
-        x = x.apply(&self.depthwise)?;
+        x = self.depthwise.forward(&x)?;
         if let Some(se) = &self.se {
-            x = x.apply(se)?;
+            x = se.forward(&x)?;
         }
-        let x = x.apply(&self.project)?;
+        let x = self.project.forward(&x)?;
         if self.residual {
             x.add(input)
         } else {

@@ -71,8 +71,8 @@ impl TraceModule for SqueezeExcitation {
     fn forward<T: TraceTensor>(&self, x: &T) -> Result<T> {
         let scale = x.adaptive_avg_pool2d((1, 1))?;
         let scale = scale.apply_named(&self.names.0, &self.reduce)?;
-        let scale = scale.apply(&self.activation)?;
+        let scale = self.activation.forward(&scale)?;
         let scale = scale.apply_named(&self.names.1, &self.expand)?;
-        scale.apply(&self.gate)?.broadcast_mul(x)
+        self.gate.forward(&scale)?.broadcast_mul(x)
     }
 }

@@ -235,9 +235,8 @@ impl BertLayer {
         };
         let intermediate = {
             let _scope = attention_output.scope("intermediate");
-            attention_output
-                .apply_named("dense", &self.intermediate)?
-                .apply(&self.activation)?
+            let dense = attention_output.apply_named("dense", &self.intermediate)?;
+            candle2trt::TraceModule::forward(&self.activation, &dense)?
         };
         let _scope = intermediate.scope("output");
         let x = intermediate

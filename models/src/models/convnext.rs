@@ -47,9 +47,8 @@ impl LayerNorm2d {
 
 impl TraceModule for LayerNorm2d {
     fn forward<T: TraceTensor>(&self, x: &T) -> Result<T> {
-        x.permute((0, 2, 3, 1))?
-            .apply(&self.0)?
-            .permute((0, 3, 1, 2))
+        let x = x.permute((0, 2, 3, 1))?;
+        TraceModule::forward(&self.0, &x)?.permute((0, 3, 1, 2))
     }
 }
 

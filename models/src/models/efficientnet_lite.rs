@@ -207,9 +207,9 @@ impl EfficientNetLite {
 
 impl TraceModule for EfficientNetLite {
     fn forward<T: TraceTensor>(&self, x: &T) -> Result<T> {
-        let x = x.apply(&self.stem)?;
+        let x = self.stem.forward(x)?;
         let x = x.apply_named("_blocks", &self.blocks)?;
-        let x = x.apply(&self.head)?;
+        let x = self.head.forward(&x)?;
         // _avg_pooling, view(bs, -1), _dropout, _fc
         let x = x.adaptive_avg_pool2d((1, 1))?.flatten_from(1)?;
         x.dropout(self.dropout)?.apply_named("_fc", &self.fc)

@@ -120,7 +120,7 @@ impl TraceModule for MobileNetV2 {
     fn forward<T: TraceTensor>(&self, x: &T) -> Result<T> {
         let x = {
             let _scope = x.scope("features");
-            let x = x.apply_named("0", &self.stem)?.apply(&self.blocks)?;
+            let x = self.blocks.forward(&x.apply_named("0", &self.stem)?)?;
             let head = (self.blocks.first_index() + self.blocks.len()).to_string();
             x.apply_named(&head, &self.head)?
         };

@@ -127,7 +127,7 @@ impl TraceModule for ResidualBlock {
     fn forward<T: TraceTensor>(&self, x: &T) -> Result<T> {
         let mut out = x.clone();
         for conv in &self.convs {
-            out = out.apply(conv)?;
+            out = conv.forward(&out)?;
         }
         let identity = match &self.downsample {
             Some(downsample) => x.apply_named("downsample", downsample)?,
@@ -184,7 +184,7 @@ impl ResNet {
 
 impl TraceModule for ResNet {
     fn forward<T: TraceTensor>(&self, x: &T) -> Result<T> {
-        let x = x.apply(&self.stem)?;
+        let x = self.stem.forward(x)?;
         let stem_pool = Pool2dConfig::new(3).with_stride(2).with_padding(1);
         let mut x = x.max_pool2d_with_config(&stem_pool)?;
         for (i, layer) in self.layers.iter().enumerate() {
