@@ -121,10 +121,13 @@ pub fn all(root: &Path, d: &Provisioned, cuda: bool) -> Result<()> {
         match cuda_device() {
             Ok(device) => {
                 println!("xtask: CUDA device: {device}");
-                // cuda_runtime.rs, and the CUDA-only unit tests of candle2trt's runtime module.
-                for filter in [
-                    ["--test", "cuda_runtime", "--"],
-                    ["--lib", "--", "runtime::"],
+                // cuda_runtime.rs, the CUDA-only unit tests of candle2trt's runtime module, and
+                // every converter test traced on candle CUDA (models and inputs on the GPU;
+                // verification simulates CPU copies against candle CUDA's values).
+                for (filter, device) in [
+                    (["--test", "cuda_runtime", "--"], "cpu"),
+                    (["--lib", "--", "runtime::"], "cpu"),
+                    (["--test", "converters", "--"], "cuda"),
                 ] {
                     let mut c = cuda_cargo();
                     c.args([
@@ -136,7 +139,8 @@ pub fn all(root: &Path, d: &Provisioned, cuda: bool) -> Result<()> {
                         "--no-fail-fast",
                     ])
                     .args(filter)
-                    .arg("--show-output");
+                    .arg("--show-output")
+                    .env("CANDLE2TRT_TEST_DEVICE", device);
                     if let Err(e) = run_counted(c, "cuda", &mut tally) {
                         failures.push(format!(
                             "CUDA tests: {e:#} (their binaries load CUDA 13's libcuda.so.1, libcublas.so.13, \
@@ -149,7 +153,7 @@ pub fn all(root: &Path, d: &Provisioned, cuda: bool) -> Result<()> {
             Err(why) => {
                 println!("xtask: CUDA tests not run: no supported GPU: {why}");
                 tally.not_run.push(format!(
-                    "[cuda] candle2trt --test cuda_runtime and runtime:: unit tests: no supported GPU: {why}"
+                    "[cuda] candle2trt --test cuda_runtime, runtime:: unit tests and the converter tests on candle CUDA: no supported GPU: {why}"
                 ));
             }
         }
