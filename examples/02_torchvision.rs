@@ -37,14 +37,14 @@ use std::time::Instant;
 
 use anyhow::Context;
 use candle2trt::{convert, ConversionOptions};
-use candle2trt_examples::cli::Args;
+use candle2trt_examples::cli::{pick_device, Args};
 use candle2trt_examples::fixtures::{load_io, max_abs_diff, print_simulated, take};
 use candle2trt_examples::images::load_image;
 use candle2trt_models::models::torchvision::{Architecture, ARCHITECTURES};
 use candle2trt_models::weights::build_strict;
 use candle_core::{DType, Device, Tensor};
 
-const USAGE: &str = "usage: 02_torchvision --arch <name> --weights <file | index.json> --check <io.safetensors> [--fp16] [--no-tf32] [--max-batch N] [--int8 [--calib DIR | --calib-from-check] [--calibrator max|percentile|entropy|mse]] [--engine <out.engine>]";
+const USAGE: &str = "usage: 02_torchvision --arch <name> --weights <file | index.json> --check <io.safetensors> [--fp16] [--no-tf32] [--max-batch N] [--int8 [--calib DIR | --calib-from-check] [--calibrator max|percentile|entropy|mse]] [--engine <out.engine>] [--device cpu|cuda|auto]";
 
 fn main() -> anyhow::Result<()> {
     candle2trt_examples::init_logging();
@@ -56,6 +56,7 @@ fn main() -> anyhow::Result<()> {
             "check",
             "engine",
             "max-batch",
+            "device",
             "calib",
             "calibrator",
         ],
@@ -83,12 +84,16 @@ fn main() -> anyhow::Result<()> {
         let num_classes = classifier.shape().first().copied().unwrap_or(1000);
         arch = arch.with_num_classes(num_classes);
     }
-    let model = build_strict(&ckpt, DType::F32, &Device::Cpu, |vb| arch.build(vb))
+    // Built and traced on the fastest device there is (candle CUDA with `--features cuda` and a
+    // GPU), unless `--device` says otherwise.
+    let device = pick_device(args.value("device"))?;
+    println!("device {}", if device.is_cuda() { "cuda:0" } else { "cpu" });
+    let model = build_strict(&ckpt, DType::F32, &device, |vb| arch.build(vb))
         .with_context(|| format!("{} is not a {arch_name}", weights.display()))?;
 
     // 2. Plain candle against PyTorch.
     let mut io = load_io(&check)?;
-    let input = take(&mut io, "input")?;
+    let input = take(&mut io, "input")?.to_device(&device)?;
     let expected = take(&mut io, "output")?;
     let logits = model
         .forward_candle(std::slice::from_ref(&input))?
@@ -116,7 +121,7 @@ fn main() -> anyhow::Result<()> {
         options.int8_calibration_batches =
             match (args.value("calib"), args.switch("calib-from-check")) {
                 (Some(dir), _) => {
-                    calibration_images(dir.as_ref(), arch.input_size(), input.dim(0)?)?
+                    calibration_images(dir.as_ref(), arch.input_size(), input.dim(0)?, &device)?
                 }
                 (None, true) => vec![vec![input.clone()]],
                 (None, false) => Vec::new(),
@@ -157,7 +162,7 @@ fn main() -> anyhow::Result<()> {
         let simulated = &sample.simulated_outputs[0];
         let agree = expected
             .argmax(1)?
-            .eq(&simulated.argmax(1)?)?
+            .eq(&simulated.to_device(&Device::Cpu)?.argmax(1)?)?
             .to_dtype(DType::F32)?
             .mean_all()?
             .to_scalar::<f32>()?;
@@ -177,6 +182,7 @@ fn calibration_images(
     dir: &std::path::Path,
     size: usize,
     batch: usize,
+    device: &Device,
 ) -> anyhow::Result<Vec<Vec<Tensor>>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read --calib {}", dir.display()))?
@@ -204,6 +210,6 @@ fn calibration_images(
     );
     images
         .chunks(batch.max(1))
-        .map(|c| Ok(vec![Tensor::stack(c, 0)?]))
+        .map(|c| Ok(vec![Tensor::stack(c, 0)?.to_device(device)?]))
         .collect()
 }

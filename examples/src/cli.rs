@@ -70,6 +70,26 @@ impl Args {
     }
 }
 
+/// The device `--device` names (`cpu`, `cuda`), or by default the fastest there is: candle's
+/// CUDA device 0 when this build has the `cuda` feature and a GPU is present, else the CPU.
+/// The model is built and traced there (its candle forward is most of the conversion time).
+pub fn pick_device(name: Option<&str>) -> anyhow::Result<candle_core::Device> {
+    use candle_core::Device;
+    match name {
+        None | Some("auto") => Ok(match Device::cuda_if_available(0) {
+            Ok(d @ Device::Cuda(_)) => d,
+            _ => Device::Cpu,
+        }),
+        Some("cpu") => Ok(Device::Cpu),
+        Some("cuda") => Device::new_cuda(0).map_err(|e| {
+            anyhow::anyhow!(
+                "--device cuda: {e} (build with `--features cuda` on a machine with an NVIDIA GPU)"
+            )
+        }),
+        Some(other) => anyhow::bail!("--device takes cpu, cuda or auto, not {other:?}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Args;

@@ -130,7 +130,12 @@ pub fn max_abs_diff(a: &Tensor, b: &Tensor) -> candle_core::Result<f32> {
     if a.dims() != b.dims() {
         candle_core::bail!("shapes differ: {:?} vs {:?}", a.dims(), b.dims())
     }
-    let (a, b) = (a.to_dtype(DType::F32)?, b.to_dtype(DType::F32)?);
+    // On the CPU: either may come from candle CUDA.
+    let cpu = candle_core::Device::Cpu;
+    let (a, b) = (
+        a.to_device(&cpu)?.to_dtype(DType::F32)?,
+        b.to_device(&cpu)?.to_dtype(DType::F32)?,
+    );
     let diff = (a - b)?.abs()?.flatten_all()?;
     // NaN ≠ NaN: count them, since `max` need not propagate them.
     let nans = diff
