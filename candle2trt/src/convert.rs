@@ -68,16 +68,12 @@ pub(crate) fn convert_with<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
     };
     // INT8: calibrated once (plain candle over the calibration batches); every trace applies it.
     let plan = quant_plan(model, inputs, options)?;
-    let traced = trace(
-        model,
-        inputs,
+    let setup = TraceSetup {
         options,
-        &profiles,
-        &sizes,
-        &network,
-        plan.as_ref(),
-        false,
-    )?;
+        profiles: &profiles,
+        quant: plan.as_ref(),
+    };
+    let traced = trace(model, inputs, &setup, &sizes, &network, false)?;
     // The trace time leaves out verification (its own time is in its report).
     let trace_time = started.elapsed();
 
@@ -126,16 +122,7 @@ pub(crate) fn convert_with<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
         let retrace = |at: &[Tensor]| -> Result<Vec<RecordedOp>> {
             let scratch = builder.create_network()?;
             let at: Vec<&Tensor> = at.iter().collect();
-            let again = trace(
-                model,
-                &at,
-                options,
-                &profiles,
-                &TraceSizes::default(),
-                &scratch,
-                plan.as_ref(),
-                true,
-            )?;
+            let again = trace(model, &at, &setup, &TraceSizes::default(), &scratch, true)?;
             Ok(again.ops.into_iter().map(RecordedOp::from).collect())
         };
         Some(crate::verify::verify(&subject, &retrace)?)
@@ -204,20 +191,30 @@ pub(crate) fn convert_with<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
     Ok(with_verification(module))
 }
 
+/// What every trace of one conversion shares: the options, each input's profile and the
+/// quantization plan (INT8/FP8).
+struct TraceSetup<'a> {
+    options: &'a ConversionOptions,
+    profiles: &'a [Option<ShapeRange>],
+    quant: Option<&'a crate::quant::Plan>,
+}
+
 /// Traces `model` on `inputs` into `network`: inputs declared (dynamic where the profiles vary),
 /// the forward run under the tracer, outputs marked. `record_values` keeps every op's candle
 /// value.
-#[allow(clippy::too_many_arguments)] // the one private step both convert and with_network share
 fn trace<'n, M: DynTraceModel + ?Sized>(
     model: &M,
     inputs: &[&Tensor],
-    options: &ConversionOptions,
-    profiles: &[Option<ShapeRange>],
+    setup: &TraceSetup<'_>,
     sizes: &TraceSizes,
     network: &'n trt::Network<'n>,
-    quant: Option<&crate::quant::Plan>,
     record_values: bool,
 ) -> Result<Trace<'n>> {
+    let TraceSetup {
+        options,
+        profiles,
+        quant,
+    } = *setup;
     let float = if options.fp16_mode {
         DataType::Half
     } else {
@@ -357,16 +354,12 @@ pub fn with_network<M: DynTraceModel + ?Sized, A: Borrow<Tensor>, R>(
         TraceSizes::choose(inputs, &profiles)
     };
     let plan = quant_plan(model, inputs, options)?;
-    trace(
-        model,
-        inputs,
+    let setup = TraceSetup {
         options,
-        &profiles,
-        &sizes,
-        &network,
-        plan.as_ref(),
-        false,
-    )?;
+        profiles: &profiles,
+        quant: plan.as_ref(),
+    };
+    trace(model, inputs, &setup, &sizes, &network, false)?;
     Ok(f(&network))
 }
 
