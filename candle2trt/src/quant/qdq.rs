@@ -207,8 +207,29 @@ pub(crate) fn weight_tensor<'n>(
     }
 }
 
-/// Adds convolution `desc` with `weight` and `bias`: as kernel weights, or, when `qtype` is
-/// set, as a quantized kernel tensor (constant → Q/DQ per output channel).
+/// A convolution's or deconvolution's kernel and bias: `(kernel weights, bias, kernel tensor)`.
+/// Unquantized, the kernel is plain weights; with `qtype`, a quantized tensor (constant → Q/DQ
+/// per output channel, on `weight`'s `channel_axis`) for input 1, and the kernel weights empty.
+fn kernel_parts<'n>(
+    op: &Op<'_, 'n>,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    dt: DataType,
+    channel_axis: usize,
+    qtype: Option<DataType>,
+) -> Result<(trt::Weights, Option<trt::Weights>, Option<trt::Tensor<'n>>)> {
+    let (kernel_weights, bias) = op.kernel_weights(weight, bias, dt)?;
+    if qtype.is_none() {
+        return Ok((kernel_weights, bias, None));
+    }
+    let dims: Vec<i64> = weight.dims().iter().map(|&d| d as i64).collect();
+    let axis = channel_axis as i32;
+    let kernel = weight_tensor(op, weight, channel_axis, dt, &dims, axis, qtype)?;
+    Ok((trt::Weights::empty(dt), bias, Some(kernel)))
+}
+
+/// Adds convolution `desc` with `weight` (`[out, in / groups, *kernel]`) and `bias`, quantized
+/// per output channel (axis 0) when `qtype` is set.
 pub(crate) fn conv<'n>(
     op: &Op<'_, 'n>,
     desc: trt::Convolution<'n>,
@@ -217,31 +238,18 @@ pub(crate) fn conv<'n>(
     qtype: Option<DataType>,
 ) -> Result<trt::Tensor<'n>> {
     let dt = op.dtype(desc.input);
-    let (kernel_weights, bias) = op.kernel_weights(weight, bias, dt)?;
-    match qtype {
-        None => op.add(trt::Convolution {
-            kernel_weights,
-            bias,
-            ..desc
-        }),
-        Some(_) => {
-            let dims: Vec<i64> = weight.dims().iter().map(|&d| d as i64).collect();
-            let kernel = weight_tensor(op, weight, 0, dt, &dims, 0, qtype)?;
-            op.add(trt::Convolution {
-                kernel_weights: trt::Weights::empty(dt),
-                bias,
-                kernel_tensor: Some(kernel),
-                ..desc
-            })
-        }
-    }
+    let (kernel_weights, bias, kernel_tensor) = kernel_parts(op, weight, bias, dt, 0, qtype)?;
+    op.add(trt::Convolution {
+        kernel_weights,
+        bias,
+        kernel_tensor,
+        ..desc
+    })
 }
 
 /// Adds deconvolution `desc` with `weight` (`[in, out / groups, *kernel]`, NvInfer.h's "CKRS")
-/// and `bias`: as kernel weights, or, when `qtype` is set, as a quantized kernel tensor whose
-/// scales run along its output channels, axis 1 (the axis that the developer guide's
-/// per-channel weight rule names for deconvolution kernels, and the one each output element's
-/// dot product shares).
+/// and `bias`; with `qtype`, the kernel's scales run along its output channels, axis 1 (the
+/// axis each output element's dot product shares).
 pub(crate) fn deconv<'n>(
     op: &Op<'_, 'n>,
     desc: trt::Deconvolution<'n>,
@@ -250,24 +258,13 @@ pub(crate) fn deconv<'n>(
     qtype: Option<DataType>,
 ) -> Result<trt::Tensor<'n>> {
     let dt = op.dtype(desc.input);
-    let (kernel_weights, bias) = op.kernel_weights(weight, bias, dt)?;
-    match qtype {
-        None => op.add(trt::Deconvolution {
-            kernel_weights,
-            bias,
-            ..desc
-        }),
-        Some(_) => {
-            let dims: Vec<i64> = weight.dims().iter().map(|&d| d as i64).collect();
-            let kernel = weight_tensor(op, weight, 1, dt, &dims, 1, qtype)?;
-            op.add(trt::Deconvolution {
-                kernel_weights: trt::Weights::empty(dt),
-                bias,
-                kernel_tensor: Some(kernel),
-                ..desc
-            })
-        }
-    }
+    let (kernel_weights, bias, kernel_tensor) = kernel_parts(op, weight, bias, dt, 1, qtype)?;
+    op.add(trt::Deconvolution {
+        kernel_weights,
+        bias,
+        kernel_tensor,
+        ..desc
+    })
 }
 
 /// The operands of `a + b` as the add should read them: when one was produced by a quantized
