@@ -9,7 +9,9 @@
 //! capture, straight to a file descriptor) cannot be tied to a test and is reported as a problem, not guessed at.
 //! Each test's outcome comes from libtest's `test <name> ... ok|FAILED|ignored` line and is checked against the
 //! binary's own `test result:` totals; a binary that stops without those totals (a signal, an abort, a failure to
-//! start) is a crash.
+//! start) is a crash. A result line that another writer broke (text written straight to the stream, around the
+//! capture, landing inside it) is recovered from the lists libtest prints at the end (`successes:` / `failures:`,
+//! one indented name per line); an outcome found in neither place leaves the totals disagreeing, which is a problem.
 
 use std::collections::BTreeMap;
 
@@ -71,6 +73,10 @@ pub struct TestLog {
     captured: BTreeMap<String, Captured>,
     /// The test whose captured output is being read.
     block: Option<String>,
+    /// Inside libtest's closing `successes:` or `failures:` list: the outcome its names have.
+    listing: Option<Outcome>,
+    /// The names those lists gave, for the tests whose result line could not be read.
+    listed: BTreeMap<String, Outcome>,
     /// Every test of every finished binary, in the order the binaries ran.
     pub tests: Vec<TestRecord>,
     /// Binaries that stopped without reporting their results, with why.
@@ -133,6 +139,7 @@ impl TestLog {
         }
         if let Some(rest) = line.strip_prefix("test result: ") {
             self.block = None;
+            self.listing = None;
             self.finish_binary(parse_totals(rest));
             return;
         }
@@ -141,10 +148,16 @@ impl TestLog {
             .and_then(|r| r.strip_suffix(" stdout ----"))
         {
             self.block = Some(name.to_owned());
+            self.listing = None;
             return;
         }
         if line == "successes:" || line == "failures:" {
             self.block = None;
+            self.listing = Some(if line == "successes:" {
+                Outcome::Passed
+            } else {
+                Outcome::Failed
+            });
             return;
         }
         if let Some(name) = &self.block {
@@ -164,6 +177,12 @@ impl TestLog {
                 captured.panic.push(line.to_owned());
             }
             return;
+        }
+        if let Some(outcome) = self.listing {
+            if let Some(name) = line.strip_prefix("    ").filter(|n| !n.trim().is_empty()) {
+                self.listed.insert(name.to_owned(), outcome);
+                return;
+            }
         }
         if let Some((name, outcome)) = parse_outcome(line) {
             self.outcomes.insert(name.to_owned(), outcome);
@@ -193,6 +212,9 @@ impl TestLog {
     /// `test result:` read: keeps the binary's tests and checks them against libtest's totals.
     fn finish_binary(&mut self, totals: Option<Totals>) {
         let label = self.label().to_owned();
+        for (name, outcome) in std::mem::take(&mut self.listed) {
+            self.outcomes.entry(name).or_insert(outcome);
+        }
         let mut counted = Totals::default();
         for (name, outcome) in std::mem::take(&mut self.outcomes) {
             let captured = self.captured.remove(&name).unwrap_or_default();
@@ -269,6 +291,8 @@ impl TestLog {
             self.captured.clear();
         }
         self.block = None;
+        self.listing = None;
+        self.listed.clear();
     }
 }
 
@@ -514,6 +538,36 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
             log.problems
         );
         assert_eq!(log.tests[0].skip, None);
+    }
+
+    #[test]
+    fn a_result_line_broken_by_another_writer_is_recovered_from_the_closing_lists() {
+        // What CI once printed: a line written straight to stderr in two writes, with a result line in between.
+        let log = read(
+            "     Running tests/a.rs (target/debug/deps/a-1234)\n\nrunning 3 tests\n\
+             small CNN, batch 1: f32 max |error| 5.96e-8test t ... ok\n\n\
+             test u ... FAILED\n\
+             small CNN, batch 3test v ... FAILED\n\n\
+             \nsuccesses:\n\n---- t stdout ----\nSKIPPED: no GPU\n\n\nsuccesses:\n    t\n\n\
+             failures:\n\n---- u stdout ----\nthread 'u' panicked at a.rs:1:1:\nboom\n\n\
+             ---- v stdout ----\nthread 'v' panicked at a.rs:2:1:\nbang\n\n\nfailures:\n    u\n    v\n\n\
+             test result: FAILED. 1 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n",
+        );
+        assert!(log.problems.is_empty(), "{:?}", log.problems);
+        let got: Vec<_> = log
+            .tests
+            .iter()
+            .map(|t| (t.id.as_str(), t.outcome, t.skip.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a::t", Outcome::Passed, Some("no GPU")),
+                ("a::u", Outcome::Failed, None),
+                ("a::v", Outcome::Failed, None)
+            ]
+        );
+        assert_eq!(log.tests[2].panic[1], "bang");
     }
 
     #[test]

@@ -9,9 +9,12 @@ use candle_core::{Device, Tensor};
 use trt::{Library, LoadError, Network};
 use trt_sim::{Program, RunOptions, Value};
 
-/// Prints a line to stderr directly (shows through libtest's capture).
+/// Prints a line to stderr directly (shows through libtest's capture), in one `write` call: `writeln!` on the
+/// unbuffered stderr writes the text and its line ending separately, and a result line libtest prints in between
+/// (another test finishing) would land inside this one, where `cargo xtask test` cannot read it.
 pub fn say(line: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    let text = format!("{line}\n");
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 /// The loaded library, or `None` with a printed `SKIPPED:` reason where the provisioned TensorRT-RTX library
