@@ -5,18 +5,10 @@
 
 mod common;
 
-use common::{build, check};
+use common::{build, check, f32s};
 use trt::*;
 
 const F: DataType = DataType::Float;
-
-fn f32s(n: usize) -> Weights {
-    Weights::from_f32(
-        &(0..n)
-            .map(|i| (i % 7) as f32 * 0.1 - 0.3)
-            .collect::<Vec<_>>(),
-    )
-}
 
 #[test]
 fn quantize_dequantize_per_tensor_and_per_axis() {

@@ -4,7 +4,8 @@
 use std::sync::OnceLock;
 
 use trt::{
-    Builder, BuilderConfig, Library, LoadError, Logger, Network, SerializedEngine, Severity, Tensor,
+    Builder, BuilderConfig, Library, LoadError, Logger, Network, SerializedEngine, Severity,
+    Tensor, Weights,
 };
 
 /// Prints a line through libtest's capture (`built engine for ...`, `SKIPPED: ...`): it is shown with the
@@ -176,4 +177,13 @@ pub fn check_engine_io(
             no_supported_gpu(&e)
         )),
     };
+}
+
+/// `n` float weights cycling through -0.3, -0.2, …, 0.3 (small networks whose values are not checked).
+pub fn f32s(n: usize) -> Weights {
+    Weights::from_f32(
+        &(0..n)
+            .map(|i| (i % 7) as f32 * 0.1 - 0.3)
+            .collect::<Vec<_>>(),
+    )
 }
