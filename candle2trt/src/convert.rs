@@ -53,29 +53,29 @@ pub(crate) fn convert_with<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
 ) -> Result<TrtModule> {
     let started = Instant::now();
     let inputs: Vec<&Tensor> = inputs.iter().map(Borrow::borrow).collect();
-    let inputs = inputs.as_slice();
-    validate(inputs, options)?;
-    let profiles = profiles(inputs, options)?;
+    traced_network(model, &inputs, options, |t| {
+        // The trace time leaves out verification (its own time is in its report).
+        let trace_time = started.elapsed();
+        build(t, model, &inputs, trace_time, reuse)
+    })
+}
 
-    let library = trt::Library::load().map_err(trt::Error::from)?;
-    let logger = trt::Logger::new(trt::Severity::Warning)?;
-    let builder = trt::Builder::new(library, &logger)?;
-    let network = builder.create_network()?;
-    let sizes = if options.trace_at_sample_shape {
-        TraceSizes::default()
-    } else {
-        TraceSizes::choose(inputs, &profiles)
-    };
-    // INT8: calibrated once (plain candle over the calibration batches); every trace applies it.
-    let plan = quant_plan(model, inputs, options)?;
-    let setup = TraceSetup {
-        options,
-        profiles: &profiles,
-        quant: plan.as_ref(),
-    };
-    let traced = trace(model, inputs, &setup, &sizes, &network, false)?;
-    // The trace time leaves out verification (its own time is in its report).
-    let trace_time = started.elapsed();
+/// [`convert_with`] once the model is traced: verification, then an engine reused or built.
+fn build<M: DynTraceModel + ?Sized>(
+    t: TracedNetwork<'_, '_>,
+    model: &M,
+    inputs: &[&Tensor],
+    trace_time: Duration,
+    reuse: &mut dyn FnMut(&EngineMeta) -> Option<TrtModule>,
+) -> Result<TrtModule> {
+    let TracedNetwork {
+        library,
+        builder,
+        network,
+        setup,
+        trace: traced,
+    } = t;
+    let options = setup.options;
 
     let precision = if options.int8_mode && options.quantization.fp8 {
         Precision::Fp8
@@ -98,7 +98,7 @@ pub(crate) fn convert_with<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
         tf32: options.tf32,
         fingerprint: Fingerprint::default(),
     };
-    let digests = match network_digests(&network) {
+    let digests = match network_digests(network) {
         Ok((weights, net)) => Some((weights, net)),
         // No fingerprint, no reuse: the engine is built (and its file has no fingerprint).
         Err(e) => {
@@ -113,7 +113,7 @@ pub(crate) fn convert_with<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
         let subject = crate::verify::Subject {
             model,
             samples: inputs,
-            network: &network,
+            network,
             trace: &traced,
             options,
         };
@@ -122,7 +122,7 @@ pub(crate) fn convert_with<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
         let retrace = |at: &[Tensor]| -> Result<Vec<RecordedOp>> {
             let scratch = builder.create_network()?;
             let at: Vec<&Tensor> = at.iter().collect();
-            let again = trace(model, &at, &setup, &TraceSizes::default(), &scratch, true)?;
+            let again = trace(model, &at, setup, &TraceSizes::default(), &scratch, true)?;
             Ok(again.ops.into_iter().map(RecordedOp::from).collect())
         };
         Some(crate::verify::verify(&subject, &retrace)?)
@@ -180,7 +180,7 @@ pub(crate) fn convert_with<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
         config.add_optimization_profile(&profile)?;
     }
     let build_started = Instant::now();
-    let engine = builder.build_serialized_network(&network, &config)?;
+    let engine = builder.build_serialized_network(network, &config)?;
     let build_time = build_started.elapsed();
     if let (Some(path), Some(cache)) = (&options.timing_cache, config.timing_cache()) {
         cache.save(path)?;
@@ -189,6 +189,51 @@ pub(crate) fn convert_with<M: DynTraceModel + ?Sized, A: Borrow<Tensor>>(
     let module = TrtModule::new(meta, engine.into_bytes())
         .with_conversion(reference_outputs, (trace_time, build_time));
     Ok(with_verification(module))
+}
+
+/// What [`convert`] and [`with_network`] share: the inputs checked, TensorRT loaded, the
+/// quantization plan made (INT8: calibrated once, with plain candle over the calibration batches;
+/// every trace applies it), and `model` traced into a fresh network, which `then` gets.
+fn traced_network<M: DynTraceModel + ?Sized, R>(
+    model: &M,
+    inputs: &[&Tensor],
+    options: &ConversionOptions,
+    then: impl FnOnce(TracedNetwork<'_, '_>) -> Result<R>,
+) -> Result<R> {
+    validate(inputs, options)?;
+    let profiles = profiles(inputs, options)?;
+    let library = trt::Library::load().map_err(trt::Error::from)?;
+    let logger = trt::Logger::new(trt::Severity::Warning)?;
+    let builder = trt::Builder::new(library, &logger)?;
+    let network = builder.create_network()?;
+    let sizes = if options.trace_at_sample_shape {
+        TraceSizes::default()
+    } else {
+        TraceSizes::choose(inputs, &profiles)
+    };
+    let plan = quant_plan(model, inputs, options)?;
+    let setup = TraceSetup {
+        options,
+        profiles: &profiles,
+        quant: plan.as_ref(),
+    };
+    let trace = trace(model, inputs, &setup, &sizes, &network, false)?;
+    then(TracedNetwork {
+        library,
+        builder: &builder,
+        network: &network,
+        setup: &setup,
+        trace,
+    })
+}
+
+/// A model traced into a network, with what made it ([`traced_network`]).
+struct TracedNetwork<'a, 'n> {
+    library: &'a trt::Library,
+    builder: &'n trt::Builder<'a>,
+    network: &'n trt::Network<'n>,
+    setup: &'a TraceSetup<'a>,
+    trace: Trace<'n>,
 }
 
 /// What every trace of one conversion shares: the options, each input's profile and the
@@ -341,26 +386,7 @@ pub fn with_network<M: DynTraceModel + ?Sized, A: Borrow<Tensor>, R>(
     f: impl FnOnce(&trt::Network<'_>) -> R,
 ) -> Result<R> {
     let inputs: Vec<&Tensor> = inputs.iter().map(Borrow::borrow).collect();
-    let inputs = inputs.as_slice();
-    validate(inputs, options)?;
-    let profiles = profiles(inputs, options)?;
-    let library = trt::Library::load().map_err(trt::Error::from)?;
-    let logger = trt::Logger::new(trt::Severity::Warning)?;
-    let builder = trt::Builder::new(library, &logger)?;
-    let network = builder.create_network()?;
-    let sizes = if options.trace_at_sample_shape {
-        TraceSizes::default()
-    } else {
-        TraceSizes::choose(inputs, &profiles)
-    };
-    let plan = quant_plan(model, inputs, options)?;
-    let setup = TraceSetup {
-        options,
-        profiles: &profiles,
-        quant: plan.as_ref(),
-    };
-    trace(model, inputs, &setup, &sizes, &network, false)?;
-    Ok(f(&network))
+    traced_network(model, &inputs, options, |t| Ok(f(t.network)))
 }
 
 /// With `int8_mode`, the quantization plan (calibrated, or from the given table); else `None`.
