@@ -77,12 +77,16 @@ fn dims(d: &[usize]) -> Vec<i64> {
     d.iter().map(|&x| x as i64).collect()
 }
 
+/// The network's f32 inputs `q` (`QD`), `k` and `v` (`KD`).
+fn qkv_inputs<'n>(net: &'n Network<'_>) -> (trt::Tensor<'n>, trt::Tensor<'n>, trt::Tensor<'n>) {
+    let input = |name, d: &[usize]| net.add_input(name, F, dims(d)).unwrap();
+    (input("q", &QD), input("k", &KD), input("v", &KD))
+}
+
 #[test]
 fn unmasked_attention_is_unscaled_softmax_attention() {
     network!(net);
-    let q = net.add_input("q", F, dims(&QD)).unwrap();
-    let k = net.add_input("k", F, dims(&KD)).unwrap();
-    let v = net.add_input("v", F, dims(&KD)).unwrap();
+    let (q, k, v) = qkv_inputs(&net);
     let a = net.add(Attention::softmax(q, k, v)).unwrap();
     assert_eq!(a.layer_type(), Some(LayerType::AttentionOutput));
     output(&net, a.output(0).unwrap());
@@ -101,9 +105,7 @@ fn unmasked_attention_is_unscaled_softmax_attention() {
     );
     // kNONE normalization: q kᵀ v without softmax.
     network!(net2);
-    let q = net2.add_input("q", F, dims(&QD)).unwrap();
-    let k = net2.add_input("k", F, dims(&KD)).unwrap();
-    let v = net2.add_input("v", F, dims(&KD)).unwrap();
+    let (q, k, v) = qkv_inputs(&net2);
     let mut plain = Attention::softmax(q, k, v).decomposable(true);
     plain.normalization = AttentionNormalizationOp::None;
     output(&net2, net2.add(plain).unwrap().output(0).unwrap());
@@ -123,9 +125,7 @@ fn unmasked_attention_is_unscaled_softmax_attention() {
 #[test]
 fn bool_and_additive_masks_broadcast() {
     network!(net);
-    let q = net.add_input("q", F, dims(&QD)).unwrap();
-    let k = net.add_input("k", F, dims(&KD)).unwrap();
-    let v = net.add_input("v", F, dims(&KD)).unwrap();
+    let (q, k, v) = qkv_inputs(&net);
     // Bool mask per batch, broadcast over heads; additive mask per head, broadcast over the batch.
     let bm = net
         .add_input("bool_mask", DataType::Bool, [2, 1, 3, 5])
@@ -180,9 +180,7 @@ fn bool_and_additive_masks_broadcast() {
 #[test]
 fn causal_kinds_anchor_their_diagonals() {
     network!(net);
-    let q = net.add_input("q", F, dims(&QD)).unwrap();
-    let k = net.add_input("k", F, dims(&KD)).unwrap();
-    let v = net.add_input("v", F, dims(&KD)).unwrap();
+    let (q, k, v) = qkv_inputs(&net);
     for kind in [CausalMaskKind::UpperLeft, CausalMaskKind::LowerRight] {
         let a = net.add(Attention::softmax(q, k, v).causal(kind)).unwrap();
         output(&net, a.output(0).unwrap());
@@ -281,9 +279,7 @@ fn dynamic_batch_and_tokens_and_half() {
 #[test]
 fn tf32_rounds_both_products_only_when_allowed() {
     network!(net);
-    let q = net.add_input("q", F, dims(&QD)).unwrap();
-    let k = net.add_input("k", F, dims(&KD)).unwrap();
-    let v = net.add_input("v", F, dims(&KD)).unwrap();
+    let (q, k, v) = qkv_inputs(&net);
     output(
         &net,
         net.add(Attention::softmax(q, k, v))
@@ -319,9 +315,7 @@ fn tf32_rounds_both_products_only_when_allowed() {
 #[test]
 fn a_changed_attention_description_changes_the_result_on_either_layer() {
     network!(net);
-    let q = net.add_input("q", F, dims(&QD)).unwrap();
-    let k = net.add_input("k", F, dims(&KD)).unwrap();
-    let v = net.add_input("v", F, dims(&KD)).unwrap();
+    let (q, k, v) = qkv_inputs(&net);
     output(
         &net,
         net.add(Attention::softmax(q, k, v))
