@@ -212,9 +212,7 @@ impl TestLog {
     /// `test result:` read: keeps the binary's tests and checks them against libtest's totals.
     fn finish_binary(&mut self, totals: Option<Totals>) {
         let label = self.label().to_owned();
-        for (name, outcome) in std::mem::take(&mut self.listed) {
-            self.outcomes.entry(name).or_insert(outcome);
-        }
+        self.recover_from_lists(totals);
         let mut counted = Totals::default();
         for (name, outcome) in std::mem::take(&mut self.outcomes) {
             let captured = self.captured.remove(&name).unwrap_or_default();
@@ -250,6 +248,27 @@ impl TestLog {
         }
         if let Some((_, state)) = &mut self.binary {
             *state = BinaryState::Finished;
+        }
+    }
+
+    /// Where the result lines read fall short of libtest's totals, adds the tests that only the closing lists name.
+    /// A list names a test as its result line does, except doc-tests' mode (`… (line 5) - compile ... ok` is
+    /// listed as `… (line 5)`): a listed name that a result line read starts is the same test.
+    fn recover_from_lists(&mut self, totals: Option<Totals>) {
+        let listed = std::mem::take(&mut self.listed);
+        let read = self.outcomes.len() as u64;
+        if totals.is_none_or(|t| t.passed + t.failed + t.ignored <= read) {
+            return;
+        }
+        for (name, outcome) in listed {
+            let seen = self.outcomes.keys().any(|k| {
+                k == &name
+                    || k.strip_prefix(name.as_str())
+                        .is_some_and(|r| r.starts_with(" - "))
+            });
+            if !seen {
+                self.outcomes.insert(name, outcome);
+            }
         }
     }
 
@@ -568,6 +587,26 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
             ]
         );
         assert_eq!(log.tests[2].panic[1], "bang");
+    }
+
+    #[test]
+    fn doc_tests_listed_without_their_mode_are_not_counted_twice() {
+        let log = read(
+            "   Doc-tests trt\n\nrunning 2 tests\n\
+             test trt/src/lib.rs - (line 30) - compile ... ok\n\
+             small CNNtest trt/src/builder.rs - builder::Builder (line 23) - compile ... ok\n\n\
+             successes:\n\nsuccesses:\n    trt/src/builder.rs - builder::Builder (line 23)\n    trt/src/lib.rs - (line 30)\n\n\
+             test result: ok. 2 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.13s\n",
+        );
+        assert!(log.problems.is_empty(), "{:?}", log.problems);
+        let ids: Vec<_> = log.tests.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "trt doc-tests::trt/src/builder.rs - builder::Builder (line 23)",
+                "trt doc-tests::trt/src/lib.rs - (line 30) - compile"
+            ]
+        );
     }
 
     #[test]
