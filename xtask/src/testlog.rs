@@ -365,6 +365,14 @@ fn parse_totals(rest: &str) -> Option<Totals> {
 mod tests {
     use super::*;
 
+    /// Each test's id, outcome and skip reason.
+    fn outcomes(log: &TestLog) -> Vec<(&str, Outcome, Option<&str>)> {
+        log.tests
+            .iter()
+            .map(|t| (t.id.as_str(), t.outcome, t.skip.as_deref()))
+            .collect()
+    }
+
     fn read(text: &str) -> TestLog {
         let mut log = TestLog::default();
         for line in text.lines() {
@@ -454,11 +462,7 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
         let log = read(TWO_BINARIES);
         assert_eq!(log.crashes, Vec::<String>::new());
         assert_eq!(log.problems, Vec::<String>::new());
-        let got: Vec<_> = log
-            .tests
-            .iter()
-            .map(|t| (t.id.as_str(), t.outcome, t.skip.as_deref()))
-            .collect();
+        let got = outcomes(&log);
         assert_eq!(
             got,
             [
@@ -573,11 +577,7 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
              test result: FAILED. 1 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s\n",
         );
         assert!(log.problems.is_empty(), "{:?}", log.problems);
-        let got: Vec<_> = log
-            .tests
-            .iter()
-            .map(|t| (t.id.as_str(), t.outcome, t.skip.as_deref()))
-            .collect();
+        let got = outcomes(&log);
         assert_eq!(
             got,
             [
