@@ -565,7 +565,8 @@ test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
 
     #[test]
     fn a_result_line_broken_by_another_writer_is_recovered_from_the_closing_lists() {
-        // What CI once printed: a line written straight to stderr in two writes, with a result line in between.
+        // The shape of what broke CI once (its log was cut, so the figures here are made up): a line written
+        // straight to stderr in two writes, with a result line in between.
         let log = read(
             "     Running tests/a.rs (target/debug/deps/a-1234)\n\nrunning 3 tests\n\
              small CNN, batch 1: f32 max |error| 5.96e-8test t ... ok\n\n\

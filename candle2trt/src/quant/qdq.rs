@@ -223,9 +223,7 @@ fn kernel_parts<'n>(
         return Ok((kernel_weights, bias, None));
     }
     // Quantized: only the bias is copied as weights; the kernel becomes a constant tensor.
-    let bias = bias
-        .map(|b| op.named(crate::trace::weights::tensor_weights(b, dt)))
-        .transpose()?;
+    let bias = bias.map(|b| op.weights(b, dt)).transpose()?;
     let dims: Vec<i64> = weight.dims().iter().map(|&d| d as i64).collect();
     let axis = channel_axis as i32;
     let kernel = weight_tensor(op, weight, channel_axis, dt, &dims, axis, qtype)?;

@@ -197,7 +197,7 @@ impl<'n> Op<'_, 'n> {
         dt: DataType,
         dims: Option<&[i64]>,
     ) -> Result<trt::Tensor<'n>> {
-        let w = self.named(tensor_weights(t, dt))?;
+        let w = self.weights(t, dt)?;
         let dims = match dims {
             Some(d) => d.to_vec(),
             None => t.dims().iter().map(|&d| d as i64).collect(),
@@ -216,6 +216,11 @@ impl<'n> Op<'_, 'n> {
         self.add(trt::Constant::i64(values))
     }
 
+    /// Candle tensor `t` as TensorRT weights of type `dt`.
+    pub(crate) fn weights(&self, t: &Tensor, dt: DataType) -> Result<trt::Weights> {
+        self.named(tensor_weights(t, dt))
+    }
+
     /// The convolution weights (kernel, bias) of candle tensors `weight` and `bias` in TensorRT
     /// type `dt`.
     pub(crate) fn kernel_weights(
@@ -224,11 +229,8 @@ impl<'n> Op<'_, 'n> {
         bias: Option<&Tensor>,
         dt: DataType,
     ) -> Result<(trt::Weights, Option<trt::Weights>)> {
-        let kernel = self.named(tensor_weights(weight, dt))?;
-        let bias = match bias {
-            Some(b) => Some(self.named(tensor_weights(b, dt))?),
-            None => None,
-        };
+        let kernel = self.weights(weight, dt)?;
+        let bias = bias.map(|b| self.weights(b, dt)).transpose()?;
         Ok((kernel, bias))
     }
 
