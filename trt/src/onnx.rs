@@ -139,6 +139,10 @@ impl<'b> Network<'b> {
     /// The parser library is loaded on first use with [`trt_sys::OnnxParserLibrary::load`] (beside the TensorRT
     /// library first; `TENSORRT_ONNX_PARSER_LIBRARY` names one): a failure is [`Error::OnnxLoad`]. A model the
     /// parser refuses is [`Error::OnnxParse`] with each of its errors.
+    ///
+    /// "Parsed" is not "a model": the parser accepts bytes that decode as an empty ModelProto (no bytes at all,
+    /// and some text, measured) and writes an empty network, which building then refuses. Check
+    /// [`Network::nb_outputs`] where that matters.
     pub fn from_onnx(builder: &'b Builder<'_>, model: &[u8]) -> Result<Network<'b>> {
         let library = trt_sys::OnnxParserLibrary::load()?;
         Self::parse_with(builder, library, model)
