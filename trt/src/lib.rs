@@ -71,11 +71,10 @@ pub use builder::{
 };
 pub use dump::{DumpOptions, LayerDump, NetworkDump, TensorDump};
 pub use enums::*;
-pub use error::{Error, Result};
+pub use error::{Error, OnnxParseError, Result};
 pub use layers::*;
 pub use logger::Logger;
 pub use network::{Layer, Network, Tensor};
-pub use onnx::OnnxParseError;
 pub use runtime::{Engine, ExecutionContext, IoTensor, Runtime, SharedContext, SharedEngine};
 pub use types::*;
 pub use util::write_atomic;

@@ -33,7 +33,18 @@ pub struct Network<'b> {
     // TensorRT points at stay put until the network is destroyed.
     arena: RefCell<Vec<Storage>>,
     // The ONNX parser that wrote this network (`Network::from_onnx`): it owns the weights its layers point at.
-    pub(crate) parser: Option<crate::onnx::Parser>,
+    pub(crate) parser: Option<OnnxParserHandle>,
+}
+
+/// An `nvonnxparser::IParser` (made and used in `onnx.rs`), destroyed on drop. Defined here so that the network
+/// can own it without `network.rs` importing `onnx.rs`.
+pub(crate) struct OnnxParserHandle(pub(crate) *mut trt_sys::trt_onnx_parser);
+
+impl Drop for OnnxParserHandle {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from createNvOnnxParser_INTERNAL and is destroyed once, here.
+        unsafe { trt_sys::trt_onnx_parser_destroy(self.0) };
+    }
 }
 
 impl Drop for Network<'_> {

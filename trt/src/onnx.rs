@@ -1,5 +1,5 @@
 //! Networks written by TensorRT's own ONNX parser ([`nvonnxparser::IParser`](https://docs.nvidia.com/deeplearning/tensorrt/latest/_static/c-api/classnvonnxparser_1_1_i_parser.html)):
-//! [`Network::from_onnx`] and the parser's errors ([`OnnxParseError`]).
+//! [`Network::from_onnx`] and the parser's errors ([`OnnxParseError`], defined with the crate's errors).
 //!
 //! A parsed network is an ordinary [`Network`]: its layers read back with [`crate::Layer::description`] and it
 //! builds like ours. It keeps its parser alive, because the parser owns the weights its layers point at.
@@ -8,127 +8,42 @@ use std::ffi::CStr;
 use std::path::Path;
 
 use crate::builder::Builder;
-use crate::error::{Error, Result};
-use crate::network::Network;
+use crate::error::{Error, OnnxParseError, Result};
+use crate::network::{Network, OnnxParserHandle};
 use crate::Logger;
 
-/// One error the ONNX parser reported ([`nvonnxparser::IParserError`](https://docs.nvidia.com/deeplearning/tensorrt/latest/_static/c-api/classnvonnxparser_1_1_i_parser_error.html)).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OnnxParseError {
-    /// `nvonnxparser::ErrorCode` (e.g. 3 `kMODEL_DESERIALIZE_FAILED`, 8 `kUNSUPPORTED_NODE`); -1 when the parser
-    /// refused the model without recording an error (the message is then what it logged).
-    pub code: i32,
-    /// The parser's description (`IParserError::desc`).
-    pub message: String,
-    /// The index of the node in the graph (`IParserError::node`), `None` when the error is not about a node.
-    pub node: Option<i64>,
-    /// The node's name (`IParserError::nodeName`; empty when none).
-    pub node_name: String,
-    /// The node's operator (`IParserError::nodeOperator`, e.g. `"Conv"`; empty when none).
-    pub op_type: String,
-}
-
-impl OnnxParseError {
-    /// The name of [`OnnxParseError::code`] in `nvonnxparser::ErrorCode`.
-    pub fn code_name(&self) -> &'static str {
-        match self.code {
-            0 => "kSUCCESS",
-            1 => "kINTERNAL_ERROR",
-            2 => "kMEM_ALLOC_FAILED",
-            3 => "kMODEL_DESERIALIZE_FAILED",
-            4 => "kINVALID_VALUE",
-            5 => "kINVALID_GRAPH",
-            6 => "kINVALID_NODE",
-            7 => "kUNSUPPORTED_GRAPH",
-            8 => "kUNSUPPORTED_NODE",
-            9 => "kUNSUPPORTED_NODE_ATTR",
-            10 => "kUNSUPPORTED_NODE_INPUT",
-            11 => "kUNSUPPORTED_NODE_DATATYPE",
-            12 => "kUNSUPPORTED_NODE_DYNAMIC",
-            13 => "kUNSUPPORTED_NODE_SHAPE",
-            14 => "kREFIT_FAILED",
-            _ => "unknown",
-        }
+/// Every error `parser` recorded (`IParser::getNbErrors` / `getError`).
+fn parser_errors(parser: &OnnxParserHandle, logger: &Logger) -> Result<Vec<OnnxParseError>> {
+    // SAFETY: the handle is a live parser.
+    let n = unsafe { trt_sys::trt_onnx_parser_nb_errors(parser.0) };
+    if n < 0 {
+        return Err(logger.failure("onnx_parser_errors"));
     }
-}
-
-/// One line: `node 3 'name' (Op): message`, or the message alone for an error about no node.
-impl std::fmt::Display for OnnxParseError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if let Some(node) = self.node {
-            write!(f, "node {node} '{}' ({}): ", self.node_name, self.op_type)?;
+    let text = |p: *const std::ffi::c_char| {
+        if p.is_null() {
+            String::new()
+        } else {
+            // SAFETY: the shim hands NUL-terminated strings owned by the parser, valid until its next parse or
+            // destroy; copied at once.
+            unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
         }
-        // The parser's descriptions may hold line breaks; the error stays one line.
-        let mut lines = self
-            .message
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty());
-        if let Some(first) = lines.next() {
-            f.write_str(first)?;
-        }
-        for line in lines {
-            write!(f, " | {line}")?;
-        }
-        Ok(())
-    }
-}
-
-/// Display of [`Error::OnnxParse`]: the first error and how many more there are.
-pub(crate) fn describe(errors: &[OnnxParseError]) -> String {
-    match errors {
-        [] => "the ONNX parser refused the model without an error".to_owned(),
-        [one] => format!("ONNX parser: {one}"),
-        [first, rest @ ..] => format!("ONNX parser: {first} (and {} more errors)", rest.len()),
-    }
-}
-
-/// An `nvonnxparser::IParser`, destroyed on drop.
-pub(crate) struct Parser {
-    raw: *mut trt_sys::trt_onnx_parser,
-}
-
-impl Drop for Parser {
-    fn drop(&mut self) {
-        // SAFETY: `raw` came from createNvOnnxParser_INTERNAL and is destroyed once.
-        unsafe { trt_sys::trt_onnx_parser_destroy(self.raw) };
-    }
-}
-
-impl Parser {
-    /// Every error the parser recorded (`getNbErrors` / `getError`).
-    fn errors(&self, logger: &Logger) -> Result<Vec<OnnxParseError>> {
-        // SAFETY: `raw` is a live parser.
-        let n = unsafe { trt_sys::trt_onnx_parser_nb_errors(self.raw) };
-        if n < 0 {
-            return Err(logger.failure("onnx_parser_errors"));
-        }
-        let text = |p: *const std::ffi::c_char| {
-            if p.is_null() {
-                String::new()
-            } else {
-                // SAFETY: the shim hands NUL-terminated strings owned by the parser, valid until its next parse or
-                // destroy; copied at once.
-                unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    };
+    (0..n)
+        .map(|i| {
+            let mut e = trt_sys::trt_onnx_error::default();
+            // SAFETY: the parser is live, `e` writable, the index in range.
+            if unsafe { trt_sys::trt_onnx_parser_error(parser.0, i, &mut e) } != 0 {
+                return Err(logger.failure("onnx_parser_error"));
             }
-        };
-        (0..n)
-            .map(|i| {
-                let mut e = trt_sys::trt_onnx_error::default();
-                // SAFETY: `raw` is live, `e` writable, the index in range.
-                if unsafe { trt_sys::trt_onnx_parser_error(self.raw, i, &mut e) } != 0 {
-                    return Err(logger.failure("onnx_parser_error"));
-                }
-                Ok(OnnxParseError {
-                    code: e.code,
-                    message: text(e.desc),
-                    node: (e.node >= 0).then_some(e.node),
-                    node_name: text(e.node_name),
-                    op_type: text(e.node_operator),
-                })
+            Ok(OnnxParseError {
+                code: e.code,
+                message: text(e.desc),
+                node: (e.node >= 0).then_some(e.node),
+                node_name: text(e.node_name),
+                op_type: text(e.node_operator),
             })
-            .collect()
-    }
+        })
+        .collect()
 }
 
 impl<'b> Network<'b> {
@@ -176,13 +91,13 @@ impl<'b> Network<'b> {
         if raw.is_null() {
             return Err(logger.failure("onnx_parser_create"));
         }
-        let parser = Parser { raw };
+        let parser = OnnxParserHandle(raw);
         logger.clear_errors();
         // SAFETY: `model` is readable for its length during the call (NvOnnxParser.h: "Can be freed after this
         // function returns"); no model path: weights are embedded.
         let rc = unsafe {
             trt_sys::trt_onnx_parser_parse(
-                parser.raw,
+                parser.0,
                 model.as_ptr().cast(),
                 model.len(),
                 std::ptr::null(),
@@ -194,7 +109,7 @@ impl<'b> Network<'b> {
                 Ok(network)
             }
             1 => {
-                let mut errors = parser.errors(&logger)?;
+                let mut errors = parser_errors(&parser, &logger)?;
                 if errors.is_empty() {
                     // Refused with no recorded error: what it logged is all there is.
                     errors.push(OnnxParseError {
