@@ -99,8 +99,11 @@ pub fn all(root: &Path, d: &Provisioned, cuda: bool) -> Result<()> {
         failures.push(format!("workspace tests: {e:#}"));
     }
 
-    // No TensorRT 11.4 library exists here: the tests that need one print SKIPPED, the others (library search,
-    // error plumbing, the shim's own checks) run in full against the standard-TensorRT build of the shim.
+    // No TensorRT 11.4 library exists here: the tests that need one print `SKIPPED: no TensorRT 11.4 library: …`,
+    // the others (library search, error plumbing, the shim's own checks) run in full against the standard-TensorRT
+    // build of the shim. That skip is theirs only where the search found no such library: a library the user named
+    // (TENSORRT_LIBRARY, TENSORRT_LIB_DIR) that does not load fails them (trt/tests/common's
+    // `absent_library_reason`).
     println!("xtask: [2/3] trt-sys + trt against the TensorRT 11.4 (Enterprise) headers");
     let mut c = crate::cargo(d);
     c.env("TENSORRT_INCLUDE_DIR", &d.enterprise_include_dir)
