@@ -5,7 +5,8 @@
 //! ```text
 //! cargo run -p trt --example onnx_layers -- model.onnx [--quiet]
 //! ```
-//! Exit status: 0 parsed; 1 the parser refused the model (its errors printed) or a layer could not be read back.
+//! Exit status: 0 parsed; 1 the parser refused the model (its errors printed) or a layer could not be read back
+//! (each such layer printed).
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -45,8 +46,21 @@ fn run(path: &str, quiet: bool) -> trt::Result<()> {
         println!("output {} {:?} {:?}", t.name(), t.dims()?, t.data_type()?);
     }
     let mut counts: BTreeMap<String, (usize, bool)> = BTreeMap::new();
+    let mut unreadable = 0;
     for layer in net.layers()? {
-        let desc = layer.description()?;
+        let desc = match layer.description() {
+            Ok(desc) => desc,
+            Err(e) => {
+                // Keep going: every layer that cannot be read back is worth seeing.
+                println!(
+                    "{} ({:?}): cannot be read back: {e}",
+                    layer.name(),
+                    layer.layer_type()
+                );
+                unreadable += 1;
+                continue;
+            }
+        };
         let other = matches!(desc, LayerDesc::Other { .. });
         let entry = counts
             .entry(format!("{:?}", desc.layer_type()))
@@ -65,6 +79,12 @@ fn run(path: &str, quiet: bool) -> trt::Result<()> {
                 ""
             }
         );
+    }
+    if unreadable > 0 {
+        return Err(trt::Error::InvalidArgument {
+            op: "layer_description",
+            message: format!("{unreadable} layer(s) cannot be read back"),
+        });
     }
     Ok(())
 }
