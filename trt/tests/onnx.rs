@@ -111,6 +111,22 @@ fn conv_relu_parses_reads_back_and_builds() {
     assert_eq!(relu.activation_type, ActivationType::Relu);
     assert_eq!(relu.input.name(), "c");
     build(&builder, &net, "conv_relu.onnx");
+
+    // Nothing named: the parser library came from the TensorRT library's own folder, the first place searched.
+    if std::env::var_os("TENSORRT_ONNX_PARSER_LIBRARY").is_none() {
+        let parser = OnnxParserLibrary::loaded().expect("loaded by from_onnx");
+        eprintln!(
+            "parser library: {} ({})",
+            parser.path().display(),
+            parser.version()
+        );
+        assert_eq!(parser.path().parent(), lib.path().parent());
+        assert_eq!(
+            parser.path().file_name().and_then(|n| n.to_str()),
+            Some(onnx_parser_library_name().as_str())
+        );
+        assert_eq!(Some(parser.version()), onnx_parser_header_version());
+    }
 }
 
 #[test]
