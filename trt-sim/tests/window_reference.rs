@@ -31,7 +31,9 @@ fn gamma(n: usize) -> f64 {
 
 /// Deterministic values in [-1, 1).
 fn values(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     (0..n)
         .map(|_| {
             s = s
@@ -238,7 +240,8 @@ fn reference_conv(
                         let mut off = n * xs[0] + c * xs[1];
                         let mut inside = true;
                         for d in 0..r {
-                            let i = (o[d] * case.stride[d] + t[d] * case.dilation[d]) as i64 - pre[d];
+                            let i =
+                                (o[d] * case.stride[d] + t[d] * case.dilation[d]) as i64 - pre[d];
                             inside &= i >= 0 && i < case.input[2 + d] as i64;
                             off += i.max(0) as usize * xs[2 + d];
                         }
@@ -292,7 +295,8 @@ fn reference_deconv(
                         let mut off = n * os[0] + (g * kg + kl) * os[1];
                         let mut inside = true;
                         for d in 0..r {
-                            let o = (i[d] * case.stride[d] + ti[d] * case.dilation[d]) as i64 - pre[d];
+                            let o =
+                                (i[d] * case.stride[d] + ti[d] * case.dilation[d]) as i64 - pre[d];
                             inside &= o >= 0 && o < out_dims[2 + d] as i64;
                             off += o.max(0) as usize * os[2 + d];
                         }
@@ -428,9 +432,14 @@ fn deconv_cases() -> Vec<Conv> {
             .stride(&[2, 2])
             .mode(SameLower),
         Conv::new("3-D 2x2x2 s2", &[1, 3, 2, 3, 3], 2, &[2, 2, 2]).stride(&[2, 2, 2]),
-        Conv::new("3-D 3x3x3 s(1,2,2) p1 op(0,1,1)", &[1, 2, 3, 4, 3], 3, &[3, 3, 3])
-            .stride(&[1, 2, 2])
-            .pad(&[1, 1, 1], &[1, 0, 0]),
+        Conv::new(
+            "3-D 3x3x3 s(1,2,2) p1 op(0,1,1)",
+            &[1, 2, 3, 4, 3],
+            3,
+            &[3, 3, 3],
+        )
+        .stride(&[1, 2, 2])
+        .pad(&[1, 1, 1], &[1, 0, 0]),
     ]
 }
 
@@ -542,7 +551,10 @@ fn convolution_agrees_with_candle() {
         if r != 2 || case.mode != PaddingMode::ExplicitRoundDown || !(uniform || conv1d) {
             continue;
         }
-        let (cg, n) = (case.c() / case.groups, 1 + case.c() / case.groups * case.taps());
+        let (cg, n) = (
+            case.c() / case.groups,
+            1 + case.c() / case.groups * case.taps(),
+        );
         let x = values(prod(&case.input), 3 * i as u64 + 1);
         let w = values(case.maps * cg * case.taps(), 3 * i as u64 + 2);
         let b = values(case.maps, 3 * i as u64 + 3);
@@ -605,7 +617,13 @@ fn deconvolution_agrees_with_candle() {
             .unwrap()
             .broadcast_add(&tensor(&b, &[1, case.maps, 1, 1]))
             .unwrap();
-        agree(case.name, &got, &flat(&y), &reference, 1 + case.c() * case.taps());
+        agree(
+            case.name,
+            &got,
+            &flat(&y),
+            &reference,
+            1 + case.c() * case.taps(),
+        );
         compared += 1;
     }
     assert!(compared >= 3, "only {compared} configurations compared");
@@ -732,9 +750,10 @@ fn reference_pool(p: &Pool, x: &[f32], out_dims: &[usize]) -> Vec<(f64, f64)> {
             res.push(match p.kind {
                 PoolingType::Max => (max, max.abs()),
                 PoolingType::Average => (avg, mean_abs),
-                PoolingType::MaxAverageBlend => {
-                    ((1.0 - b) * max + b * avg, (1.0 - b) * max.abs() + b * mean_abs)
-                }
+                PoolingType::MaxAverageBlend => (
+                    (1.0 - b) * max + b * avg,
+                    (1.0 - b) * max.abs() + b * mean_abs,
+                ),
             });
         }
     }
@@ -754,9 +773,14 @@ fn pool_cases() -> Vec<Pool> {
             .pad(&[0, 0], &[1, 0]),
         Pool::new("max 2x2", &[1, 4, 8, 6], Max, &[2, 2]),
         // avg_pool2d with count_include_pad (exclusive false), adaptive as k = stride.
-        Pool::new("avg 3x3 s1 p1 counting padding", &[1, 3, 7, 6], Average, &[3, 3])
-            .stride(&[1, 1])
-            .pad(&[1, 1], &[1, 1]),
+        Pool::new(
+            "avg 3x3 s1 p1 counting padding",
+            &[1, 3, 7, 6],
+            Average,
+            &[3, 3],
+        )
+        .stride(&[1, 1])
+        .pad(&[1, 1], &[1, 1]),
         Pool::new("avg adaptive 2x3", &[2, 3, 6, 9], Average, &[3, 3]),
         Pool::new("avg excluding padding", &[1, 3, 7, 6], Average, &[3, 3])
             .stride(&[2, 2])

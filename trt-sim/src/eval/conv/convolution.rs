@@ -7,8 +7,8 @@ use trt::Convolution;
 use super::gemm::{gemm_acc, Mat};
 use super::window::{valid, window, Window, RANK};
 use super::{bias, f32_slice, spec, Shape};
-use crate::eval::{tensor, Ctx, Prepared};
 use crate::error::{invalid, unsupported, LayerResult};
+use crate::eval::{tensor, Ctx, Prepared};
 use crate::value::{is_float, Value};
 
 /// `IConvolutionLayer`: "a correlation operation"; groups: "The input tensor channels are divided into

@@ -8,8 +8,8 @@ use trt::Deconvolution;
 use super::gemm::{gemm_acc, Mat};
 use super::window::{valid, window, Window, RANK};
 use super::{bias, f32_slice, spec, Shape};
-use crate::eval::{tensor, Ctx, Prepared};
 use crate::error::{invalid, unsupported, LayerResult};
+use crate::eval::{tensor, Ctx, Prepared};
 use crate::value::{is_float, Value};
 
 /// `IDeconvolutionLayer`: the transpose of the convolution with the same parameters — input position `i`
@@ -52,7 +52,9 @@ pub(crate) fn deconvolution(
     let bias = bias(d.bias_tensor, p, ctx, shape.out)?;
     let xf = ctx.mma_input(x)?;
     let out = f32_slice(&xf, |xs| {
-        f32_slice(&kernel, |ks| transpose_correlate(xs, ks, bias.as_deref(), &shape, &w))
+        f32_slice(&kernel, |ks| {
+            transpose_correlate(xs, ks, bias.as_deref(), &shape, &w)
+        })
     })???;
     let mut out_dims = vec![shape.n, shape.out];
     out_dims.extend(w.out_dims());

@@ -84,7 +84,10 @@ pub(super) struct Shape {
 impl Shape {
     /// Checked: NvInfer.h's groups divide the input channels and the output maps.
     pub(super) fn new(n: usize, c: usize, out: i64, groups: i64) -> LayerResult<Self> {
-        let (k, g) = (usize::try_from(out).unwrap_or(0), usize::try_from(groups).unwrap_or(0));
+        let (k, g) = (
+            usize::try_from(out).unwrap_or(0),
+            usize::try_from(groups).unwrap_or(0),
+        );
         if g == 0 || k == 0 || c % g != 0 || k % g != 0 {
             return invalid!("{c} input channels, {out} output maps, {groups} groups");
         }
@@ -153,7 +156,11 @@ pub(super) fn f32_slice<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> LayerResu
     let start = layout.start_offset();
     match all.get(start..start + t.elem_count()) {
         Some(values) => Ok(f(values)),
-        None => invalid!("a tensor of {} values in storage of {}", t.elem_count(), all.len()),
+        None => invalid!(
+            "a tensor of {} values in storage of {}",
+            t.elem_count(),
+            all.len()
+        ),
     }
 }
 

@@ -5,9 +5,9 @@ use trt::{PaddingMode, Pooling, PoolingType};
 
 use super::f32_slice;
 use super::window::{window, Spec, Window, RANK};
+use crate::error::{invalid, unsupported, LayerResult};
 use crate::eval::tensor;
 use crate::eval::Ctx;
-use crate::error::{invalid, unsupported, LayerResult};
 use crate::value::{is_float, Value};
 
 /// What one pooling window computes.
@@ -75,7 +75,11 @@ pub(crate) fn pooling(d: &Pooling<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> 
 /// Per lifted dim and output position: the input range the window covers inside the input, and how many of
 /// its positions lie inside the padded input `-pre .. I + padded_post`.
 fn spans(w: &Window, dim: usize, padded_post: i64) -> Vec<(std::ops::Range<usize>, usize)> {
-    let (k, s, i) = (w.kernel[dim] as i64, w.stride[dim] as i64, w.input[dim] as i64);
+    let (k, s, i) = (
+        w.kernel[dim] as i64,
+        w.stride[dim] as i64,
+        w.input[dim] as i64,
+    );
     let pre = w.geo[dim].pre;
     (0..w.geo[dim].out as i64)
         .map(|o| {
@@ -102,7 +106,11 @@ pub(super) fn pool(
 ) -> LayerResult<Vec<f32>> {
     let (in_len, out_len) = (w.in_len(), w.out_len());
     if x.len() != planes * in_len {
-        return invalid!("input of {} values for {planes} planes of {:?}", x.len(), w.input);
+        return invalid!(
+            "input of {} values for {planes} planes of {:?}",
+            x.len(),
+            w.input
+        );
     }
     let [zs, ys, xs] = [0, 1, 2].map(|d| spans(w, d, padded_post[d]));
     let [_, ih, iw] = w.input;

@@ -179,7 +179,10 @@ pub(super) fn window(spatial: &[usize], spec: &Spec<'_>, transposed: bool) -> La
         }
     }
     if spatial.len() != rank {
-        return invalid!("{rank}-D kernel {} over spatial dims {spatial:?}", spec.kernel);
+        return invalid!(
+            "{rank}-D kernel {} over spatial dims {spatial:?}",
+            spec.kernel
+        );
     }
     let lift = RANK - rank;
     let mut w = Window {
@@ -224,7 +227,12 @@ pub(super) fn window(spatial: &[usize], spec: &Spec<'_>, transposed: bool) -> La
 }
 
 /// The range of positions `p` in `0..count` whose read `p * stride + offset` falls inside `0..len`.
-pub(super) fn valid(count: usize, stride: usize, offset: i64, len: usize) -> std::ops::Range<usize> {
+pub(super) fn valid(
+    count: usize,
+    stride: usize,
+    offset: i64,
+    len: usize,
+) -> std::ops::Range<usize> {
     let s = stride as i64;
     // p * s + offset >= 0  <=>  p >= ceil(-offset / s)
     let lo = (-offset).max(0);
