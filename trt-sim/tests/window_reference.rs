@@ -228,11 +228,11 @@ fn reference_conv(
     let sp_out = &out_dims[2..];
     let mut res = Vec::with_capacity(prod(out_dims));
     for n in 0..out_dims[0] {
-        for k in 0..case.maps {
+        for (k, &bias) in b.iter().enumerate().take(case.maps) {
             let g = k / kg;
             for o in 0..prod(sp_out) {
                 let o = unflat(o, sp_out);
-                let (mut v, mut a) = (b[k] as f64, (b[k] as f64).abs());
+                let (mut v, mut a) = (bias as f64, (bias as f64).abs());
                 for ci in 0..cg {
                     let c = g * cg + ci;
                     for t in 0..case.taps() {
@@ -247,8 +247,8 @@ fn reference_conv(
                         }
                         if inside {
                             let mut wi = k * cg + ci;
-                            for d in 0..r {
-                                wi = wi * case.kernel[d] + t[d];
+                            for (&kd, &td) in case.kernel.iter().zip(&t) {
+                                wi = wi * kd + td;
                             }
                             let p = w[wi] as f64 * x[off] as f64;
                             v += p;
