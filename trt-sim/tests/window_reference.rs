@@ -360,7 +360,7 @@ fn conv_cases() -> Vec<Conv> {
         Conv::new("grouped 2 channels per group", &[1, 8, 7, 7], 4, &[3, 3])
             .pad(&[1, 1], &[1, 1])
             .groups(4),
-        Conv::new("grouped pointwise", &[1, 6, 5, 5], 9, &[1, 1]).groups(3),
+        Conv::new("grouped pointwise batch 2", &[2, 6, 5, 5], 9, &[1, 1]).groups(3),
         // conv1d: (N, C, L) as (N, C, L, 1) with a (k, 1) kernel.
         Conv::new("conv1d k3 s2 p1 d2", &[2, 4, 13, 1], 5, &[3, 1])
             .stride(&[2, 1])
@@ -421,7 +421,7 @@ fn deconv_cases() -> Vec<Conv> {
         Conv::new("stride per axis", &[1, 2, 3, 4], 2, &[3, 2])
             .stride(&[3, 1])
             .pad(&[1, 0], &[0, 1]),
-        Conv::new("groups 2", &[1, 4, 3, 3], 6, &[3, 3])
+        Conv::new("groups 2 batch 2", &[2, 4, 3, 3], 6, &[3, 3])
             .stride(&[2, 2])
             .pad(&[1, 1], &[1, 1])
             .groups(2),

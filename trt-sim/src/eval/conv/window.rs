@@ -251,6 +251,22 @@ pub(super) fn valid(
 mod tests {
     use super::*;
 
+    /// NvInfer.h's "Pooling Example 1": I = 6, B = 3, A = 2, S = 2, F = 3 gives O = 5 rounding down and up;
+    /// SAME_UPPER gives O = 3, B = 0, A = 1 and SAME_LOWER B = 1, A = 0. "Example 2" (A = 3), which the header
+    /// asks without answering: its formulas give 5 rounding down, 6 rounding up.
+    #[test]
+    fn header_examples() {
+        let g = |mode, a| geometry(mode, 6, 3, 2, 3, a, false).unwrap();
+        let geo = |out, pre, post| Geometry { out, pre, post };
+        assert_eq!(g(PaddingMode::ExplicitRoundDown, 2), geo(5, 3, 2));
+        assert_eq!(g(PaddingMode::ExplicitRoundUp, 2), geo(5, 3, 2));
+        assert_eq!(g(PaddingMode::SameUpper, 2), geo(3, 0, 1));
+        assert_eq!(g(PaddingMode::SameLower, 2), geo(3, 1, 0));
+        assert_eq!(g(PaddingMode::ExplicitRoundDown, 3).out, 5);
+        // Round up: the sixth window starts at 10 and ends past M = 12 by one position, read as padding.
+        assert_eq!(g(PaddingMode::ExplicitRoundUp, 3), geo(6, 3, 4));
+    }
+
     #[test]
     fn valid_ranges_match_a_scan() {
         for count in 0..6 {
