@@ -520,6 +520,18 @@ fn deconvolution_matches_the_direct_loop() {
     conv_test(true, false, true);
 }
 
+/// TensorRT takes 1-D convolutions only as 2-D ones with a unit dim (how the converters emit them, and the
+/// `conv1d` cases above): a 1-D kernel is refused when the layer is added ("Only 2D or 3D convolution is
+/// supported").
+#[test]
+fn tensorrt_refuses_one_d_kernels() {
+    network!(net);
+    let x = net.add_input("x", F, [1, 3, 11]).unwrap();
+    let conv = Convolution::new(x, 4, [3], Weights::from_f32(&[0.5; 36]));
+    let err = net.add(conv).err().expect("a 1-D convolution is refused");
+    assert!(err.to_string().contains("nbDims == 2"), "{err}");
+}
+
 fn tensor(v: &[f32], dims: &[usize]) -> Tensor {
     Tensor::from_slice(v, dims, &Device::Cpu).unwrap()
 }
