@@ -277,6 +277,23 @@ pub fn match_outputs(
         .collect()
 }
 
+/// Each tensor (named as the network's tensor `names[i]`) in the type the graph declares for it, where the
+/// file holds the bit patterns of that type as UINT16 (ONNX's test data for BFLOAT16: see
+/// [`OnnxTensor::bits_as`]). Returns the names of the tensors read so.
+pub fn as_declared(tensors: &mut [OnnxTensor], names: &[String], graph: &Graph) -> Vec<String> {
+    let mut changed = Vec::new();
+    for (t, name) in tensors.iter_mut().zip(names) {
+        let Some(declared) = graph.declared_type(name) else {
+            continue;
+        };
+        if let Some(real) = t.bits_as(declared) {
+            *t = real;
+            changed.push(name.clone());
+        }
+    }
+    changed
+}
+
 /// Sets each input's range to the dims it is given (a dynamic dimension's profile is the reference's own
 /// shape), then runs the program.
 pub fn run(
@@ -410,5 +427,131 @@ pub fn from_candle(name: &str, t: &candle_core::Tensor) -> Result<OnnxTensor, Mi
         other => Err(MismatchError(format!(
             "tensor '{name}': dtype {other:?} is not read"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Tensor};
+
+    fn real(name: &str, dims: &[usize], v: &[f64]) -> OnnxTensor {
+        OnnxTensor {
+            name: name.into(),
+            elem_type: ElemType::Float,
+            dims: dims.to_vec(),
+            values: Values::Real(v.to_vec()),
+        }
+    }
+
+    fn value(v: &[f32], dims: &[usize]) -> Value {
+        let t = Tensor::from_vec(v.to_vec(), dims, &Device::Cpu).unwrap();
+        Value::from_candle(&t, DataType::Float).unwrap()
+    }
+
+    #[test]
+    fn tolerances_parse() {
+        assert_eq!(parse_tolerance("1e-3, 0").unwrap(), Tolerance { abs: 1e-3, rel: 0.0 });
+        for bad in ["1e-3", "a,b", "-1,0", "inf,0"] {
+            assert!(parse_tolerance(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_bound_is_abs_plus_rel_times_the_largest_finite_reference() {
+        let tol = Tolerance::default();
+        // max|ref| = 100 (the inf is not counted): bound 1e-5 + 1e-2.
+        let r = real("y", &[4], &[100.0, -3.0, f64::INFINITY, f64::NAN]);
+        let ok = compare(&value(&[100.009, -3.0, f32::INFINITY, f32::NAN], &[4]), &r, tol).unwrap();
+        assert_eq!(ok.reference_max_abs, 100.0);
+        assert!((ok.bound - 0.01001).abs() < 1e-12);
+        assert!(ok.failure.is_none(), "{ok:?}");
+        let beyond = compare(&value(&[100.011, -3.0, f32::INFINITY, f32::NAN], &[4]), &r, tol).unwrap();
+        assert!(beyond.failure.unwrap().contains("beyond"));
+    }
+
+    #[test]
+    fn non_finite_on_one_side_type_and_shape_fail() {
+        let tol = Tolerance::default();
+        let r = real("y", &[2], &[1.0, 2.0]);
+        for (v, needle) in [
+            (value(&[1.0, f32::NAN], &[2]), "non-finite"),
+            (value(&[1.0, f32::INFINITY], &[2]), "non-finite"),
+            (value(&[1.0, 2.0], &[1, 2]), "shape differs"),
+        ] {
+            let c = compare(&v, &r, tol).unwrap();
+            assert!(c.failure.as_deref().unwrap_or("").contains(needle), "{c:?}");
+        }
+        let inf = real("y", &[1], &[f64::INFINITY]);
+        let c = compare(&value(&[f32::NEG_INFINITY], &[1]), &inf, tol).unwrap();
+        assert!(c.failure.is_some(), "-inf for +inf");
+        let ints = OnnxTensor {
+            name: "i".into(),
+            elem_type: ElemType::Int64,
+            dims: vec![2],
+            values: Values::Int(vec![1, 2]),
+        };
+        let c = compare(&value(&[1.0, 2.0], &[2]), &ints, tol).unwrap();
+        assert!(c.failure.unwrap().contains("type differs"));
+        // Integers must be equal, whatever the tolerance.
+        let t = Tensor::new(&[1i64, 3], &Device::Cpu).unwrap();
+        let v = Value::from_candle(&t, DataType::Int64).unwrap();
+        let c = compare(&v, &ints, Tolerance { abs: 10.0, rel: 1.0 }).unwrap();
+        assert_eq!((c.bound, c.max_abs_err), (0.0, 1.0));
+        assert!(c.failure.is_some());
+    }
+
+    #[test]
+    fn inputs_go_by_name_then_by_graph_position() {
+        let net = vec!["a".to_string(), "b".to_string()];
+        let given = vec![real("", &[1], &[1.0]), real("a", &[1], &[2.0])];
+        // Unnamed input 0 goes to the network's input 0 when no graph is known — but "a" is named, so 0 → "a"
+        // collides.
+        assert!(match_inputs(&net, None, given.clone()).is_err());
+        let graph = Graph {
+            inputs: vec![
+                crate::onnx::ValueInfo { name: "b".into(), kind: crate::onnx::ValueKind::Tensor(None) },
+                crate::onnx::ValueInfo { name: "a".into(), kind: crate::onnx::ValueKind::Tensor(None) },
+            ],
+            ..Graph::default()
+        };
+        let placed = match_inputs(&net, Some(&graph), given).unwrap();
+        assert_eq!(placed[0].values, Values::Real(vec![2.0]));
+        assert_eq!(placed[1].values, Values::Real(vec![1.0]));
+        let missing = match_inputs(&net, Some(&graph), vec![real("a", &[1], &[0.0])]).unwrap_err();
+        assert!(missing.0.contains("'b' has no value"), "{missing}");
+    }
+
+    #[test]
+    fn outputs_by_name_or_position_and_counts_checked() {
+        let net = vec!["x".to_string(), "y".to_string()];
+        let named = match_outputs(&net, vec![real("y", &[1], &[1.0]), real("x", &[1], &[2.0])]).unwrap();
+        assert_eq!(named[0].name, "x");
+        let unnamed = match_outputs(&net, vec![real("", &[1], &[1.0]), real("", &[1], &[2.0])]).unwrap();
+        assert_eq!(unnamed[1].values, Values::Real(vec![2.0]));
+        assert!(match_outputs(&net, vec![real("x", &[1], &[1.0])]).unwrap_err().0.contains("count"));
+    }
+
+    #[test]
+    fn uint16_data_is_read_as_the_declared_bfloat16() {
+        let graph = Graph {
+            outputs: vec![crate::onnx::ValueInfo {
+                name: "y".into(),
+                kind: crate::onnx::ValueKind::Tensor(Some(ElemType::Bfloat16)),
+            }],
+            ..Graph::default()
+        };
+        // 0x3f80 is 1.0 in bfloat16, 0x7fc0 a NaN.
+        let mut t = vec![OnnxTensor {
+            name: String::new(),
+            elem_type: ElemType::Uint16,
+            dims: vec![2],
+            values: Values::Int(vec![0x3f80, 0x7fc0]),
+        }];
+        assert_eq!(as_declared(&mut t, &["y".into()], &graph), ["y"]);
+        let Values::Real(v) = &t[0].values else { panic!() };
+        assert_eq!(v[0], 1.0);
+        assert!(v[1].is_nan());
+        assert_eq!(t[0].elem_type, ElemType::Bfloat16);
     }
 }

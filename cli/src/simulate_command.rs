@@ -155,7 +155,7 @@ pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
     }
     let mut program = Program::from_network(&network, None)
         .map_err(|e| sim_err(&sim::RunError::Sim(e), "reading the network back"))?;
-    let refs = match (&a.io, &a.test_data) {
+    let mut refs = match (&a.io, &a.test_data) {
         (Some(io), None) => from_io(io, &input_names, &output_names)?,
         (None, Some(dir)) => from_test_data(dir, graph.as_ref(), &input_names, &output_names)?,
         _ => {
@@ -166,6 +166,16 @@ pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
             ))
         }
     };
+    if let Some(g) = &graph {
+        let mut read = sim::as_declared(&mut refs.inputs, &input_names, g);
+        read.extend(sim::as_declared(&mut refs.outputs, &output_names, g));
+        if !read.is_empty() {
+            println!(
+                "note: UINT16 data read as the bit patterns of the type the graph declares for {}",
+                read.join(", ")
+            );
+        }
+    }
     let options = RunOptions {
         tf32: !a.no_tf32,
         keep_all: a.layers,

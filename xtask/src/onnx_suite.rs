@@ -49,6 +49,8 @@ pub struct Outcome {
     pub ops: String,
     /// The first error line (or the mismatch).
     pub reason: String,
+    /// Wall time of the `simulate` process, seconds.
+    pub seconds: f64,
 }
 
 /// Reads `simulate`'s output into an outcome. `code`: the exit code, `None` for a process ended by a signal;
@@ -105,6 +107,7 @@ pub fn classify(case: &str, code: Option<i32>, timed_out: bool, stdout: &str, st
         ops,
         // One TSV field: no tabs or line breaks, bounded.
         reason: reason.replace(['\t', '\n'], " ").chars().take(300).collect(),
+        seconds: 0.0,
     }
 }
 
@@ -216,7 +219,8 @@ pub fn run(d: &Provisioned, update: bool, limit: Duration, filter: Option<&str>)
             let r = running.swap_remove(i);
             let out = fs::read_to_string(&r.stdout).unwrap_or_default();
             let err = fs::read_to_string(&r.stderr).unwrap_or_default();
-            let o = classify(&r.case.name, status.code(), timed_out, &out, &err);
+            let mut o = classify(&r.case.name, status.code(), timed_out, &out, &err);
+            o.seconds = r.started.elapsed().as_secs_f64();
             outcomes.push(o);
             if outcomes.len() % 100 == 0 {
                 eprintln!("onnx-suite: {}/{total} cases run ({:.0} s)", outcomes.len(), t0.elapsed().as_secs_f64());
@@ -260,18 +264,21 @@ pub fn run(d: &Provisioned, update: bool, limit: Duration, filter: Option<&str>)
 
 /// The table: one row per case.
 pub fn to_tsv(outcomes: &[Outcome]) -> String {
-    let mut s = String::from("case\tparsed\tsimulated\tmatched\tmax_error\tstatus\tops\treason\n");
+    let mut s = String::from(
+        "case\tparsed\tsimulated\tmatched\tmax_error\tstatus\tseconds\tops\treason\n",
+    );
     let yn = |b: bool| if b { "yes" } else { "no" };
     for o in outcomes {
         let _ = writeln!(
             s,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{:.2}\t{}\t{}",
             o.case,
             yn(o.parsed),
             yn(o.simulated),
             yn(o.matched),
             o.max_error,
             o.status,
+            o.seconds,
             o.ops,
             o.reason
         );

@@ -58,6 +58,18 @@ impl Graph {
             .find(|n| n.outputs.iter().any(|o| o == name))
     }
 
+    /// The element type the graph declares for its input or output `name`.
+    pub fn declared_type(&self, name: &str) -> Option<ElemType> {
+        self.inputs
+            .iter()
+            .chain(&self.outputs)
+            .find(|v| v.name == name)
+            .and_then(|v| match v.kind {
+                ValueKind::Tensor(t) => t,
+                ValueKind::Other(_) => None,
+            })
+    }
+
     /// The distinct op types of the graph's nodes, sorted (`domain:Op` outside the default domain).
     pub fn op_types(&self) -> Vec<String> {
         let mut ops: Vec<String> = self

@@ -353,6 +353,26 @@ fn from_typed(
 }
 
 impl OnnxTensor {
+    /// The UINT16 values of this tensor read as the bit patterns of `real` (FLOAT16 or BFLOAT16); `None` for
+    /// any other pair of types. ONNX's test generator stores BFLOAT16 data this way (numpy has no bfloat16,
+    /// so `numpy_helper.from_array` writes the `uint16` view it is given), while the graph declares BFLOAT16.
+    pub fn bits_as(&self, real: ElemType) -> Option<OnnxTensor> {
+        let Values::Int(v) = &self.values else {
+            return None;
+        };
+        let convert: fn(u16) -> f32 = match (self.elem_type, real) {
+            (ElemType::Uint16, ElemType::Bfloat16) => bf16_to_f32,
+            (ElemType::Uint16, ElemType::Float16) => f16_to_f32,
+            _ => return None,
+        };
+        Some(OnnxTensor {
+            name: self.name.clone(),
+            elem_type: real,
+            dims: self.dims.clone(),
+            values: Values::Real(v.iter().map(|&b| f64::from(convert(b as u16))).collect()),
+        })
+    }
+
     /// The values as a candle CPU tensor in the dtype TensorRT's matching type is stored in by the simulator's
     /// inputs: FLOAT → F32, DOUBLE → F64, FLOAT16 → F16, BFLOAT16 → BF16, UINT8 and BOOL → U8, the other
     /// integers → I64.
