@@ -231,7 +231,12 @@ struct SimulateArgs {
     model: PathBuf,
     /// safetensors file: the inputs and reference outputs named as the graph's, and optionally
     /// intermediate tensors (for --layers).
-    #[arg(long, value_name = "FILE", conflicts_with = "test_data", required_unless_present = "test_data")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "test_data",
+        required_unless_present = "test_data"
+    )]
     io: Option<PathBuf>,
     /// ONNX test-data folder (test_data_set_N: input_K.pb, output_K.pb).
     #[arg(long, value_name = "DIR")]

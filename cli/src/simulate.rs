@@ -102,7 +102,11 @@ pub fn compare(
             expected_type.map_or("has none".to_string(), |t| format!("{t:?}"))
         ));
     }
-    let sim_values = sim.tensor().flatten_all()?.to_dtype(DType::F64)?.to_vec1::<f64>()?;
+    let sim_values = sim
+        .tensor()
+        .flatten_all()?
+        .to_dtype(DType::F64)?
+        .to_vec1::<f64>()?;
     let reference_max_abs = match &reference.values {
         Values::Real(v) => v
             .iter()
@@ -153,7 +157,11 @@ pub fn compare(
         Values::Int(r) => {
             // Integers compared as integers: an f64 holds i64 exactly only up to 2^53.
             let s: Vec<i64> = match sim.tensor().dtype() {
-                DType::I64 | DType::U8 => sim.tensor().flatten_all()?.to_dtype(DType::I64)?.to_vec1()?,
+                DType::I64 | DType::U8 => sim
+                    .tensor()
+                    .flatten_all()?
+                    .to_dtype(DType::I64)?
+                    .to_vec1()?,
                 _ => sim_values.iter().map(|&x| x as i64).collect(),
             };
             for (i, (&s, &r)) in s.iter().zip(r).enumerate() {
@@ -259,9 +267,7 @@ pub fn match_outputs(
             references.len()
         )));
     }
-    let by_name = references
-        .iter()
-        .all(|r| network_outputs.contains(&r.name));
+    let by_name = references.iter().all(|r| network_outputs.contains(&r.name));
     if !by_name {
         return Ok(references);
     }
@@ -313,9 +319,10 @@ pub fn run(
                 max: dims,
             },
         )?;
-        tensors.push(t.to_candle().map_err(|e| {
-            RunError::Data(format!("input '{name}': {e}"))
-        })?);
+        tensors.push(
+            t.to_candle()
+                .map_err(|e| RunError::Data(format!("input '{name}': {e}")))?,
+        );
     }
     Ok(program.run(&tensors, options)?)
 }
@@ -403,7 +410,11 @@ pub fn from_candle(name: &str, t: &candle_core::Tensor) -> Result<OnnxTensor, Mi
             name: name.to_string(),
             elem_type,
             dims: t.dims().to_vec(),
-            values: Values::Real(flat.to_dtype(DType::F64).and_then(|x| x.to_vec1()).map_err(err)?),
+            values: Values::Real(
+                flat.to_dtype(DType::F64)
+                    .and_then(|x| x.to_vec1())
+                    .map_err(err)?,
+            ),
         })
     };
     let int = |elem_type| -> Result<OnnxTensor, MismatchError> {
@@ -411,7 +422,11 @@ pub fn from_candle(name: &str, t: &candle_core::Tensor) -> Result<OnnxTensor, Mi
             name: name.to_string(),
             elem_type,
             dims: t.dims().to_vec(),
-            values: Values::Int(flat.to_dtype(DType::I64).and_then(|x| x.to_vec1()).map_err(err)?),
+            values: Values::Int(
+                flat.to_dtype(DType::I64)
+                    .and_then(|x| x.to_vec1())
+                    .map_err(err)?,
+            ),
         })
     };
     match t.dtype() {
@@ -451,7 +466,13 @@ mod tests {
 
     #[test]
     fn tolerances_parse() {
-        assert_eq!(parse_tolerance("1e-3, 0").unwrap(), Tolerance { abs: 1e-3, rel: 0.0 });
+        assert_eq!(
+            parse_tolerance("1e-3, 0").unwrap(),
+            Tolerance {
+                abs: 1e-3,
+                rel: 0.0
+            }
+        );
         for bad in ["1e-3", "a,b", "-1,0", "inf,0"] {
             assert!(parse_tolerance(bad).is_err(), "{bad}");
         }
@@ -462,11 +483,21 @@ mod tests {
         let tol = Tolerance::default();
         // max|ref| = 100 (the inf is not counted): bound 1e-5 + 1e-2.
         let r = real("y", &[4], &[100.0, -3.0, f64::INFINITY, f64::NAN]);
-        let ok = compare(&value(&[100.009, -3.0, f32::INFINITY, f32::NAN], &[4]), &r, tol).unwrap();
+        let ok = compare(
+            &value(&[100.009, -3.0, f32::INFINITY, f32::NAN], &[4]),
+            &r,
+            tol,
+        )
+        .unwrap();
         assert_eq!(ok.reference_max_abs, 100.0);
         assert!((ok.bound - 0.01001).abs() < 1e-12);
         assert!(ok.failure.is_none(), "{ok:?}");
-        let beyond = compare(&value(&[100.011, -3.0, f32::INFINITY, f32::NAN], &[4]), &r, tol).unwrap();
+        let beyond = compare(
+            &value(&[100.011, -3.0, f32::INFINITY, f32::NAN], &[4]),
+            &r,
+            tol,
+        )
+        .unwrap();
         assert!(beyond.failure.unwrap().contains("beyond"));
     }
 
@@ -496,7 +527,15 @@ mod tests {
         // Integers must be equal, whatever the tolerance.
         let t = Tensor::new(&[1i64, 3], &Device::Cpu).unwrap();
         let v = Value::from_candle(&t, DataType::Int64).unwrap();
-        let c = compare(&v, &ints, Tolerance { abs: 10.0, rel: 1.0 }).unwrap();
+        let c = compare(
+            &v,
+            &ints,
+            Tolerance {
+                abs: 10.0,
+                rel: 1.0,
+            },
+        )
+        .unwrap();
         assert_eq!((c.bound, c.max_abs_err), (0.0, 1.0));
         assert!(c.failure.is_some());
     }
@@ -510,8 +549,14 @@ mod tests {
         assert!(match_inputs(&net, None, given.clone()).is_err());
         let graph = Graph {
             inputs: vec![
-                crate::onnx::ValueInfo { name: "b".into(), kind: crate::onnx::ValueKind::Tensor(None) },
-                crate::onnx::ValueInfo { name: "a".into(), kind: crate::onnx::ValueKind::Tensor(None) },
+                crate::onnx::ValueInfo {
+                    name: "b".into(),
+                    kind: crate::onnx::ValueKind::Tensor(None),
+                },
+                crate::onnx::ValueInfo {
+                    name: "a".into(),
+                    kind: crate::onnx::ValueKind::Tensor(None),
+                },
             ],
             ..Graph::default()
         };
@@ -525,11 +570,16 @@ mod tests {
     #[test]
     fn outputs_by_name_or_position_and_counts_checked() {
         let net = vec!["x".to_string(), "y".to_string()];
-        let named = match_outputs(&net, vec![real("y", &[1], &[1.0]), real("x", &[1], &[2.0])]).unwrap();
+        let named =
+            match_outputs(&net, vec![real("y", &[1], &[1.0]), real("x", &[1], &[2.0])]).unwrap();
         assert_eq!(named[0].name, "x");
-        let unnamed = match_outputs(&net, vec![real("", &[1], &[1.0]), real("", &[1], &[2.0])]).unwrap();
+        let unnamed =
+            match_outputs(&net, vec![real("", &[1], &[1.0]), real("", &[1], &[2.0])]).unwrap();
         assert_eq!(unnamed[1].values, Values::Real(vec![2.0]));
-        assert!(match_outputs(&net, vec![real("x", &[1], &[1.0])]).unwrap_err().0.contains("count"));
+        assert!(match_outputs(&net, vec![real("x", &[1], &[1.0])])
+            .unwrap_err()
+            .0
+            .contains("count"));
     }
 
     #[test]
@@ -549,7 +599,9 @@ mod tests {
             values: Values::Int(vec![0x3f80, 0x7fc0]),
         }];
         assert_eq!(as_declared(&mut t, &["y".into()], &graph), ["y"]);
-        let Values::Real(v) = &t[0].values else { panic!() };
+        let Values::Real(v) = &t[0].values else {
+            panic!()
+        };
         assert_eq!(v[0], 1.0);
         assert!(v[1].is_nan());
         assert_eq!(t[0].elem_type, ElemType::Bfloat16);

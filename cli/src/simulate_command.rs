@@ -58,7 +58,11 @@ fn from_test_data(
     let data = onnx::read_test_data(dir).map_err(data_err)?;
     let inputs = sim::match_inputs(inputs, graph, data.inputs).map_err(data_err)?;
     let outputs = sim::match_outputs(outputs, data.outputs).map_err(|e| {
-        Failure::new(e.to_string(), "the model and its test data disagree", MISMATCH)
+        Failure::new(
+            e.to_string(),
+            "the model and its test data disagree",
+            MISMATCH,
+        )
     })?;
     Ok(References {
         inputs,
@@ -122,11 +126,13 @@ pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
         .map_err(|e| Failure::from(candle2trt::Error::from(trt::Error::from(e))))?;
     let logger = trt::Logger::new(trt::Severity::Error)
         .map_err(|e| Failure::from(candle2trt::Error::from(e)))?;
-    let builder =
-        trt::Builder::new(library, &logger).map_err(|e| Failure::from(candle2trt::Error::from(e)))?;
+    let builder = trt::Builder::new(library, &logger)
+        .map_err(|e| Failure::from(candle2trt::Error::from(e)))?;
     let network = trt::Network::from_onnx(&builder, &bytes).map_err(|e| {
         let fix = match e {
-            trt::Error::OnnxParse { .. } => "TensorRT's ONNX parser refused the model (its message above)",
+            trt::Error::OnnxParse { .. } => {
+                "TensorRT's ONNX parser refused the model (its message above)"
+            }
             _ => "check that TensorRT-RTX's ONNX parser library is installed beside the library",
         };
         Failure::new(e.to_string(), fix, 1)
@@ -180,8 +186,8 @@ pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
         tf32: !a.no_tf32,
         keep_all: a.layers,
     };
-    let run = sim::run(&mut program, &refs.inputs, &options)
-        .map_err(|e| sim_err(&e, "simulation"))?;
+    let run =
+        sim::run(&mut program, &refs.inputs, &options).map_err(|e| sim_err(&e, "simulation"))?;
     println!(
         "simulated: {} layers, TF32 {}",
         program.steps().len(),

@@ -10,17 +10,11 @@ fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/onnx/tensors")
 }
 
-/// `expected.json`'s value as an f64 ("nan", "inf", "-inf" spelled out).
+/// `expected.json`'s real value: Python's round-trip repr in a string, parsed by Rust (correctly rounded,
+/// unlike serde_json's own float parsing), "nan", "inf" and "-inf" included.
 fn number(v: &serde_json::Value) -> f64 {
-    match v {
-        serde_json::Value::String(s) => match s.as_str() {
-            "nan" => f64::NAN,
-            "inf" => f64::INFINITY,
-            "-inf" => f64::NEG_INFINITY,
-            other => panic!("unexpected {other}"),
-        },
-        n => n.as_f64().expect("a number"),
-    }
+    let s = v.as_str().expect("a real as a string");
+    s.parse::<f64>().unwrap_or_else(|_| panic!("not a number: {s}"))
 }
 
 #[test]
@@ -37,7 +31,11 @@ fn every_element_type_from_raw_and_typed_fields() {
             let t = read_tensor(&dir().join(&what)).unwrap_or_else(|e| panic!("{what}: {e}"));
             assert_eq!(t.name, *name, "{what}");
             let code = case["data_type"].as_u64().expect("data_type");
-            assert_eq!(t.elem_type, ElemType::from_code(code).expect("a read type"), "{what}");
+            assert_eq!(
+                t.elem_type,
+                ElemType::from_code(code).expect("a read type"),
+                "{what}"
+            );
             let dims: Vec<usize> = case["dims"]
                 .as_array()
                 .expect("dims")
@@ -79,18 +77,34 @@ fn the_candle_tensor_has_the_values_and_a_storage_dtype() {
     let t = read_tensor(&dir().join("float16.raw.pb")).expect("float16");
     let c = t.to_candle().expect("candle");
     assert_eq!(c.dtype(), candle_core::DType::F16);
-    let v = c.to_dtype(candle_core::DType::F32).unwrap().to_vec1::<f32>().unwrap();
+    let v = c
+        .to_dtype(candle_core::DType::F32)
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
     assert_eq!(&v[..4], &[1.0, -2.0, 65504.0, 2f32.powi(-24)]);
-    let b = read_tensor(&dir().join("bool.typed.pb")).expect("bool").to_candle().unwrap();
+    let b = read_tensor(&dir().join("bool.typed.pb"))
+        .expect("bool")
+        .to_candle()
+        .unwrap();
     assert_eq!(b.dtype(), candle_core::DType::U8);
     assert_eq!(b.to_vec2::<u8>().unwrap(), [[1, 0, 1]]);
-    let i = read_tensor(&dir().join("int64.raw.pb")).expect("int64").to_candle().unwrap();
-    assert_eq!(i.to_vec1::<i64>().unwrap(), [i64::MIN, -1, 1 << 40, i64::MAX]);
+    let i = read_tensor(&dir().join("int64.raw.pb"))
+        .expect("int64")
+        .to_candle()
+        .unwrap();
+    assert_eq!(
+        i.to_vec1::<i64>().unwrap(),
+        [i64::MIN, -1, 1 << 40, i64::MAX]
+    );
 }
 
 #[test]
 fn string_and_complex_are_refused_by_name() {
-    for (file, name) in [("string.refused.pb", "STRING"), ("complex64.refused.pb", "COMPLEX64")] {
+    for (file, name) in [
+        ("string.refused.pb", "STRING"),
+        ("complex64.refused.pb", "COMPLEX64"),
+    ] {
         let e = read_tensor(&dir().join(file)).expect_err(file);
         assert!(matches!(e, OnnxError::File { .. }), "{e}");
         let m = e.to_string();

@@ -52,14 +52,22 @@ fn errors(out: &Output) -> Vec<(f64, f64)> {
 }
 
 fn assert_matches(model: &str) {
-    let out = simulate(&[&fixture(&format!("{model}.onnx")), "--io", &fixture(&format!("{model}.io.safetensors")), "--no-tf32"]);
+    let out = simulate(&[
+        &fixture(&format!("{model}.onnx")),
+        "--io",
+        &fixture(&format!("{model}.io.safetensors")),
+        "--no-tf32",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{model}: exit code");
     let e = errors(&out);
     assert_eq!(e.len(), 1, "{model}: one output");
     // The same bound, checked here from the printed figures: the command's verdict is not taken on trust.
     let (err, max) = e[0];
     assert!(max > 0.0, "{model}: a zero reference proves nothing");
-    assert!(err <= 1e-5 + 1e-4 * max, "{model}: error {err} at max {max}");
+    assert!(
+        err <= 1e-5 + 1e-4 * max,
+        "{model}: error {err} at max {max}"
+    );
 }
 
 #[test]
@@ -97,10 +105,18 @@ fn torchvision_shufflenet_matches_pytorch() {
 #[test]
 fn a_changed_attribute_exits_3() {
     for (model, io) in [("cnn_alpha022", "cnn"), ("decoder_nearest", "decoder")] {
-        let out = simulate(&[&fixture(&format!("{model}.onnx")), "--io", &fixture(&format!("{io}.io.safetensors")), "--no-tf32"]);
+        let out = simulate(&[
+            &fixture(&format!("{model}.onnx")),
+            "--io",
+            &fixture(&format!("{io}.io.safetensors")),
+            "--no-tf32",
+        ]);
         assert_eq!(out.status.code(), Some(3), "{model}: exit code");
         let (err, max) = errors(&out)[0];
-        assert!(err > 1e-5 + 1e-4 * max, "{model}: error {err} within the bound");
+        assert!(
+            err > 1e-5 + 1e-4 * max,
+            "{model}: error {err} within the bound"
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.starts_with("error: mismatch"), "{stderr}");
     }
@@ -110,7 +126,13 @@ fn a_changed_attribute_exits_3() {
 /// the first that diverges (everything before it is unchanged).
 #[test]
 fn layers_finds_the_changed_node() {
-    let out = simulate(&[&fixture("cnn_alpha022.onnx"), "--io", &fixture("cnn.io.safetensors"), "--no-tf32", "--layers"]);
+    let out = simulate(&[
+        &fixture("cnn_alpha022.onnx"),
+        "--io",
+        &fixture("cnn.io.safetensors"),
+        "--no-tf32",
+        "--layers",
+    ]);
     assert_eq!(out.status.code(), Some(3));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout
@@ -119,10 +141,21 @@ fn layers_finds_the_changed_node() {
         .unwrap_or_else(|| panic!("no divergence line in {stdout}"));
     assert!(line.contains("(LeakyRelu)"), "{line}");
     // And the unchanged model: every intermediate compared, none diverges.
-    let out = simulate(&[&fixture("cnn.onnx"), "--io", &fixture("cnn.io.safetensors"), "--no-tf32", "--layers"]);
+    let out = simulate(&[
+        &fixture("cnn.onnx"),
+        "--io",
+        &fixture("cnn.io.safetensors"),
+        "--no-tf32",
+        "--layers",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.lines().any(|l| l.starts_with("layers: ") && l.contains("none diverges")), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("layers: ") && l.contains("none diverges")),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -131,13 +164,25 @@ fn usage_and_file_errors_have_their_codes() {
     assert_eq!(simulate(&[&fixture("cnn.onnx")]).status.code(), Some(2));
     // Both references at once.
     let io = fixture("cnn.io.safetensors");
-    assert_eq!(simulate(&[&fixture("cnn.onnx"), "--io", &io, "--test-data", "x"]).status.code(), Some(2));
+    assert_eq!(
+        simulate(&[&fixture("cnn.onnx"), "--io", &io, "--test-data", "x"])
+            .status
+            .code(),
+        Some(2)
+    );
     // Bytes that are no ONNX model: the parser refuses, one line, exit 1.
     let out = simulate(&[&fixture("cnn.io.safetensors"), "--io", &io]);
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(String::from_utf8_lossy(&out.stderr).trim().lines().count(), 1);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim().lines().count(),
+        1
+    );
     // Another model's io file: the input does not fit the network (a file error, not a mismatch).
-    let out = simulate(&[&fixture("decoder.onnx"), "--io", &fixture("encoder.io.safetensors")]);
+    let out = simulate(&[
+        &fixture("decoder.onnx"),
+        "--io",
+        &fixture("encoder.io.safetensors"),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("input 'input'"));
 }

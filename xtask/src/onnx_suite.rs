@@ -55,7 +55,13 @@ pub struct Outcome {
 
 /// Reads `simulate`'s output into an outcome. `code`: the exit code, `None` for a process ended by a signal;
 /// `timed_out`: killed at the time limit.
-pub fn classify(case: &str, code: Option<i32>, timed_out: bool, stdout: &str, stderr: &str) -> Outcome {
+pub fn classify(
+    case: &str,
+    code: Option<i32>,
+    timed_out: bool,
+    stdout: &str,
+    stderr: &str,
+) -> Outcome {
     let line = |prefix: &str| stdout.lines().find_map(|l| l.strip_prefix(prefix));
     let parsed = line("parsed:").is_some();
     let simulated = line("simulated:").is_some();
@@ -70,7 +76,13 @@ pub fn classify(case: &str, code: Option<i32>, timed_out: bool, stdout: &str, st
     let max_error = errors
         .iter()
         .copied()
-        .reduce(|a, b| if a.is_nan() || b.is_nan() { f64::NAN } else { a.max(b) })
+        .reduce(|a, b| {
+            if a.is_nan() || b.is_nan() {
+                f64::NAN
+            } else {
+                a.max(b)
+            }
+        })
         .map_or(String::new(), |e| format!("{e:.3e}"));
     let status = match (timed_out, code) {
         (true, _) => "timeout",
@@ -106,7 +118,11 @@ pub fn classify(case: &str, code: Option<i32>, timed_out: bool, stdout: &str, st
         status: status.to_string(),
         ops,
         // One TSV field: no tabs or line breaks, bounded.
-        reason: reason.replace(['\t', '\n'], " ").chars().take(300).collect(),
+        reason: reason
+            .replace(['\t', '\n'], " ")
+            .chars()
+            .take(300)
+            .collect(),
         seconds: 0.0,
     }
 }
@@ -223,7 +239,11 @@ pub fn run(d: &Provisioned, update: bool, limit: Duration, filter: Option<&str>)
             o.seconds = r.started.elapsed().as_secs_f64();
             outcomes.push(o);
             if outcomes.len() % 100 == 0 {
-                eprintln!("onnx-suite: {}/{total} cases run ({:.0} s)", outcomes.len(), t0.elapsed().as_secs_f64());
+                eprintln!(
+                    "onnx-suite: {}/{total} cases run ({:.0} s)",
+                    outcomes.len(),
+                    t0.elapsed().as_secs_f64()
+                );
             }
         }
     }
@@ -243,12 +263,18 @@ pub fn run(d: &Provisioned, update: bool, limit: Duration, filter: Option<&str>)
         println!("onnx-suite: wrote {}", expected_path.display());
         return Ok(());
     }
-    let expected = fs::read_to_string(&expected_path)
-        .with_context(|| format!("reading {} (write it with --update)", expected_path.display()))?;
+    let expected = fs::read_to_string(&expected_path).with_context(|| {
+        format!(
+            "reading {} (write it with --update)",
+            expected_path.display()
+        )
+    })?;
     let expected = parse_expected(&expected);
     let (lost, gained) = compare(&expected, &outcomes, filter.is_some());
     for (case, now) in &gained {
-        println!("newly matching: {case} (expected {now}); `cargo xtask onnx-suite --update` records it");
+        println!(
+            "newly matching: {case} (expected {now}); `cargo xtask onnx-suite --update` records it"
+        );
     }
     if !lost.is_empty() {
         for (case, status, reason) in &lost {
@@ -264,9 +290,8 @@ pub fn run(d: &Provisioned, update: bool, limit: Duration, filter: Option<&str>)
 
 /// The table: one row per case.
 pub fn to_tsv(outcomes: &[Outcome]) -> String {
-    let mut s = String::from(
-        "case\tparsed\tsimulated\tmatched\tmax_error\tstatus\tseconds\tops\treason\n",
-    );
+    let mut s =
+        String::from("case\tparsed\tsimulated\tmatched\tmax_error\tstatus\tseconds\tops\treason\n");
     let yn = |b: bool| if b { "yes" } else { "no" };
     for o in outcomes {
         let _ = writeln!(
@@ -325,10 +350,14 @@ pub fn compare(
             Some(o) if status == "matched" && !o.matched => {
                 lost.push((case.clone(), o.status.clone(), o.reason.clone()))
             }
-            Some(o) if status != "matched" && o.matched => gained.push((case.clone(), status.clone())),
-            None if status == "matched" && !filtered => {
-                lost.push((case.clone(), "missing".into(), "the case was not run".into()))
+            Some(o) if status != "matched" && o.matched => {
+                gained.push((case.clone(), status.clone()))
             }
+            None if status == "matched" && !filtered => lost.push((
+                case.clone(),
+                "missing".into(),
+                "the case was not run".into(),
+            )),
             _ => {}
         }
     }
@@ -368,7 +397,11 @@ pub fn summary(outcomes: &[Outcome]) -> String {
     let mut per_op: BTreeMap<&str, [usize; 7]> = BTreeMap::new();
     for o in outcomes {
         let k = STATUSES.iter().position(|&x| x == o.status).unwrap_or(4);
-        let ops: Vec<&str> = if o.ops.is_empty() { vec!["(unread)"] } else { o.ops.split(',').collect() };
+        let ops: Vec<&str> = if o.ops.is_empty() {
+            vec!["(unread)"]
+        } else {
+            o.ops.split(',').collect()
+        };
         for op in ops {
             per_op.entry(op).or_default()[k] += 1;
         }
@@ -378,7 +411,10 @@ pub fn summary(outcomes: &[Outcome]) -> String {
         let _ = writeln!(
             s,
             "    {op:<28} {}",
-            c.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(" / ")
+            c.iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(" / ")
         );
     }
     s
@@ -397,26 +433,60 @@ mod tests {
             "onnx_ops Abs\nparsed: 1 layers\nsimulated: 1 layers\noutput y Float [3]: simulated_max_abs_err 0.000e0 reference_max_abs 2.000e0 bound 2.1e-4 ok\nmatched\n",
             "",
         );
-        assert_eq!((ok.status.as_str(), ok.parsed, ok.simulated, ok.matched), ("matched", true, true, true));
+        assert_eq!(
+            (ok.status.as_str(), ok.parsed, ok.simulated, ok.matched),
+            ("matched", true, true, true)
+        );
         assert_eq!((ok.ops.as_str(), ok.max_error.as_str()), ("Abs", "0.000e0"));
-        let refused = classify("node/test_x", Some(1), false, "onnx_ops X\n", "error: ONNX parser: no importer; fix: ...\n");
+        let refused = classify(
+            "node/test_x",
+            Some(1),
+            false,
+            "onnx_ops X\n",
+            "error: ONNX parser: no importer; fix: ...\n",
+        );
         assert_eq!(refused.status, "parser-refused");
         assert!(refused.reason.starts_with("error: ONNX parser"));
         let bad = classify("c", Some(3), false, "parsed: 1\nsimulated: 1\noutput y: simulated_max_abs_err 1.5e0 reference_max_abs 1\noutput z: simulated_max_abs_err 2.5e-1 x\n", "error: mismatch");
-        assert_eq!((bad.status.as_str(), bad.max_error.as_str()), ("mismatched", "1.500e0"));
-        assert_eq!(classify("c", Some(4), false, "parsed: 1\n", "").status, "unsupported");
-        assert_eq!(classify("c", Some(1), false, "parsed: 1\n", "").status, "error");
+        assert_eq!(
+            (bad.status.as_str(), bad.max_error.as_str()),
+            ("mismatched", "1.500e0")
+        );
+        assert_eq!(
+            classify("c", Some(4), false, "parsed: 1\n", "").status,
+            "unsupported"
+        );
+        assert_eq!(
+            classify("c", Some(1), false, "parsed: 1\n", "").status,
+            "error"
+        );
         assert_eq!(classify("c", None, false, "", "").status, "crash");
-        assert_eq!(classify("c", Some(101), false, "parsed: 1\n", "panicked").status, "crash");
+        assert_eq!(
+            classify("c", Some(101), false, "parsed: 1\n", "panicked").status,
+            "crash"
+        );
         assert_eq!(classify("c", None, true, "", "").status, "timeout");
     }
 
     #[test]
     fn a_lost_match_is_reported_and_a_new_one_too() {
-        let expected = parse_expected("# comment\ncase\tstatus\treason\na\tmatched\t\nb\tmismatched\tx\nc\tmatched\t\n");
-        let o = |case: &str, status: &str| classify(case, Some(if status == "matched" { 0 } else { 3 }), false, "parsed:\nsimulated:\n", "");
+        let expected = parse_expected(
+            "# comment\ncase\tstatus\treason\na\tmatched\t\nb\tmismatched\tx\nc\tmatched\t\n",
+        );
+        let o = |case: &str, status: &str| {
+            classify(
+                case,
+                Some(if status == "matched" { 0 } else { 3 }),
+                false,
+                "parsed:\nsimulated:\n",
+                "",
+            )
+        };
         let (lost, gained) = compare(&expected, &[o("a", "mismatched"), o("b", "matched")], false);
-        assert_eq!(lost.iter().map(|l| l.0.as_str()).collect::<Vec<_>>(), ["a", "c"]);
+        assert_eq!(
+            lost.iter().map(|l| l.0.as_str()).collect::<Vec<_>>(),
+            ["a", "c"]
+        );
         assert_eq!(gained, [("b".to_string(), "mismatched".to_string())]);
         // A filtered run does not count the cases it left out.
         let (lost, _) = compare(&expected, &[o("a", "matched")], true);
@@ -425,7 +495,13 @@ mod tests {
 
     #[test]
     fn the_summary_has_no_test_totals_line() {
-        let o = classify("c", Some(0), false, "onnx_ops Abs\nparsed:\nsimulated:\n", "");
+        let o = classify(
+            "c",
+            Some(0),
+            false,
+            "onnx_ops Abs\nparsed:\nsimulated:\n",
+            "",
+        );
         let s = summary(&[o]);
         assert!(s.contains("matched 1"));
         // CI reads "N passed, N failed" as test totals.

@@ -125,7 +125,8 @@ pub fn read_test_data(dir: &Path) -> Result<TestData, OnnxError> {
     if outputs.is_empty() {
         return Err(file_err(
             &dir,
-            "no output_K.pb file (ONNX's test_data_set_N layout: input_K.pb and output_K.pb)".into(),
+            "no output_K.pb file (ONNX's test_data_set_N layout: input_K.pb and output_K.pb)"
+                .into(),
         ));
     }
     let read = |mut files: Vec<(usize, PathBuf)>| -> Result<Vec<OnnxTensor>, OnnxError> {
@@ -135,7 +136,10 @@ pub fn read_test_data(dir: &Path) -> Result<TestData, OnnxError> {
             .enumerate()
             .map(|(i, (k, p))| {
                 if *k != i {
-                    return Err(file_err(p, format!("expected number {i} here (a gap in the numbering)")));
+                    return Err(file_err(
+                        p,
+                        format!("expected number {i} here (a gap in the numbering)"),
+                    ));
                 }
                 read_tensor(p)
             })

@@ -109,14 +109,20 @@ fn decode_graph(buf: &[u8]) -> Result<Graph, OnnxError> {
     let mut initializers = Vec::new();
     while let Some((number, p)) = r.field()? {
         match number {
-            1 => g.nodes.push(decode_node(wire::bytes(p, "GraphProto.node")?)?),
+            1 => g
+                .nodes
+                .push(decode_node(wire::bytes(p, "GraphProto.node")?)?),
             5 => initializers.push(tensor_name(wire::bytes(p, "GraphProto.initializer")?)?),
             // A SparseTensorProto's values (field 1) are a TensorProto carrying the name.
             15 => {
-                let mut s = Reader::new(wire::bytes(p, "GraphProto.sparse_initializer")?, "SparseTensorProto");
+                let mut s = Reader::new(
+                    wire::bytes(p, "GraphProto.sparse_initializer")?,
+                    "SparseTensorProto",
+                );
                 while let Some((n, q)) = s.field()? {
                     if n == 1 {
-                        initializers.push(tensor_name(wire::bytes(q, "SparseTensorProto.values")?)?);
+                        initializers
+                            .push(tensor_name(wire::bytes(q, "SparseTensorProto.values")?)?);
                     }
                 }
             }
@@ -189,11 +195,13 @@ fn decode_type(buf: &[u8]) -> Result<ValueKind, OnnxError> {
     while let Some((number, p)) = r.field()? {
         kind = match number {
             1 => {
-                let mut t = Reader::new(wire::bytes(p, "TypeProto.tensor_type")?, "TypeProto.Tensor");
+                let mut t =
+                    Reader::new(wire::bytes(p, "TypeProto.tensor_type")?, "TypeProto.Tensor");
                 let mut elem = None;
                 while let Some((n, q)) = t.field()? {
                     if n == 1 {
-                        elem = ElemType::from_code(wire::varint(q, "TypeProto.Tensor.elem_type")?).ok();
+                        elem = ElemType::from_code(wire::varint(q, "TypeProto.Tensor.elem_type")?)
+                            .ok();
                     }
                 }
                 ValueKind::Tensor(elem)

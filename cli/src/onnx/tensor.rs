@@ -202,7 +202,11 @@ pub fn decode_tensor(buf: &[u8]) -> Result<OnnxTensor, OnnxError> {
         match number {
             1 => wire::push_varints(p, "TensorProto.dims", &mut dims)?,
             2 => data_type = Some(wire::varint(p, "TensorProto.data_type")?),
-            3 => return Err(OnnxError::Unsupported("a segmented tensor (TensorProto.segment)".into())),
+            3 => {
+                return Err(OnnxError::Unsupported(
+                    "a segmented tensor (TensorProto.segment)".into(),
+                ))
+            }
             4 => wire::push_fixed32(p, "TensorProto.float_data", &mut float_data)?,
             5 | 7 | 11 => wire::push_varints(p, "TensorProto typed data", &mut int_data)?,
             6 => strings += 1,
@@ -225,12 +229,13 @@ pub fn decode_tensor(buf: &[u8]) -> Result<OnnxTensor, OnnxError> {
     }
     let code = data_type.unwrap_or(0);
     let elem_type = ElemType::from_code(code).map_err(|e| match e {
-        OnnxError::UnsupportedType { code, name: type_name } if strings > 0 || code == 8 => {
-            OnnxError::UnsupportedType {
-                code,
-                name: format!("{type_name} (string tensors hold no numbers to compare)"),
-            }
-        }
+        OnnxError::UnsupportedType {
+            code,
+            name: type_name,
+        } if strings > 0 || code == 8 => OnnxError::UnsupportedType {
+            code,
+            name: format!("{type_name} (string tensors hold no numbers to compare)"),
+        },
         other => other,
     })?;
     let dims = dims
@@ -301,10 +306,14 @@ fn from_raw(t: ElemType, bytes: &[u8]) -> Result<Values, OnnxError> {
         u64::from_le_bytes(a)
     });
     Ok(match t {
-        ElemType::Float => Values::Real(words.map(|w| f64::from(f32::from_bits(w as u32))).collect()),
+        ElemType::Float => {
+            Values::Real(words.map(|w| f64::from(f32::from_bits(w as u32))).collect())
+        }
         ElemType::Double => Values::Real(words.map(f64::from_bits).collect()),
         ElemType::Float16 => Values::Real(words.map(|w| f64::from(f16_to_f32(w as u16))).collect()),
-        ElemType::Bfloat16 => Values::Real(words.map(|w| f64::from(bf16_to_f32(w as u16))).collect()),
+        ElemType::Bfloat16 => {
+            Values::Real(words.map(|w| f64::from(bf16_to_f32(w as u16))).collect())
+        }
         ElemType::Int8 => Values::Int(words.map(|w| i64::from(w as u8 as i8)).collect()),
         ElemType::Int16 => Values::Int(words.map(|w| i64::from(w as u16 as i16)).collect()),
         ElemType::Int32 => Values::Int(words.map(|w| i64::from(w as u32 as i32)).collect()),
@@ -331,11 +340,24 @@ fn from_typed(
     ints: &[u64],
 ) -> Result<Values, OnnxError> {
     Ok(match t {
-        ElemType::Float => Values::Real(floats.iter().map(|&b| f64::from(f32::from_bits(b))).collect()),
+        ElemType::Float => Values::Real(
+            floats
+                .iter()
+                .map(|&b| f64::from(f32::from_bits(b)))
+                .collect(),
+        ),
         ElemType::Double => Values::Real(doubles.iter().map(|&b| f64::from_bits(b)).collect()),
         // onnx.proto: "float16 and bfloat16 values must be bit-wise converted to an uint16_t" in int32_data.
-        ElemType::Float16 => Values::Real(ints.iter().map(|&w| f64::from(f16_to_f32(w as u16))).collect()),
-        ElemType::Bfloat16 => Values::Real(ints.iter().map(|&w| f64::from(bf16_to_f32(w as u16))).collect()),
+        ElemType::Float16 => Values::Real(
+            ints.iter()
+                .map(|&w| f64::from(f16_to_f32(w as u16)))
+                .collect(),
+        ),
+        ElemType::Bfloat16 => Values::Real(
+            ints.iter()
+                .map(|&w| f64::from(bf16_to_f32(w as u16)))
+                .collect(),
+        ),
         // int32 varints are sign-extended to 64 bits on the wire; the narrower types are their values.
         ElemType::Int8 | ElemType::Int16 | ElemType::Int32 | ElemType::Int64 => {
             Values::Int(ints.iter().map(|&w| w as i64).collect())
