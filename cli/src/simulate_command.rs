@@ -137,6 +137,18 @@ pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
         };
         Failure::new(e.to_string(), fix, 1)
     })?;
+    // The parser accepts bytes that decode as an empty ModelProto (trt's `from_onnx` docs): nothing to compare
+    // is no match.
+    if network.nb_outputs() == 0 {
+        return Err(Failure::new(
+            format!(
+                "{}: TensorRT's ONNX parser wrote a network without outputs",
+                a.model.display()
+            ),
+            "pass an ONNX model (a ModelProto with a graph)",
+            1,
+        ));
+    }
     let names = |ts: Vec<trt::Tensor<'_>>| ts.iter().map(|t| t.name()).collect::<Vec<_>>();
     let input_names = names(network.inputs());
     let output_names = names(network.outputs());

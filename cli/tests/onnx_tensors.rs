@@ -14,7 +14,8 @@ fn dir() -> PathBuf {
 /// unlike serde_json's own float parsing), "nan", "inf" and "-inf" included.
 fn number(v: &serde_json::Value) -> f64 {
     let s = v.as_str().expect("a real as a string");
-    s.parse::<f64>().unwrap_or_else(|_| panic!("not a number: {s}"))
+    s.parse::<f64>()
+        .unwrap_or_else(|_| panic!("not a number: {s}"))
 }
 
 #[test]
