@@ -249,6 +249,10 @@ struct SimulateArgs {
     /// integer and boolean outputs must be equal.
     #[arg(long, value_name = "ABS,REL", value_parser = parse_tolerance)]
     tolerance: Option<Tolerance>,
+    /// Where the test data holds no input_K.pb, make each input as ONNX's backend runner does for
+    /// its `light` models: arange(n)/n in f32 (a dynamic dimension 1).
+    #[arg(long, requires = "test_data")]
+    ramp_inputs: bool,
     /// Compare the intermediate tensors the --io file holds (named by ONNX tensor name) and report
     /// the first diverging one by the ONNX node that wrote it.
     #[arg(long)]

@@ -300,6 +300,28 @@ pub fn as_declared(tensors: &mut [OnnxTensor], names: &[String], graph: &Graph) 
     changed
 }
 
+/// The input ONNX's backend runner makes for its `light` models, which ship no inputs
+/// (`onnx/backend/test/runner`, `generate_dummy_data` with `random=False`): `arange(n).reshape(shape) / n` in
+/// f32, where `shape` takes 1 for a dimension the graph leaves open (TensorRT's -1).
+pub fn ramp_input(name: &str, dims: &[i64]) -> OnnxTensor {
+    let dims: Vec<usize> = dims
+        .iter()
+        .map(|&d| usize::try_from(d).unwrap_or(1))
+        .collect();
+    let n: usize = dims.iter().product();
+    OnnxTensor {
+        name: name.to_string(),
+        elem_type: ElemType::Float,
+        dims,
+        // numpy divides in f64, then `astype(np.float32)` rounds once.
+        values: Values::Real(
+            (0..n)
+                .map(|i| f64::from((i as f64 / n as f64) as f32))
+                .collect(),
+        ),
+    }
+}
+
 /// Sets each input's range to the dims it is given (a dynamic dimension's profile is the reference's own
 /// shape), then runs the program.
 pub fn run(
@@ -580,6 +602,20 @@ mod tests {
             .unwrap_err()
             .0
             .contains("count"));
+    }
+
+    #[test]
+    fn ramp_inputs_are_onnx_runners() {
+        let t = ramp_input("x", &[-1, 3]);
+        assert_eq!(t.dims, [1, 3]);
+        assert_eq!(
+            t.values,
+            Values::Real(vec![
+                0.0,
+                f64::from((1.0f64 / 3.0) as f32),
+                f64::from((2.0f64 / 3.0) as f32)
+            ])
+        );
     }
 
     #[test]

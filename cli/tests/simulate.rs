@@ -100,6 +100,31 @@ fn torchvision_shufflenet_matches_pytorch() {
     assert_matches("shufflenet");
 }
 
+/// The same reference as ONNX's test-data folder (unnamed TensorProtos, matched by position).
+#[test]
+fn test_data_folders_are_read() {
+    let out = simulate(&[
+        &fixture("cnn.onnx"),
+        "--test-data",
+        &fixture("cnn_test_data"),
+        "--no-tf32",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let (err, max) = errors(&out)[0];
+    assert!(
+        max > 0.0 && err <= 1e-5 + 1e-4 * max,
+        "error {err} at max {max}"
+    );
+    // A changed model against the same folder: exit 3.
+    let out = simulate(&[
+        &fixture("cnn_alpha022.onnx"),
+        "--test-data",
+        &fixture("cnn_test_data"),
+        "--no-tf32",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+}
+
 /// One attribute changed in the ONNX file (the script did it with the `onnx` package): TensorRT holds the
 /// changed network, and the comparison with PyTorch's outputs fails with exit code 3.
 #[test]

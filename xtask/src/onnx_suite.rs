@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use crate::deps::{self, Provisioned};
 
 /// The suites run, folders of `onnx/backend/test/data/` whose cases are `<case>/model.onnx` +
-/// `<case>/test_data_set_0/`.
+/// `<case>/test_data_set_0/`; `light/` (models without inputs) is run as well, see `light_cases`.
 const SUITES: [&str; 4] = ["node", "simple", "pytorch-converted", "pytorch-operator"];
 /// The expected results, relative to the workspace root.
 pub const EXPECTED: &str = "trt-sim/tests/onnx_suite_expected.tsv";
@@ -28,6 +28,8 @@ struct Case {
     name: String,
     model: PathBuf,
     data: PathBuf,
+    /// `--ramp-inputs` (the `light` models ship no inputs).
+    ramp: bool,
 }
 
 /// What happened to one case.
@@ -144,8 +146,42 @@ fn cases(data: &Path) -> Result<Vec<Case>> {
                 name: format!("{suite}/{n}"),
                 model: case.join("model.onnx"),
                 data: case.join("test_data_set_0"),
+                ramp: false,
             });
         }
+    }
+    Ok(out)
+}
+
+/// The `light` models: `light/<name>.onnx` with `light/<name>_output_0.pb` and no inputs (ONNX's runner makes
+/// them: `simulate --ramp-inputs`). Each output goes into `<work>/<name>/output_0.pb`, a test-data folder.
+fn light_cases(data: &Path, work: &Path) -> Result<Vec<Case>> {
+    let dir = data.join("light");
+    let mut out = Vec::new();
+    let mut models: Vec<PathBuf> = fs::read_dir(&dir)
+        .with_context(|| format!("listing {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "onnx"))
+        .collect();
+    models.sort();
+    for model in models {
+        let Some(name) = model.file_stem().map(|s| s.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        let output = dir.join(format!("{name}_output_0.pb"));
+        if !output.is_file() {
+            continue;
+        }
+        let case = work.join(&name);
+        fs::create_dir_all(&case)?;
+        fs::copy(&output, case.join("output_0.pb"))
+            .with_context(|| format!("copying {}", output.display()))?;
+        out.push(Case {
+            name: format!("light/{name}"),
+            model,
+            data: case,
+            ramp: true,
+        });
     }
     Ok(out)
 }
@@ -170,6 +206,7 @@ fn start(bin: &Path, d: &Provisioned, case: Case, logs: &Path, i: usize) -> Resu
         .arg(&case.data)
         // ONNX's expected outputs are computed in true f32 (numpy); TF32's rounding is not what is checked.
         .arg("--no-tf32")
+        .args(case.ramp.then_some("--ramp-inputs"))
         .stdin(Stdio::null())
         .stdout(fs::File::create(&stdout)?)
         .stderr(fs::File::create(&stderr)?);
@@ -198,6 +235,7 @@ pub fn run(d: &Provisioned, update: bool, limit: Duration, filter: Option<&str>)
     let bin = target.join("debug").join("candle2trt");
     let built = t0.elapsed();
     let mut todo: Vec<Case> = cases(&data)?;
+    todo.extend(light_cases(&data, &target.join("onnx-suite-light"))?);
     if let Some(f) = filter {
         todo.retain(|c| c.name.contains(f));
     }
