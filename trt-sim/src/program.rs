@@ -33,6 +33,27 @@ pub struct Step<'n> {
     pub outputs: Vec<usize>,
     /// Weights turned into values once (kernels, constants), so that a run does not convert them again.
     pub(crate) prepared: Prepared,
+    /// Every input TensorRT holds for the layer (`ILayer::getInput`; `None` for an unset optional one): a run
+    /// refuses the layer if its description does not name one of them ([`Step::unread_inputs`]).
+    pub inputs: Vec<Option<trt::Tensor<'n>>>,
+}
+
+impl<'n> Step<'n> {
+    /// The inputs TensorRT holds that the description does not name, as (input index, tensor name): the
+    /// simulation would ignore them, so a run refuses the layer. An attention-output layer's input 0 is its
+    /// attention-input layer's output, which the evaluation reads (not named by the description).
+    pub fn unread_inputs(&self) -> Vec<(usize, String)> {
+        let named = self.desc.tensors();
+        self.inputs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| Some((i, (*t)?)))
+            .filter(|&(i, t)| {
+                !named.contains(&t) && !(i == 0 && matches!(self.desc, LayerDesc::Attention(_)))
+            })
+            .map(|(i, t)| (i, t.name()))
+            .collect()
+    }
 }
 
 /// The shape range of one network input: TensorRT's optimization profile, or the input's own dims when it is
@@ -131,12 +152,14 @@ impl<'n> Program<'n> {
                     .input(0)
                     .and_then(|t| tensors.iter().rposition(|x| x.handle == t));
             }
+            let held = layer.inputs();
             steps.push(Step {
                 index,
                 name,
                 desc,
                 outputs,
                 prepared,
+                inputs: held,
             });
         }
         let mut outputs = Vec::new();

@@ -111,6 +111,12 @@ impl<'n> Program<'n> {
                 values: &values,
                 tf32: options.tf32,
             };
+            if let Some((i, name)) = step.unread_inputs().first() {
+                return Err(fail(LayerError::Unsupported(format!(
+                    "input {i} ('{name}') of this {:?} layer is not read back from TensorRT",
+                    step.desc.layer_type()
+                ))));
+            }
             let outs = eval(&step.desc, &step.prepared, &ctx).map_err(fail)?;
             if outs.len() != step.outputs.len() {
                 return Err(fail(LayerError::Invalid(format!(
