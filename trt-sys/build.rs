@@ -212,6 +212,7 @@ fn main() {
         "layers.cpp",
         "runtime.cpp",
         "enum_checks.cpp",
+        "onnx.cpp",
     ] {
         build.file(shim.join(file));
     }

@@ -564,6 +564,50 @@ int32_t trt_context_set_optimization_profile_async(trt_context* context, int32_t
 /** IExecutionContext::enqueueV3 on a cudaStream_t passed as a raw pointer. */
 int32_t trt_context_enqueue_v3(trt_context* context, void* cuda_stream);
 
+
+/* ------------------------------------------------------------------ ONNX parser (NvOnnxParser.h) */
+
+/**
+ * The ONNX parser library's exported entry points, resolved by the caller with dlsym (types erased as in trt_api):
+ *   void* createNvOnnxParser_INTERNAL(void* network, void* logger, int version)
+ *   int getNvOnnxParserVersion(void)
+ */
+typedef struct trt_onnx_api {
+    void* create_parser;
+    void* get_parser_version;
+} trt_onnx_api;
+
+/** An nvonnxparser::IParser. It holds the weights it converted: destroy it only after its network. */
+typedef struct trt_onnx_parser trt_onnx_parser;
+
+/** One nvonnxparser::IParserError. The strings belong to the parser: valid until its next parse or its destroy. */
+typedef struct trt_onnx_error {
+    /** nvonnxparser::ErrorCode. */
+    int32_t code;
+    /** IParserError::node(): the index of the node in the graph, -1 when the error is not about a node. */
+    int64_t node;
+    const char* desc;
+    const char* node_name;
+    const char* node_operator;
+} trt_onnx_error;
+
+/** NV_ONNX_PARSER_VERSION of the NvOnnxParser.h the shim was compiled against (major*10000 + minor*100 + patch). */
+int32_t trt_onnx_header_version(void);
+/** Calls getNvOnnxParserVersion() of the loaded parser library; -1 on failure. */
+int32_t trt_onnx_library_version(const trt_onnx_api* api);
+/** createNvOnnxParser_INTERNAL for `network`, logging to `logger` (NULL on failure). */
+trt_onnx_parser* trt_onnx_parser_create(const trt_onnx_api* api, trt_network* network, trt_logger* logger);
+/**
+ * IParser::parse(data, size, model_path): 0 when the model was parsed, 1 when the parser refused it (its errors then
+ * readable with trt_onnx_parser_error), 2 when the call itself failed (trt_last_error). `model_path` may be NULL.
+ */
+int32_t trt_onnx_parser_parse(trt_onnx_parser* parser, const void* data, size_t size, const char* model_path);
+/** IParser::getNbErrors; -1 on failure. */
+int32_t trt_onnx_parser_nb_errors(const trt_onnx_parser* parser);
+/** IParser::getError(index) into `out`. */
+int32_t trt_onnx_parser_error(const trt_onnx_parser* parser, int32_t index, trt_onnx_error* out);
+void trt_onnx_parser_destroy(trt_onnx_parser* parser);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1286,3 +1286,85 @@ unsafe extern "C" {
         cuda_stream: *mut ::std::os::raw::c_void,
     ) -> i32;
 }
+#[doc = " The ONNX parser library's exported entry points, resolved by the caller with dlsym (types erased as in trt_api):\n   void* createNvOnnxParser_INTERNAL(void* network, void* logger, int version)\n   int getNvOnnxParserVersion(void)"]
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct trt_onnx_api {
+    pub create_parser: *mut ::std::os::raw::c_void,
+    pub get_parser_version: *mut ::std::os::raw::c_void,
+}
+impl Default for trt_onnx_api {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct trt_onnx_parser {
+    _unused: [u8; 0],
+}
+#[doc = " One nvonnxparser::IParserError. The strings belong to the parser: valid until its next parse or its destroy."]
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct trt_onnx_error {
+    #[doc = " nvonnxparser::ErrorCode."]
+    pub code: i32,
+    #[doc = " IParserError::node(): the index of the node in the graph, -1 when the error is not about a node."]
+    pub node: i64,
+    pub desc: *const ::std::os::raw::c_char,
+    pub node_name: *const ::std::os::raw::c_char,
+    pub node_operator: *const ::std::os::raw::c_char,
+}
+impl Default for trt_onnx_error {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+unsafe extern "C" {
+    #[doc = " NV_ONNX_PARSER_VERSION of the NvOnnxParser.h the shim was compiled against (major*10000 + minor*100 + patch)."]
+    pub fn trt_onnx_header_version() -> i32;
+}
+unsafe extern "C" {
+    #[doc = " Calls getNvOnnxParserVersion() of the loaded parser library; -1 on failure."]
+    pub fn trt_onnx_library_version(api: *const trt_onnx_api) -> i32;
+}
+unsafe extern "C" {
+    #[doc = " createNvOnnxParser_INTERNAL for `network`, logging to `logger` (NULL on failure)."]
+    pub fn trt_onnx_parser_create(
+        api: *const trt_onnx_api,
+        network: *mut trt_network,
+        logger: *mut trt_logger,
+    ) -> *mut trt_onnx_parser;
+}
+unsafe extern "C" {
+    #[doc = " IParser::parse(data, size, model_path): 0 when the model was parsed, 1 when the parser refused it (its errors then\n readable with trt_onnx_parser_error), 2 when the call itself failed (trt_last_error). `model_path` may be NULL."]
+    pub fn trt_onnx_parser_parse(
+        parser: *mut trt_onnx_parser,
+        data: *const ::std::os::raw::c_void,
+        size: usize,
+        model_path: *const ::std::os::raw::c_char,
+    ) -> i32;
+}
+unsafe extern "C" {
+    #[doc = " IParser::getNbErrors; -1 on failure."]
+    pub fn trt_onnx_parser_nb_errors(parser: *const trt_onnx_parser) -> i32;
+}
+unsafe extern "C" {
+    #[doc = " IParser::getError(index) into `out`."]
+    pub fn trt_onnx_parser_error(
+        parser: *const trt_onnx_parser,
+        index: i32,
+        out: *mut trt_onnx_error,
+    ) -> i32;
+}
+unsafe extern "C" {
+    pub fn trt_onnx_parser_destroy(parser: *mut trt_onnx_parser);
+}

@@ -6,6 +6,7 @@
 //!   (what TensorRT logged). No C++ exception crosses the boundary.
 //! * [`Library`]: the TensorRT library, opened at run time with `dlopen` (building needs headers
 //!   only). See [`Library::load`] for the search order.
+//! * [`OnnxParserLibrary`]: TensorRT's ONNX parser library, opened the same way ([`OnnxParserLibrary::load`]).
 //!
 //! The safe API is the `trt` crate.
 
@@ -21,9 +22,14 @@
 pub mod bindings;
 
 mod loader;
+mod onnx_loader;
 
 pub use bindings::*;
 pub use loader::{Candidate, Library, LoadError, SearchConfig, SearchError};
+pub use onnx_loader::{
+    onnx_parser_header_version, onnx_parser_library_name, OnnxLoadError, OnnxParserLibrary,
+    OnnxSearchConfig,
+};
 
 use std::ffi::CStr;
 use std::fmt;

@@ -39,6 +39,17 @@ pub enum Error {
         available: Vec<String>,
     },
 
+    /// TensorRT's ONNX parser library could not be loaded (every place searched, or why the named one failed).
+    #[error(transparent)]
+    OnnxLoad(#[from] trt_sys::OnnxLoadError),
+
+    /// TensorRT's ONNX parser refused the model: each error it reported, in order (Display: the first and a count).
+    #[error("{}", crate::onnx::describe(errors))]
+    OnnxParse {
+        /// The parser's errors (at least one).
+        errors: Vec<crate::onnx::OnnxParseError>,
+    },
+
     /// A file operation failed.
     #[error("{op} {path}: {source}")]
     Io {

@@ -4,6 +4,7 @@
 //! Library::load()                      the TensorRT library, opened at run time (dlopen)
 //!   ├─ Builder<'lib>                   IBuilder
 //!   │    ├─ Network<'builder>          INetworkDefinition: add_input, add(LayerDesc), mark_output;
+//!   │    │                             from_onnx: written by TensorRT's ONNX parser (IParser);
 //!   │    │                             Layer::description reads a layer back; dump() as JSON
 //!   │    ├─ BuilderConfig<'builder>    IBuilderConfig: workspace, optimization level, timing cache,
 //!   │    │                             progress monitor, optimization profiles
@@ -59,6 +60,7 @@ mod error;
 mod layers;
 mod logger;
 mod network;
+mod onnx;
 mod runtime;
 mod types;
 mod util;
@@ -73,13 +75,27 @@ pub use error::{Error, Result};
 pub use layers::*;
 pub use logger::Logger;
 pub use network::{Layer, Network, Tensor};
+pub use onnx::OnnxParseError;
 pub use runtime::{Engine, ExecutionContext, IoTensor, Runtime, SharedContext, SharedEngine};
 pub use types::*;
 pub use util::write_atomic;
 pub use weights::{WeightElement, Weights};
 
 /// The TensorRT library (re-exported from `trt-sys`): see [`Library::load`] for the search order.
-pub use trt_sys::{Candidate, Library, LoadError, SearchConfig, SearchError, Version};
+pub use trt_sys::{
+    Candidate, Library, LoadError, OnnxLoadError, OnnxParserLibrary, OnnxSearchConfig,
+    SearchConfig, SearchError, Version,
+};
+
+/// File name of TensorRT's ONNX parser library these bindings load (see [`OnnxParserLibrary::load`]).
+pub fn onnx_parser_library_name() -> String {
+    trt_sys::onnx_parser_library_name()
+}
+
+/// The `NvOnnxParser.h` interface version `trt-sys` was compiled against (`None`: headers without it).
+pub fn onnx_parser_header_version() -> Option<Version> {
+    trt_sys::onnx_parser_header_version()
+}
 
 /// The version of the TensorRT headers `trt-sys` was compiled against.
 pub fn header_version() -> Version {

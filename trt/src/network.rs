@@ -32,10 +32,16 @@ pub struct Network<'b> {
     // Bytes of every owned `Weights` given to the network; never mutated, only appended to, so the heap buffers
     // TensorRT points at stay put until the network is destroyed.
     arena: RefCell<Vec<Storage>>,
+    // The ONNX parser that wrote this network (`Network::from_onnx`): it owns the weights its layers point at.
+    pub(crate) parser: Option<crate::onnx::Parser>,
 }
 
 impl Drop for Network<'_> {
     fn drop(&mut self) {
+        // The parser goes first, as in NVIDIA's samples (its owner is declared after the network's, so it is
+        // destroyed before it): its destructor may still reach the network it wrote; the network's destructor
+        // does not read the weights the parser frees.
+        drop(self.parser.take());
         // SAFETY: `raw` came from createNetworkV2; tensors and layers borrow `self` and are gone.
         unsafe { trt_sys::trt_network_destroy(self.raw) };
     }
@@ -303,6 +309,7 @@ impl<'b> Network<'b> {
             logger,
             _builder: PhantomData,
             arena: RefCell::new(Vec::new()),
+            parser: None,
         }
     }
 
@@ -312,6 +319,10 @@ impl<'b> Network<'b> {
 
     pub(crate) fn builder_raw(&self) -> *mut trt_sys::trt_builder {
         self.builder
+    }
+
+    pub(crate) fn logger(&self) -> &Logger {
+        &self.logger
     }
 
     fn clear(&self) {
