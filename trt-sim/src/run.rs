@@ -111,7 +111,9 @@ impl<'n> Program<'n> {
                 values: &values,
                 tf32: options.tf32,
             };
-            if let Some((i, name)) = step.unread_inputs().first() {
+            // A kind with no description (loops, conditionals, ...) is refused as such by `eval`.
+            let described = !matches!(step.desc, trt::LayerDesc::Other { .. });
+            if let Some((i, name)) = step.unread_inputs().first().filter(|_| described) {
                 return Err(fail(LayerError::Unsupported(format!(
                     "input {i} ('{name}') of this {:?} layer is not read back from TensorRT",
                     step.desc.layer_type()

@@ -385,3 +385,52 @@ fn grid_sample_modes_by_hand() {
         1e-5,
     );
 }
+
+#[test]
+fn gather_nd_with_element_wise_dims() {
+    // ONNX GatherND's documented example 5 (batch_dims = 1): data [[[0, 1], [2, 3]], [[4, 5], [6, 7]]],
+    // indices [[1], [0]] -> [[2, 3], [4, 5]]: entry b reads data[b][indices[b]].
+    network!(net);
+    let data = net.add_input("data", F, [2, 2, 2]).unwrap();
+    let idx = constant_i64(&net, &[1, 0], &[2, 1]);
+    let y = out0(
+        net.add(
+            Gather::new(data, idx, 0)
+                .mode(GatherMode::Nd)
+                .nb_elementwise_dims(1),
+        ),
+    );
+    output(&net, y);
+    let xs: Vec<f32> = (0..8).map(|v| v as f32).collect();
+    let r = run(&net, &[t(&xs, &[2, 2, 2])]);
+    assert_eq!(r[0].dims(), [2, 2]);
+    assert_eq!(f32s(&r[0]), [2.0, 3.0, 4.0, 5.0]);
+}
+
+#[test]
+fn integer_negation_wraps() {
+    // TensorRT defines and builds kNEG of Int64/Int32 (NvInfer.h's "floating-point type" rule notwithstanding).
+    network!(net);
+    let x = net.add_input("x", DataType::Int32, [3]).unwrap();
+    let y = out0(net.add(Unary::new(x, UnaryOperation::Neg)));
+    output(&net, y);
+    let r = run(&net, &[ti(&[5, -7, i32::MIN as i64], &[3])]);
+    assert_eq!(r[0].dtype(), DataType::Int32);
+    assert_eq!(i64s(&r[0]), [-5, 7, i32::MIN as i64]);
+}
+
+#[test]
+fn a_layer_whose_input_is_set_to_a_later_layer_runs_after_it() {
+    // Network order is relu (layer 0), then neg (layer 1); relu's input is then replaced by neg's output, as
+    // NVIDIA's ONNX parser does with shape tensors it builds after their consumer.
+    network!(net);
+    let x = net.add_input("x", F, [3]).unwrap();
+    let relu = net.add(Activation::new(x, ActivationType::Relu)).unwrap();
+    let neg = out0(net.add(Unary::new(x, UnaryOperation::Neg)));
+    relu.set_input(0, neg).unwrap();
+    output(&net, relu.output(0).unwrap());
+    let program = trt_sim::Program::from_network(&net, None).unwrap();
+    let order: Vec<usize> = program.steps().iter().map(|s| s.index).collect();
+    assert_eq!(order, [1, 0]);
+    assert_eq!(out(&net, &[t(&[1.0, -2.0, 3.0], &[3])]), [0.0, 2.0, 0.0]);
+}

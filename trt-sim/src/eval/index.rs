@@ -49,8 +49,13 @@ pub(crate) fn gather(d: &Gather<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
     let dd = data.dims().to_vec();
     let id = idx.dims().to_vec();
     let raw = idx.i64s()?;
-    if d.nb_elementwise_dims != 0 {
-        return unsupported!("gathers with {} element-wise dims", d.nb_elementwise_dims);
+    let e = usize::try_from(d.nb_elementwise_dims).unwrap_or(usize::MAX);
+    if e != 0 && d.mode != GatherMode::Nd {
+        return unsupported!(
+            "{:?} gathers with {} element-wise dims",
+            d.mode,
+            d.nb_elementwise_dims
+        );
     }
     match d.mode {
         GatherMode::Default => {
@@ -104,35 +109,44 @@ pub(crate) fn gather(d: &Gather<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
             let out = src.contiguous()?.gather(&tensor(v, &id)?, a)?;
             Ok(data.with_tensor(out))
         }
+        // Element-wise dims: "the number of leading dimensions of indices tensor to be handled elementwise";
+        // "the first nbElementWiseDims dimensions of data and index must be equal" (no broadcast for kND). Each
+        // such entry gathers from its own slice of data: the index tuples address the dims after them.
         GatherMode::Nd => {
             let Some(&k) = id.last() else {
                 return invalid!("kND gather with scalar indices");
             };
-            if k > dd.len() {
-                return invalid!("kND index depth {k} exceeds data rank {}", dd.len());
+            if e + k > dd.len() || e + 1 > id.len() || id[..e] != dd[..e] {
+                return invalid!(
+                    "kND gather of indices {id:?} from data {dd:?} with {e} element-wise dims"
+                );
             }
-            let lead: usize = dd[..k].iter().product();
+            let batch: usize = dd[..e].iter().product();
+            let per: usize = dd[e..e + k].iter().product();
+            let lead = batch * per;
             let mut rest: Vec<usize> = vec![lead];
-            rest.extend(&dd[k..]);
+            rest.extend(&dd[e + k..]);
             let src = data.tensor().reshape(rest)?;
+            let tuples_per_batch = raw.len() / k.max(1) / batch.max(1);
             let mut linear = Vec::with_capacity(raw.len() / k.max(1));
-            for tuple in raw.chunks(k.max(1)) {
+            for (t, tuple) in raw.chunks(k.max(1)).enumerate() {
                 let mut l: i64 = 0;
                 let mut oob = false;
                 for (j, &i) in tuple.iter().enumerate() {
-                    let n = dd[j] as i64;
+                    let n = dd[e + j] as i64;
                     let i = if i < 0 { i + n } else { i };
                     oob |= !(0..n).contains(&i);
                     l = l * n + i;
                 }
-                linear.push(if oob { -1 } else { l });
+                let b = (t / tuples_per_batch.max(1)) as i64;
+                linear.push(if oob { -1 } else { b * per as i64 + l });
             }
             let (v, oob) = resolve(&linear, lead);
             let src = if oob { zero_slot(&src, 0)? } else { src };
             let n = v.len();
             let flat = src.contiguous()?.index_select(&tensor(v, &[n])?, 0)?;
             let mut out: Vec<usize> = id[..id.len() - 1].to_vec();
-            out.extend(&dd[k..]);
+            out.extend(&dd[e + k..]);
             Ok(data.with_tensor(flat.reshape(out)?))
         }
     }
