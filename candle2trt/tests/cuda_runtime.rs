@@ -17,7 +17,7 @@ fn cuda_device() -> Option<Device> {
     match Device::new_cuda(0) {
         Ok(d) => Some(d),
         Err(e) => {
-            common::skip(format!("no CUDA device ({e})"));
+            common::skip(format!("no CUDA device: {e}"));
             None
         }
     }

@@ -261,7 +261,7 @@ fn fixture_dir() -> Option<PathBuf> {
     let required = std::env::var_os("CANDLE2TRT_REQUIRE_FIXTURES").is_some_and(|v| v == "1");
     assert!(!required, "fixture {} not found", dir.display());
     common::skip(format!(
-        "large fixture {} not found (set CANDLE2TRT_FIXTURES to the fixtures folder)",
+        "large fixture not found: {} (set CANDLE2TRT_FIXTURES to the fixtures folder)",
         dir.display()
     ));
     None

@@ -207,8 +207,10 @@ impl SearchConfig {
         }
         python_site_dirs.dedup();
         SearchConfig {
-            library_file: get("TENSORRT_LIBRARY"),
-            library_dir: get("TENSORRT_LIB_DIR"),
+            // Set but empty is kept (an empty path): it names no library, and loading refuses it rather than
+            // search elsewhere as if it were unset.
+            library_file: lookup("TENSORRT_LIBRARY").map(PathBuf::from),
+            library_dir: lookup("TENSORRT_LIB_DIR").map(PathBuf::from),
             python_site_dirs,
             deps_dirs: get("CANDLE2TRT_DEPS").into_iter().collect(),
             system_loader: true,
@@ -225,7 +227,12 @@ impl SearchConfig {
             })
         } else {
             self.library_dir.as_ref().map(|dir| Candidate {
-                path: dir.join(LIBRARY_NAME),
+                // An empty directory names nothing (not the bare soname, which the system loader would search for).
+                path: if dir.as_os_str().is_empty() {
+                    PathBuf::new()
+                } else {
+                    dir.join(LIBRARY_NAME)
+                },
                 source: "TENSORRT_LIB_DIR".into(),
             })
         }
@@ -315,7 +322,8 @@ impl Library {
     /// Loads TensorRT from the places of [`SearchConfig::from_env`]:
     ///
     /// 1. `TENSORRT_LIBRARY` (a file), else `TENSORRT_LIB_DIR` (a directory): when either is set, that library is
-    ///    the only one tried, and an error ([`LoadError::Named`]) names it and why it did not load;
+    ///    the only one tried, and an error ([`LoadError::Named`]) names it and why it did not load (set but empty
+    ///    is such an error: it names no file);
     ///
     /// otherwise, in order:
     ///
@@ -371,6 +379,12 @@ impl Library {
 
     /// Opens `named` and nothing else.
     fn load_named(named: Candidate) -> Result<&'static Library, LoadError> {
+        if named.path.as_os_str().is_empty() {
+            return Err(LoadError::Named {
+                candidate: named,
+                reason: "set but empty".into(),
+            });
+        }
         let mut attempts = Vec::new();
         match Self::load_first(vec![named], &mut attempts)? {
             Some(lib) => Ok(lib),
@@ -583,8 +597,36 @@ mod tests {
             _ => None,
         });
         assert_eq!(config.library_file.as_deref(), Some(Path::new("/x/lib.so")));
-        assert_eq!(config.library_dir, None, "empty variables are ignored");
+        assert_eq!(
+            config.library_dir.as_deref(),
+            Some(Path::new("")),
+            "set but empty is kept: it is refused when loading, not taken for unset"
+        );
         assert_eq!(config.deps_dirs, vec![PathBuf::from("/deps")]);
+    }
+
+    /// `TENSORRT_LIBRARY=""` (or `TENSORRT_LIB_DIR=""`) names a library, but no file: an error, never a search of
+    /// the usual places as if it were unset.
+    #[test]
+    fn a_variable_set_but_empty_is_refused() {
+        for var in ["TENSORRT_LIBRARY", "TENSORRT_LIB_DIR"] {
+            let config = SearchConfig::from_lookup(|name| (name == var).then(|| "".into()));
+            let named = config.named().expect("named");
+            assert_eq!(named.source, var);
+            assert_eq!(
+                config.candidates(),
+                vec![named.clone()],
+                "{var}: nothing else is tried"
+            );
+            // `load_with` checks the name before anything is opened, so this holds whatever is loaded already.
+            match Library::load_with(&config) {
+                Err(LoadError::Named { candidate, reason }) => {
+                    assert_eq!(candidate, named);
+                    assert_eq!(reason, "set but empty");
+                }
+                other => panic!("{var}: {other:?}"),
+            }
+        }
     }
 
     #[test]

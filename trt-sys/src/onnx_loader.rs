@@ -456,3 +456,140 @@ impl OnnxParserLibrary {
         self.version
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidates_follow_the_documented_order() {
+        let name = onnx_parser_library_name();
+        let (pip, deps_sub) = if HEADERS_ARE_RTX {
+            ("tensorrt_rtx_libs", "tensorrt-rtx/tensorrt_rtx_libs")
+        } else {
+            ("tensorrt_libs", "tensorrt/tensorrt_libs")
+        };
+        let search = OnnxSearchConfig {
+            library_file: None,
+            beside: Some(Path::new("/trt").join(pip)),
+            // The TensorRT library's folder is also a pip folder here: tried once, first.
+            python_site_dirs: vec!["/c/site-packages".into(), "/trt".into()],
+            deps_dirs: vec!["/d".into()],
+            system_loader: true,
+        };
+        let got: Vec<_> = search
+            .candidates()
+            .into_iter()
+            .map(|c| (c.path, c.source))
+            .collect();
+        let expected = vec![
+            (
+                Path::new("/trt").join(pip).join(&name),
+                "beside the TensorRT library".to_owned(),
+            ),
+            (
+                Path::new("/c/site-packages").join(pip).join(&name),
+                format!("pip {pip}"),
+            ),
+            (
+                Path::new("/d").join(deps_sub).join(&name),
+                "cargo xtask setup (CANDLE2TRT_DEPS)".to_owned(),
+            ),
+            (PathBuf::from(&name), "system loader".to_owned()),
+        ];
+        assert_eq!(got, expected);
+        if HEADERS_ARE_RTX {
+            assert_eq!(name, "libtensorrt_onnxparser_rtx.so.1");
+        } else {
+            assert_eq!(
+                name,
+                format!("libnvonnxparser.so.{}", crate::header_version().major)
+            );
+        }
+
+        // A named library is the only candidate.
+        let named = OnnxSearchConfig {
+            library_file: Some("/x/libparser.so".into()),
+            ..search
+        };
+        assert_eq!(
+            named.candidates(),
+            vec![Candidate {
+                path: "/x/libparser.so".into(),
+                source: "TENSORRT_ONNX_PARSER_LIBRARY".into(),
+            }]
+        );
+    }
+
+    #[test]
+    fn the_variable_names_the_library_even_when_empty() {
+        let config = OnnxSearchConfig::from_lookup(|name| match name {
+            "TENSORRT_ONNX_PARSER_LIBRARY" => Some("/p/lib.so".into()),
+            "CANDLE2TRT_DEPS" => Some("/deps".into()),
+            _ => None,
+        });
+        assert_eq!(config.library_file.as_deref(), Some(Path::new("/p/lib.so")));
+        assert_eq!(config.deps_dirs, vec![PathBuf::from("/deps")]);
+        let empty = OnnxSearchConfig::from_lookup(|name| {
+            (name == "TENSORRT_ONNX_PARSER_LIBRARY").then(|| "".into())
+        });
+        match OnnxParserLibrary::load_with(&empty) {
+            Err(OnnxLoadError::Named { candidate, reason }) => {
+                assert_eq!(candidate.source, "TENSORRT_ONNX_PARSER_LIBRARY");
+                assert_eq!(reason, "set but empty");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn errors_name_every_place_and_both_versions() {
+        let err = OnnxLoadError::NotFound {
+            library: "libp.so.1".into(),
+            attempts: vec![SearchError {
+                candidate: Candidate {
+                    path: "/a/libp.so.1".into(),
+                    source: "beside the TensorRT library".into(),
+                },
+                reason: "no such file".into(),
+            }],
+        };
+        let text = err.to_string();
+        assert!(
+            text.contains("/a/libp.so.1 [beside the TensorRT library]: no such file"),
+            "{text}"
+        );
+        assert!(text.contains("TENSORRT_ONNX_PARSER_LIBRARY"), "{text}");
+        let err = OnnxLoadError::VersionMismatch {
+            path: "/a/libp.so.1".into(),
+            library: Version {
+                major: 0,
+                minor: 1,
+                patch: 0,
+            },
+            headers: Version {
+                major: 0,
+                minor: 2,
+                patch: 0,
+            },
+        };
+        let text = err.to_string();
+        assert!(
+            text.contains("0.1.0") && text.contains("0.2.0") && text.contains("/a/libp.so.1"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_header_version_is_the_parsers_interface_version() {
+        // Both header sets provisioned here ship NvOnnxParser.h with NV_ONNX_PARSER_VERSION 0.2.0.
+        assert_eq!(
+            onnx_parser_header_version(),
+            Some(Version {
+                major: 0,
+                minor: 2,
+                patch: 0
+            })
+        );
+    }
+}

@@ -87,6 +87,16 @@ pub use trt_sys::{
     SearchConfig, SearchError, Version,
 };
 
+/// File name of TensorRT's ONNX parser library these bindings load (see [`OnnxParserLibrary::load`]).
+pub fn onnx_parser_library_name() -> String {
+    trt_sys::onnx_parser_library_name()
+}
+
+/// The `NvOnnxParser.h` interface version `trt-sys` was compiled against (`None`: headers without it).
+pub fn onnx_parser_header_version() -> Option<Version> {
+    trt_sys::onnx_parser_header_version()
+}
+
 /// The version of the TensorRT headers `trt-sys` was compiled against.
 pub fn header_version() -> Version {
     trt_sys::header_version()

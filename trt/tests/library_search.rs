@@ -1,9 +1,11 @@
 //! The library search and its errors. Needs no TensorRT library: nothing here loads one successfully,
 //! which is also why these tests have their own test binary (a process loads TensorRT at most once).
 
+mod common;
+
 use std::path::PathBuf;
 
-use trt::{Library, LoadError, SearchConfig};
+use trt::{Library, LoadError, OnnxLoadError, OnnxParserLibrary, OnnxSearchConfig, SearchConfig};
 
 #[test]
 fn load_from_a_nonexistent_path_lists_it() {
@@ -253,5 +255,167 @@ fn a_library_without_tensorrt_symbols_is_refused() {
     assert!(
         matches!(&err, LoadError::MissingSymbol { symbol, .. } if symbol == "createInferBuilder_INTERNAL"),
         "{err:?}"
+    );
+}
+
+/// The ONNX parser library follows the same rule: a named library is used or refused, even where the search
+/// would find a loadable one (`cargo xtask setup`'s folder holds the parser here).
+#[test]
+fn a_named_onnx_parser_that_does_not_load_is_refused_not_skipped_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir
+        .path()
+        .join("no_such_dir")
+        .join(trt::onnx_parser_library_name());
+    let garbage = dir.path().join(trt::onnx_parser_library_name());
+    std::fs::write(&garbage, b"not a shared library\n".repeat(10)).unwrap();
+    let search = OnnxSearchConfig::from_env();
+    eprintln!("the search a named parser library must not fall through to:");
+    for c in (OnnxSearchConfig {
+        library_file: None,
+        ..search.clone()
+    })
+    .candidates()
+    {
+        eprintln!("  {} [{}]", c.path.display(), c.source);
+    }
+    for (path, why) in [(&missing, "no such file"), (&garbage, "invalid ELF header")] {
+        let config = OnnxSearchConfig {
+            library_file: Some(path.clone()),
+            ..search.clone()
+        };
+        let err = OnnxParserLibrary::load_with(&config).unwrap_err();
+        eprintln!("{err}");
+        match &err {
+            OnnxLoadError::Named { candidate, reason } => {
+                assert_eq!(&candidate.path, path);
+                assert_eq!(candidate.source, "TENSORRT_ONNX_PARSER_LIBRARY");
+                assert!(reason.contains(why), "{reason}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let text = err.to_string();
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(text.contains("nothing else was tried"), "{text}");
+        // The trt-level error wraps it.
+        assert_eq!(trt::Error::from(err).to_string(), text);
+    }
+    let err = OnnxParserLibrary::load_from(&missing).unwrap_err();
+    assert!(
+        matches!(&err, OnnxLoadError::Named { reason, .. } if reason == "no such file"),
+        "{err:?}"
+    );
+    assert!(
+        OnnxParserLibrary::loaded().is_none(),
+        "nothing else was loaded"
+    );
+}
+
+#[test]
+fn onnx_parser_search_pointing_nowhere_lists_every_place() {
+    let config = OnnxSearchConfig {
+        library_file: None,
+        beside: Some("/nowhere/trt".into()),
+        python_site_dirs: vec!["/nowhere/site-packages".into()],
+        deps_dirs: vec!["/nowhere/deps".into()],
+        system_loader: false,
+    };
+    let err = OnnxParserLibrary::load_with(&config).unwrap_err();
+    let text = err.to_string();
+    eprintln!("{text}");
+    let OnnxLoadError::NotFound { attempts, .. } = &err else {
+        panic!("unexpected {err:?}")
+    };
+    let sources: Vec<_> = attempts
+        .iter()
+        .map(|a| a.candidate.source.as_str())
+        .collect();
+    assert_eq!(sources.len(), 3, "{sources:?}");
+    assert_eq!(sources[0], "beside the TensorRT library");
+    for place in ["/nowhere/trt/", "/nowhere/site-packages/", "/nowhere/deps/"] {
+        assert!(text.contains(place), "{place} missing from:\n{text}");
+    }
+}
+
+#[test]
+fn an_onnx_parser_of_another_interface_version_is_refused_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    // NV_ONNX_PARSER_VERSION 0.1.0 (TensorRT 10's NvOnnxParser.h); these headers say 0.2.0.
+    let source = "int getNvOnnxParserVersion(void) { return 100; }\n\
+                  void* createNvOnnxParser_INTERNAL(void* n, void* l, int v) { return 0; }\n";
+    let so = fake_library(dir.path(), "libfake_onnxparser_0_1", source);
+    let err = OnnxParserLibrary::load_from(&so).unwrap_err();
+    eprintln!("{err}");
+    match &err {
+        OnnxLoadError::VersionMismatch {
+            library, headers, ..
+        } => {
+            assert_eq!((library.major, library.minor), (0, 1));
+            assert_eq!(Some(*headers), trt::onnx_parser_header_version());
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(
+        err.to_string().contains("0.1.0") && err.to_string().contains("0.2.0"),
+        "{err}"
+    );
+    assert!(
+        OnnxParserLibrary::loaded().is_none(),
+        "a refused library is not kept"
+    );
+
+    let so = fake_library(
+        dir.path(),
+        "libnot_a_parser",
+        "int something_else(void) { return 1; }\n",
+    );
+    let err = OnnxParserLibrary::load_from(&so).unwrap_err();
+    assert!(
+        matches!(&err, OnnxLoadError::MissingSymbol { symbol, .. } if symbol == "createNvOnnxParser_INTERNAL"),
+        "{err:?}"
+    );
+}
+
+/// `cargo xtask test`'s Enterprise-header step may skip for want of a TensorRT 11.4 library only where the search
+/// found none (or one of another version); a library the user named that does not load fails the tests.
+#[test]
+fn only_a_searched_for_library_may_be_absent() {
+    let not_found = LoadError::NotFound {
+        library: "libnvinfer.so.11".into(),
+        attempts: Vec::new(),
+    };
+    let mismatch = LoadError::VersionMismatch {
+        path: "/l/libnvinfer.so.11".into(),
+        library: trt::Version {
+            major: 1,
+            minor: 7,
+            patch: 1,
+        },
+        headers: trt::Version {
+            major: 11,
+            minor: 4,
+            patch: 0,
+        },
+    };
+    let named = trt::Candidate {
+        path: "/user/libnvinfer.so.11".into(),
+        source: "TENSORRT_LIBRARY".into(),
+    };
+    let refused = LoadError::Named {
+        candidate: named.clone(),
+        reason: "no such file".into(),
+    };
+    let h = trt::header_version();
+    let tag = format!("no TensorRT {}.{} library: ", h.major, h.minor);
+    for e in [&not_found, &mismatch] {
+        let reason = common::absent_library_reason(e, None, false).expect("absent");
+        assert!(reason.starts_with(&tag), "{reason}");
+        // Named, the same errors are failures; and TensorRT-RTX headers always come with their library.
+        assert_eq!(common::absent_library_reason(e, Some(&named), false), None);
+        assert_eq!(common::absent_library_reason(e, None, true), None);
+    }
+    assert_eq!(
+        common::absent_library_reason(&refused, Some(&named), false),
+        None
     );
 }

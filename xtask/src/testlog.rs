@@ -90,6 +90,16 @@ pub fn skip_reason(line: &str) -> Option<&str> {
     line.trim_start().strip_prefix("SKIPPED:").map(str::trim)
 }
 
+/// The tag of a skip reason: `<tag>: <details>`, the text before the first `:`. The runner's allow-list compares
+/// tags whole, never as a prefix or a substring of the reason, so that a failure whose text merely mentions a
+/// fixture or a GPU cannot pass for an allowed skip. A reason without a `:` has no tag (and is never allowed).
+pub fn skip_tag(reason: &str) -> Option<&str> {
+    reason
+        .split_once(':')
+        .map(|(tag, _)| tag.trim())
+        .filter(|tag| !tag.is_empty())
+}
+
 impl TestLog {
     /// Feeds one line (without its line ending).
     pub fn line(&mut self, line: &str) {
@@ -364,6 +374,31 @@ fn parse_totals(rest: &str) -> Option<Totals> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_skip_tag_is_the_text_before_the_first_colon() {
+        assert_eq!(
+            skip_tag("large fixture not found: /x/resnet18 (set CANDLE2TRT_FIXTURES)"),
+            Some("large fixture not found")
+        );
+        assert_eq!(
+            skip_tag("no TensorRT 11.4 library: Enterprise headers 11.4.0: could not load"),
+            Some("no TensorRT 11.4 library")
+        );
+        // The old free-form reasons have a tag that is their whole first clause, path and all: no longer a match.
+        assert_eq!(
+            skip_tag("large fixture /x/model.safetensors not found (set CANDLE2TRT_FIXTURES …)"),
+            None
+        );
+        assert_eq!(
+            skip_tag("parity resnet18: fixture \"resnet18\" not found in /x"),
+            Some("parity resnet18")
+        );
+        assert_eq!(skip_tag(": no tag"), None);
+        assert_eq!(skip_tag("no colon at all"), None);
+        let line = "SKIPPED: no CUDA device: CUDA_ERROR_NO_DEVICE";
+        assert_eq!(skip_reason(line).and_then(skip_tag), Some("no CUDA device"));
+    }
 
     /// Each test's id, outcome and skip reason.
     fn outcomes(log: &TestLog) -> Vec<(&str, Outcome, Option<&str>)> {

@@ -6,7 +6,7 @@
 //! reason is not one of [`allowed_skip`]'s fails the run, as does a crashed test binary.
 
 use crate::deps::Provisioned;
-use crate::testlog::{Outcome, TestLog, TestRecord};
+use crate::testlog::{skip_tag, Outcome, TestLog, TestRecord};
 use anyhow::{bail, Context, Result};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -16,28 +16,65 @@ use std::process::{Command, Stdio};
 /// the test prints `SKIPPED: … fixture … not found …` and this runner accepts that reason.
 const REQUIRE_FIXTURES: &str = "CANDLE2TRT_REQUIRE_FIXTURES";
 
-/// Which reasons a test may skip for. Anything else is a failure of the run: a skip must never hide a broken test.
-pub fn allowed_skip(reason: &str, fixtures_required: bool) -> bool {
-    let enterprise = crate::deps::enterprise_version();
-    let allowed = [
-        // The trt suite built against the TensorRT 11.4 (Enterprise) headers: no such library is provisioned.
-        format!("no TensorRT {enterprise} library"),
-        // Running an engine: TensorRT refuses without a GPU it supports (none here; TensorRT-RTX refuses cc 9.0).
-        "no supported GPU".to_owned(),
-        // A test of the CUDA path in a build without `--features cuda`.
-        "no CUDA feature".to_owned(),
-    ];
-    // A large fixture that is absent (`large fixture … not found`, `parity resnet18: fixture "resnet18" not found
-    // in …`): allowed only where the fixtures are not required.
-    let fixture_absent = reason.contains("fixture") && reason.contains("not found");
-    allowed.iter().any(|a| reason.starts_with(a.as_str())) || (!fixtures_required && fixture_absent)
+/// The steps of `cargo xtask test`, each with the skip reasons it allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Every workspace test, TensorRT-RTX headers and library, on this (GPU-less) machine.
+    Workspace,
+    /// trt-sys and trt against the TensorRT 11.4 (Enterprise) headers.
+    Enterprise,
+    /// `--cuda`: the CUDA code path's tests, run on a GPU host.
+    Cuda,
+}
+
+impl Step {
+    /// The label the closing report gives the step's tests.
+    pub fn label(self) -> &'static str {
+        match self {
+            Step::Workspace => "workspace",
+            Step::Enterprise => "enterprise headers",
+            Step::Cuda => "cuda",
+        }
+    }
+}
+
+/// The tag of a missing large fixture (`SKIPPED: large fixture not found: <path or name> …`).
+pub const FIXTURE_ABSENT: &str = "large fixture not found";
+/// Running an engine: TensorRT refuses for want of a GPU it supports (none on the CPU-only machine).
+pub const NO_SUPPORTED_GPU: &str = "no supported GPU";
+/// A test of the CUDA path in a build without `--features cuda`.
+pub const NO_CUDA_FEATURE: &str = "no CUDA feature";
+/// The CUDA runtime's first reason: candle (or the driver) finds no CUDA device.
+pub const NO_CUDA_DEVICE: &str = "no CUDA device";
+/// The CUDA runtime's second reason: TensorRT-RTX refuses this GPU's compute capability (the H100 lent here).
+pub const GPU_REFUSED: &str = "TensorRT-RTX refuses to run engines on this GPU";
+
+/// Which reasons a test may skip for, on which step. A reason is allowed by its exact tag (the text before its
+/// first `:`, [`skip_tag`]), never by a prefix or a word it contains: anything else is a failure of the run, as a
+/// skip must never hide a broken test (a setup failure whose message mentions a fixture included).
+pub fn allowed_skip(reason: &str, step: Step, fixtures_required: bool) -> bool {
+    let Some(tag) = skip_tag(reason) else {
+        return false;
+    };
+    let fixture_absent = !fixtures_required && tag == FIXTURE_ABSENT;
+    match step {
+        Step::Workspace => tag == NO_SUPPORTED_GPU || tag == NO_CUDA_FEATURE || fixture_absent,
+        // No TensorRT 11.4 library is provisioned: the trt tests that need one say so (only where nothing was
+        // named; a named library that does not load fails them).
+        Step::Enterprise => {
+            tag == format!("no TensorRT {} library", crate::deps::enterprise_version())
+                || tag == NO_SUPPORTED_GPU
+        }
+        // The runtime's two reasons, here only: on the other steps nothing runs on a GPU.
+        Step::Cuda => tag == NO_CUDA_DEVICE || tag == GPU_REFUSED || fixture_absent,
+    }
 }
 
 /// What every step read.
 #[derive(Default)]
 struct Tally {
     /// (step, record) for every test.
-    tests: Vec<(&'static str, TestRecord)>,
+    tests: Vec<(Step, TestRecord)>,
     /// Crashes and unreadable output, each with its step.
     problems: Vec<String>,
     /// Test binaries not run at all, with why.
@@ -58,7 +95,7 @@ pub fn all(root: &Path, d: &Provisioned, cuda: bool) -> Result<()> {
         "--",
         "--show-output",
     ]);
-    if let Err(e) = run_counted(c, "workspace", &mut tally) {
+    if let Err(e) = run_counted(c, Step::Workspace, &mut tally) {
         failures.push(format!("workspace tests: {e:#}"));
     }
 
@@ -86,7 +123,7 @@ pub fn all(root: &Path, d: &Provisioned, cuda: bool) -> Result<()> {
         // loader refuse it (a named library is used or refused). A library the user named stays named.
         c.env_remove("TENSORRT_LIB_DIR");
     }
-    if let Err(e) = run_counted(c, "enterprise headers", &mut tally) {
+    if let Err(e) = run_counted(c, Step::Enterprise, &mut tally) {
         failures.push(format!("Enterprise-header build: {e:#}"));
     }
 
@@ -141,7 +178,7 @@ pub fn all(root: &Path, d: &Provisioned, cuda: bool) -> Result<()> {
                     .args(filter)
                     .arg("--show-output")
                     .env("CANDLE2TRT_TEST_DEVICE", device);
-                    if let Err(e) = run_counted(c, "cuda", &mut tally) {
+                    if let Err(e) = run_counted(c, Step::Cuda, &mut tally) {
                         failures.push(format!(
                             "CUDA tests: {e:#} (their binaries load CUDA 13's libcuda.so.1, libcublas.so.13, \
                              libcublasLt.so.13, libcurand.so.10 and libnvrtc.so.13 when they start: put them on \
@@ -196,8 +233,8 @@ fn report(tally: &Tally, failures: &mut Vec<String>) {
     for (step, t) in &tally.tests {
         match (t.outcome, &t.skip) {
             (Outcome::Passed, Some(reason)) => {
-                let line = format!("[{step}] {}: {}", t.id, first_line(reason));
-                if !allowed_skip(reason, fixtures_required) {
+                let line = format!("[{}] {}: {}", step.label(), t.id, first_line(reason));
+                if !allowed_skip(reason, *step, fixtures_required) {
                     unknown.push(line.clone());
                 }
                 skips.push(line);
@@ -210,7 +247,7 @@ fn report(tally: &Tally, failures: &mut Vec<String>) {
                     Some(error) => error,
                     None => "",
                 };
-                failed_tests.push(format!("[{step}] {}: {}", t.id, first_line(why)));
+                failed_tests.push(format!("[{}] {}: {}", step.label(), t.id, first_line(why)));
             }
             (Outcome::Ignored, _) => ignored += 1,
         }
@@ -243,14 +280,16 @@ fn report(tally: &Tally, failures: &mut Vec<String>) {
     if !unknown.is_empty() {
         let list = unknown.join("\n  ");
         println!(
-            "xtask: {} skip(s) for a reason not on the allowed list (no TensorRT {} library; no supported GPU; no \
-             CUDA feature{}):\n  {list}",
+            "xtask: {} skip(s) for a reason not on the allowed list (reasons are matched by their tag, the text \
+             before the first ':'; workspace: '{NO_SUPPORTED_GPU}', '{NO_CUDA_FEATURE}'{fixture}; enterprise \
+             headers: 'no TensorRT {} library', '{NO_SUPPORTED_GPU}'; cuda: '{NO_CUDA_DEVICE}', '{GPU_REFUSED}'\
+             {fixture}):\n  {list}",
             unknown.len(),
             crate::deps::enterprise_version(),
-            if fixtures_required {
-                ""
+            fixture = if fixtures_required {
+                String::new()
             } else {
-                "; a large fixture not found, while CANDLE2TRT_REQUIRE_FIXTURES is unset"
+                format!(", '{FIXTURE_ABSENT}' (CANDLE2TRT_REQUIRE_FIXTURES is unset)")
             }
         );
         failures.push(format!(
@@ -276,7 +315,7 @@ fn first_line(text: &str) -> String {
 /// Runs a `cargo test`, echoing its output and reading every test's result and skip from it. cargo's and the test
 /// binaries' stdout and stderr share one pipe, so that the lines stay in the order they were written (cargo's
 /// `Running <binary>` before that binary's output, its exit status after).
-fn run_counted(mut c: Command, step: &'static str, tally: &mut Tally) -> Result<()> {
+fn run_counted(mut c: Command, step: Step, tally: &mut Tally) -> Result<()> {
     let (reader, writer) = std::io::pipe().context("creating a pipe for the test output")?;
     c.stdout(writer.try_clone()?)
         .stderr(writer)
@@ -307,10 +346,10 @@ fn run_counted(mut c: Command, step: &'static str, tally: &mut Tally) -> Result<
     log.finish();
     let st = child.wait()?;
     for crash in &log.crashes {
-        tally.problems.push(format!("[{step}] {crash}"));
+        tally.problems.push(format!("[{}] {crash}", step.label()));
     }
     for p in &log.problems {
-        tally.problems.push(format!("[{step}] {p}"));
+        tally.problems.push(format!("[{}] {p}", step.label()));
     }
     tally.tests.extend(log.tests.into_iter().map(|t| (step, t)));
     if !st.success() {
@@ -325,31 +364,62 @@ mod tests {
 
     #[test]
     fn the_allowed_reasons_and_no_other() {
-        for reason in [
-            "no TensorRT 11.4 library (Enterprise headers 11.4.0): could not load …",
-            "no supported GPU: TensorRT refused to deserialize: The engine cannot run on this GPU",
-            "no CUDA feature: built without --features cuda",
+        let enterprise = format!(
+            "no TensorRT {} library: Enterprise headers: could not load …",
+            crate::deps::enterprise_version()
+        );
+        let gpu =
+            "no supported GPU: TensorRT refused to deserialize: The engine cannot run on this GPU";
+        let feature = "no CUDA feature: built without --features cuda";
+        let device = "no CUDA device: DriverError(CUDA_ERROR_NO_DEVICE)";
+        let refused = "TensorRT-RTX refuses to run engines on this GPU: TensorRT error: …";
+        for (reason, steps) in [
+            (enterprise.as_str(), &[Step::Enterprise][..]),
+            (gpu, &[Step::Workspace, Step::Enterprise]),
+            (feature, &[Step::Workspace]),
+            // The runtime's two reasons: on the CUDA step only.
+            (device, &[Step::Cuda]),
+            (refused, &[Step::Cuda]),
         ] {
-            assert!(allowed_skip(reason, true), "{reason}");
+            for step in [Step::Workspace, Step::Enterprise, Step::Cuda] {
+                assert_eq!(
+                    allowed_skip(reason, step, false),
+                    steps.contains(&step),
+                    "{reason} on {step:?}"
+                );
+            }
         }
-        for fixture in [
-            "large fixture /x/resnet18/model.safetensors not found (set CANDLE2TRT_FIXTURES …)",
-            "parity resnet18: fixture \"resnet18\" not found in /x/fixtures/resnet18",
-        ] {
-            assert!(allowed_skip(fixture, false), "{fixture}");
+    }
+
+    #[test]
+    fn an_absent_fixture_is_allowed_by_its_tag_and_only_when_not_required() {
+        let fixture =
+            "large fixture not found: /x/resnet18/model.safetensors (set CANDLE2TRT_FIXTURES …)";
+        for step in [Step::Workspace, Step::Cuda] {
+            assert!(allowed_skip(fixture, step, false), "{step:?}");
             assert!(
-                !allowed_skip(fixture, true),
-                "required fixtures must not skip: {fixture}"
+                !allowed_skip(fixture, step, true),
+                "required fixtures must not skip"
             );
         }
+        assert!(!allowed_skip(fixture, Step::Enterprise, false));
+        // Setup failures that mention a fixture, a GPU or a library in their text, or start like an allowed
+        // reason without being it, are not absences: the tag must match whole.
         for reason in [
-            "no TensorRT 10.3 library",
-            "library does not match the headers",
+            "parity resnet18: fixture \"resnet18\" not found in /x/fixtures/resnet18",
+            "large fixture /x/model.safetensors not found (set CANDLE2TRT_FIXTURES …)",
+            "library does not match the headers: fixture dir not found",
+            "could not read the large fixture not found: …",
+            "no supported GPU-less host: …",
+            "no CUDA device (CUDA_ERROR_NO_DEVICE)",
+            "no TensorRT 10.3 library: …",
+            "no TensorRT 11.4 library (Enterprise headers 11.4.0): could not load",
             "no C compiler to build a stand-in library",
-            "no CUDA device",
             "",
         ] {
-            assert!(!allowed_skip(reason, false), "{reason}");
+            for step in [Step::Workspace, Step::Enterprise, Step::Cuda] {
+                assert!(!allowed_skip(reason, step, false), "{reason} on {step:?}");
+            }
         }
     }
 }

@@ -30,7 +30,7 @@ pub fn large_fixture(rel: &str) -> Option<PathBuf> {
         p.display()
     );
     eprintln!(
-        "SKIPPED: large fixture {} not found (set CANDLE2TRT_FIXTURES to the fixtures folder)",
+        "SKIPPED: large fixture not found: {} (set CANDLE2TRT_FIXTURES to the fixtures folder)",
         p.display()
     );
     None

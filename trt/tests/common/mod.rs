@@ -14,32 +14,53 @@ pub fn say(line: &str) {
     eprintln!("{line}");
 }
 
-/// The loaded library, or `None` (with a printed reason) in the one configuration where no matching library is
-/// expected: the build against standard TensorRT (Enterprise) headers, for which this machine provisions no
-/// library (`cargo xtask test`'s second flavor; the header flavor is fixed when trt-sys is built). With
-/// TensorRT-RTX headers, any failure to load (none found, a wrong version, a named library that does not load)
-/// is a provisioning error and fails the test.
+/// The skip reason when `e` means "no library for these headers" in the one configuration where none is expected:
+/// the build against standard TensorRT (Enterprise) headers, for which this machine provisions no library (`cargo
+/// xtask test`'s second flavor; the header flavor is fixed when trt-sys is built), and only when the search found
+/// none or found one of another version. A library the user named (`named`: `TENSORRT_LIBRARY`,
+/// `TENSORRT_LIB_DIR`) that does not load is never absent: `None`, and the caller fails. The reason starts with the
+/// exact tag `no TensorRT <major>.<minor> library:` that `cargo xtask test` allows on that step only.
+pub fn absent_library_reason(
+    e: &LoadError,
+    named: Option<&trt::Candidate>,
+    rtx: bool,
+) -> Option<String> {
+    let searched = named.is_none()
+        && matches!(
+            e,
+            LoadError::NotFound { .. } | LoadError::VersionMismatch { .. }
+        );
+    (searched && !rtx).then(|| {
+        let h = trt::header_version();
+        format!(
+            "no TensorRT {}.{} library: Enterprise headers {h}: {e}",
+            h.major, h.minor
+        )
+    })
+}
+
+/// The loaded library, or `None` (with a printed reason) where [`absent_library_reason`] says none is expected.
+/// Any other failure to load (with TensorRT-RTX headers: any at all; a named library that does not load) is a
+/// provisioning error and fails the test.
 pub fn library() -> Option<&'static Library> {
     static RESULT: OnceLock<Result<&'static Library, String>> = OnceLock::new();
     let result = RESULT.get_or_init(|| match Library::load() {
         Ok(lib) => Ok(lib),
-        Err(e @ (LoadError::NotFound { .. } | LoadError::VersionMismatch { .. }))
-            if !trt::HEADERS_ARE_RTX =>
-        {
-            let h = trt::header_version();
-            Err(format!(
-                "no TensorRT {}.{} library (Enterprise headers {h}): {e}",
-                h.major, h.minor
-            ))
-        }
-        Err(e) => panic!(
-            "{} library not loadable (run `cargo xtask setup`): {e}",
-            if trt::HEADERS_ARE_RTX {
-                "TensorRT-RTX"
-            } else {
-                "TensorRT"
-            }
-        ),
+        Err(e) => match absent_library_reason(
+            &e,
+            trt::SearchConfig::from_env().named().as_ref(),
+            trt::HEADERS_ARE_RTX,
+        ) {
+            Some(reason) => Err(reason),
+            None => panic!(
+                "{} library not loadable (run `cargo xtask setup`): {e}",
+                if trt::HEADERS_ARE_RTX {
+                    "TensorRT-RTX"
+                } else {
+                    "TensorRT"
+                }
+            ),
+        },
     });
     match result {
         Ok(lib) => Some(lib),
