@@ -91,11 +91,8 @@ fn torchvision_mobilenet_v3_small_matches_pytorch() {
 }
 
 /// The parser writes ShuffleNet's channel split as slices with an `axes` input (ISliceLayer input 5), which
-/// trt-sim does not read yet: the run stops at `/stage2/stage2.1/Slice` ("start [0], size [24], stride [1]
-/// for a rank-4 input"). The simulator's fix belongs to the sim-layers branch (issue 17); this test is to pass
-/// once it is merged.
+/// trt-sim reads since the sim-layers branch (before, the run stopped at `/stage2/stage2.1/Slice`).
 #[test]
-#[ignore = "trt-sim does not read ISliceLayer's axes input yet (issue 17, sim-layers branch)"]
 fn torchvision_shufflenet_matches_pytorch() {
     assert_matches("shufflenet");
 }
