@@ -297,7 +297,7 @@ pub fn run(d: &Provisioned, update: bool, limit: Duration, filter: Option<&str>)
     );
     let expected_path = d.root.join(EXPECTED);
     if update {
-        fs::write(&expected_path, expected_tsv(&outcomes))?;
+        fs::write(&expected_path, expected_tsv(&outcomes, &d.root))?;
         println!("onnx-suite: wrote {}", expected_path.display());
         return Ok(());
     }
@@ -349,13 +349,21 @@ pub fn to_tsv(outcomes: &[Outcome]) -> String {
     s
 }
 
-/// The committed file: case and status (the reason kept for the reader; only the status is compared).
-fn expected_tsv(outcomes: &[Outcome]) -> String {
+/// The committed file: case and status (the reason kept for the reader, without this checkout's path; only the
+/// status is compared).
+fn expected_tsv(outcomes: &[Outcome], root: &Path) -> String {
+    let here = format!("{}/", root.display());
     let mut s = String::from(
         "# cargo xtask onnx-suite: expected status per case (`--update` rewrites this file).\n# A case listed as matched that no longer matches fails the command.\ncase\tstatus\treason\n",
     );
     for o in outcomes {
-        let _ = writeln!(s, "{}\t{}\t{}", o.case, o.status, o.reason);
+        let _ = writeln!(
+            s,
+            "{}\t{}\t{}",
+            o.case,
+            o.status,
+            o.reason.replace(&here, "")
+        );
     }
     s
 }
