@@ -434,3 +434,31 @@ fn a_layer_whose_input_is_set_to_a_later_layer_runs_after_it() {
     assert_eq!(order, [1, 0]);
     assert_eq!(out(&net, &[t(&[1.0, -2.0, 3.0], &[3])]), [0.0, 2.0, 0.0]);
 }
+
+#[test]
+fn squeeze_without_axes_removes_every_static_unit_dim() {
+    // NVIDIA's ONNX parser writes an ONNX Squeeze without axes as an ISqueezeLayer without input 1 (the model is
+    // made by tests/data/make_squeeze_no_axes.py); NvInfer.h: "When the axes input is a nullptr, all dimensions of
+    // the first input whose size is statically 1 in the network definition are removed."
+    network!(net, builder);
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/squeeze_no_axes.onnx"
+    );
+    drop(net);
+    let net = Network::from_onnx_file(&builder, path).expect("parse");
+    let program = trt_sim::Program::from_network(&net, None).unwrap();
+    let squeeze = program
+        .steps()
+        .iter()
+        .find_map(|s| match &s.desc {
+            LayerDesc::Squeeze(d) => Some(d.clone()),
+            _ => None,
+        })
+        .expect("a squeeze layer");
+    assert_eq!(squeeze.axes, None);
+    let xs = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0];
+    let r = run(&net, &[t(&xs, &[1, 3, 1, 2])]);
+    assert_eq!(r[0].dims(), [3, 2]);
+    assert_eq!(f32s(&r[0]), xs);
+}
