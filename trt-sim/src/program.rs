@@ -49,7 +49,8 @@ impl<'n> Step<'n> {
             .enumerate()
             .filter_map(|(i, t)| Some((i, (*t)?)))
             .filter(|&(i, t)| {
-                !named.contains(&t) && !(i == 0 && matches!(self.desc, LayerDesc::Attention(_)))
+                let attention_input = i == 0 && matches!(self.desc, LayerDesc::Attention(_));
+                !(named.contains(&t) || attention_input)
             })
             .map(|(i, t)| (i, t.name()))
             .collect()
@@ -61,13 +62,16 @@ impl<'n> Step<'n> {
 /// `ILayer::setInput` (NVIDIA's ONNX parser does this with shape tensors it builds after the consumer) can come
 /// before its producer.
 fn dependency_order<'n>(steps: Vec<Step<'n>>, tensors: &[TensorInfo<'n>]) -> Vec<Step<'n>> {
-    use std::collections::{BTreeSet, HashMap};
-    let mut producer: HashMap<trt::Tensor<'n>, usize> = HashMap::new();
+    use std::collections::BTreeSet;
+    // Tensor handles compare by identity; a linear search keeps them out of a hashed key (their network has
+    // interior mutability).
+    let mut producer: Vec<(trt::Tensor<'n>, usize)> = Vec::new();
     for (s, step) in steps.iter().enumerate() {
         for &o in &step.outputs {
-            producer.insert(tensors[o].handle, s);
+            producer.push((tensors[o].handle, s));
         }
     }
+    let producer_of = |t: &trt::Tensor<'n>| producer.iter().find(|(p, _)| p == t).map(|&(_, s)| s);
     let mut consumers: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
     let mut pending = vec![0usize; steps.len()];
     for (s, step) in steps.iter().enumerate() {
@@ -76,7 +80,7 @@ fn dependency_order<'n>(steps: Vec<Step<'n>>, tensors: &[TensorInfo<'n>]) -> Vec
             .iter()
             .flatten()
             .chain(step.desc.tensors().iter())
-            .filter_map(|t| producer.get(t).copied())
+            .filter_map(&producer_of)
             .filter(|&p| p != s)
             .collect();
         deps.sort_unstable();

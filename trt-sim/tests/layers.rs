@@ -434,3 +434,54 @@ fn a_layer_whose_input_is_set_to_a_later_layer_runs_after_it() {
     assert_eq!(order, [1, 0]);
     assert_eq!(out(&net, &[t(&[1.0, -2.0, 3.0], &[3])]), [0.0, 2.0, 0.0]);
 }
+
+#[test]
+fn squeeze_without_axes_removes_every_static_unit_dim() {
+    // NVIDIA's ONNX parser writes an ONNX Squeeze without axes as an ISqueezeLayer without input 1 (the model is
+    // made by tests/data/make_squeeze_no_axes.py); NvInfer.h: "When the axes input is a nullptr, all dimensions of
+    // the first input whose size is statically 1 in the network definition are removed."
+    network!(net, builder);
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/squeeze_no_axes.onnx"
+    );
+    drop(net);
+    let net = Network::from_onnx_file(&builder, path).expect("parse");
+    let program = trt_sim::Program::from_network(&net, None).unwrap();
+    let squeeze = program
+        .steps()
+        .iter()
+        .find_map(|s| match &s.desc {
+            LayerDesc::Squeeze(d) => Some(d.clone()),
+            _ => None,
+        })
+        .expect("a squeeze layer");
+    assert_eq!(squeeze.axes, None);
+    let xs = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0];
+    let r = run(&net, &[t(&xs, &[1, 3, 1, 2])]);
+    assert_eq!(r[0].dims(), [3, 2]);
+    assert_eq!(f32s(&r[0]), xs);
+}
+
+#[test]
+fn int8_and_bool_through_element_wise_gather_and_cast() {
+    // NvInfer.h allows Int8 element-wise operands ("floating-point type, DataType::kINT8, DataType::kINT32, or
+    // DataType::kINT64"); a sum past 127 wraps (two's complement, assumption 10), a cast to Float is exact.
+    network!(net);
+    let x = net.add_input("x", DataType::Int8, [3]).unwrap();
+    let s = out0(net.add(ElementWise::new(x, x, ElementWiseOperation::Sum)));
+    let f = out0(net.add(Cast::new(s, F)));
+    let b = net.add_input("b", DataType::Bool, [4]).unwrap();
+    let idx = constant_i64(&net, &[3, 1, 0], &[3]);
+    let g = out0(net.add(Gather::new(b, idx, 0)));
+    output(&net, s);
+    output(&net, f);
+    output(&net, g);
+    let bools = candle_core::Tensor::new(&[1u8, 0, 0, 1], &candle_core::Device::Cpu).unwrap();
+    let r = run(&net, &[ti(&[100, -3, 64], &[3]), bools]);
+    assert_eq!(r[0].dtype(), DataType::Int8);
+    assert_eq!(i64s(&r[0]), [-56, -6, -128]);
+    assert_eq!(f32s(&r[1]), [-56.0, -6.0, -128.0]);
+    assert_eq!(r[2].dtype(), DataType::Bool);
+    assert_eq!(i64s(&r[2]), [1, 0, 1]);
+}

@@ -254,12 +254,22 @@ pub(crate) fn shape(d: &Shape<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
 pub(crate) fn squeeze(d: &Squeeze<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
     let x = ctx.get(d.input)?;
     let rank = x.dims().len();
-    let mut axes = ctx
-        .get(d.axes)?
-        .i64s()?
-        .into_iter()
-        .map(|a| axis(a, rank))
-        .collect::<LayerResult<Vec<_>>>()?;
+    let mut axes = match d.axes {
+        Some(a) => ctx
+            .get(a)?
+            .i64s()?
+            .into_iter()
+            .map(|a| axis(a, rank))
+            .collect::<LayerResult<Vec<_>>>()?,
+        // "When the axes input is a nullptr, all dimensions of the first input whose size is statically 1 in the
+        // network definition are removed."
+        None => {
+            let declared = d.input.dims().map_err(|e| {
+                crate::error::LayerError::Invalid(format!("the input's declared dims: {e}"))
+            })?;
+            (0..declared.rank()).filter(|&i| declared[i] == 1).collect()
+        }
+    };
     axes.sort_unstable();
     axes.dedup();
     let mut dims = Vec::with_capacity(rank);

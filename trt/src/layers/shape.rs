@@ -397,9 +397,53 @@ inputs_only! {
     Identity, "add_identity", trt_network_add_identity, [input = 0]
 }
 
-inputs_only! {
-    /// Removes the unit dims listed in the 1-D Int32/Int64 `axes` tensor ([`nvinfer1::ISqueezeLayer`](https://docs.nvidia.com/deeplearning/tensorrt/latest/_static/c-api/classnvinfer1_1_1_i_squeeze_layer.html)).
-    Squeeze, "add_squeeze", trt_network_add_squeeze, [input = 0, axes = 1]
+/// Removes the unit dims listed in the 1-D Int32/Int64 `axes` tensor ([`nvinfer1::ISqueezeLayer`](https://docs.nvidia.com/deeplearning/tensorrt/latest/_static/c-api/classnvinfer1_1_1_i_squeeze_layer.html)).
+/// A layer read back without axes (NVIDIA's ONNX parser leaves input 1 unset) removes "all dimensions of the first
+/// input whose size is statically 1 in the network definition".
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Squeeze<'n> {
+    /// The input.
+    pub input: Tensor<'n>,
+    /// The axes (input 1); `None` only when read back from a layer without them (`addSqueeze` takes axes).
+    pub axes: Option<Tensor<'n>>,
+}
+
+impl<'n> Squeeze<'n> {
+    /// Removes the unit dims of `input` at `axes`.
+    pub fn new(input: Tensor<'n>, axes: Tensor<'n>) -> Self {
+        Squeeze {
+            input,
+            axes: Some(axes),
+        }
+    }
+}
+
+impl<'n> Kind<'n> for Squeeze<'n> {
+    const OP: &'static str = "add_squeeze";
+
+    fn tensors(&self) -> Vec<Tensor<'n>> {
+        std::iter::once(self.input).chain(self.axes).collect()
+    }
+
+    fn add(self, net: &Network<'_>) -> Result<*mut trt_sys::trt_layer> {
+        let Some(axes) = self.axes else {
+            return Err(Error::invalid(
+                Self::OP,
+                "a squeeze without axes cannot be added (addSqueeze takes an axes tensor)",
+            ));
+        };
+        // SAFETY: the tensors belong to `net`.
+        net.call(Self::OP, |n| unsafe {
+            trt_sys::trt_network_add_squeeze(n, self.input.raw(), axes.raw())
+        })
+    }
+
+    fn read(layer: &Layer<'n>) -> Result<Self> {
+        Ok(Squeeze {
+            input: layer.need_input(0)?,
+            axes: layer.input(1),
+        })
+    }
 }
 
 inputs_only! {
