@@ -5,17 +5,20 @@
 #![allow(clippy::result_large_err)]
 
 mod commands;
+mod simulate_command;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use candle2trt_cli::args::{parse_batch, parse_bytes, BatchRange};
 use candle2trt_cli::progress::ProgressMode;
+use candle2trt_cli::simulate::{parse_tolerance, Tolerance};
 use clap::{Args, Parser, Subcommand};
 
 const EXIT_CODES: &str = "\
 Exit codes: 0 success, 1 failure (conversion, TensorRT, files), 2 usage error, 3 parity check \
-failed, 4 not implemented (a mode this build or TensorRT does not offer).
+failed (simulate: an output differs), 4 not implemented (a mode this build or TensorRT does not \
+offer; simulate: a layer the simulator does not evaluate).
 
 Environment: TENSORRT_LIB_DIR or TENSORRT_LIBRARY point at the TensorRT library \
 (libtensorrt_rtx.so.1 or libnvinfer.so.N) when it is not found by itself.";
@@ -46,6 +49,10 @@ enum Command {
     /// engine file.
     #[command(after_help = EXPORT_EXAMPLES)]
     ExportTriton(ExportArgs),
+    /// Parse an ONNX model with TensorRT's own ONNX parser, simulate the network on the CPU (trt-sim) and
+    /// compare its outputs with reference values.
+    #[command(after_help = SIMULATE_EXAMPLES)]
+    Simulate(SimulateArgs),
 }
 
 const CONVERT_EXAMPLES: &str = "\
@@ -201,6 +208,57 @@ struct CheckArgs {
     progress: ProgressMode,
 }
 
+const SIMULATE_EXAMPLES: &str = "\
+Examples:
+  candle2trt simulate model.onnx --io io.safetensors --no-tf32
+  candle2trt simulate onnx/backend/test/data/node/test_conv_with_strides_padding/model.onnx \\
+      --test-data onnx/backend/test/data/node/test_conv_with_strides_padding/test_data_set_0 --no-tf32
+  candle2trt simulate model.onnx --io io.safetensors --layers
+
+--io: a safetensors file holding the inputs named as the ONNX graph's inputs and the reference outputs
+named as its outputs; with --layers, any other tensor named as an ONNX tensor is compared with the
+simulated value of that tensor, and the first diverging one is reported with the ONNX node that wrote it.
+--test-data: ONNX's test_data_set_N folder (input_K.pb, output_K.pb TensorProtos), matched by name
+where a TensorProto's name is a network tensor's, else by position.
+
+Exit codes: 0 every output within tolerance; 3 an output beyond it, NaN/inf on one side only, an
+output of another type or shape, or another output count; 4 a layer the simulator does not evaluate;
+1 the parser refused the model (its message) or a file could not be read; 2 usage.";
+
+#[derive(Debug, Args)]
+struct SimulateArgs {
+    /// ONNX model (weights embedded).
+    model: PathBuf,
+    /// safetensors file: the inputs and reference outputs named as the graph's, and optionally
+    /// intermediate tensors (for --layers).
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "test_data",
+        required_unless_present = "test_data"
+    )]
+    io: Option<PathBuf>,
+    /// ONNX test-data folder (test_data_set_N: input_K.pb, output_K.pb).
+    #[arg(long, value_name = "DIR")]
+    test_data: Option<PathBuf>,
+    /// Simulate without TF32 (true f32 convolutions and matrix products; TensorRT allows TF32 by
+    /// default).
+    #[arg(long)]
+    no_tf32: bool,
+    /// Accepted error per output: ABS + REL·max|reference| (default 1e-5,1e-4, the f32 bound);
+    /// integer and boolean outputs must be equal.
+    #[arg(long, value_name = "ABS,REL", value_parser = parse_tolerance)]
+    tolerance: Option<Tolerance>,
+    /// Where the test data holds no input_K.pb, make each input as ONNX's backend runner does for
+    /// its `light` models: arange(n)/n in f32 (a dynamic dimension 1).
+    #[arg(long, requires = "test_data")]
+    ramp_inputs: bool,
+    /// Compare the intermediate tensors the --io file holds (named by ONNX tensor name) and report
+    /// the first diverging one by the ONNX node that wrote it.
+    #[arg(long)]
+    layers: bool,
+}
+
 #[derive(Debug, Args)]
 struct ExportArgs {
     /// Engine file written by `candle2trt convert`.
@@ -282,6 +340,7 @@ fn main() -> ExitCode {
         Command::Inspect(a) => commands::inspect(a),
         Command::Check(a) => commands::check(a),
         Command::ExportTriton(a) => commands::export_triton(a),
+        Command::Simulate(a) => simulate_command::simulate(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -48,7 +48,7 @@ fn p(path: &Path) -> &str {
 
 #[test]
 fn help_texts_have_examples() {
-    for sub in ["convert", "inspect", "check", "export-triton"] {
+    for sub in ["convert", "inspect", "check", "export-triton", "simulate"] {
         let out = run(&[sub, "--help"]);
         assert!(out.status.success());
         let help = text(&out.stdout);

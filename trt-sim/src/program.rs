@@ -20,7 +20,7 @@ pub struct TensorInfo<'n> {
     pub dims: Dims,
 }
 
-/// One layer, in network order.
+/// One layer, in evaluation order (see [`Program::steps`]).
 #[derive(Debug, Clone)]
 pub struct Step<'n> {
     /// Position in the network.
@@ -33,6 +33,79 @@ pub struct Step<'n> {
     pub outputs: Vec<usize>,
     /// Weights turned into values once (kernels, constants), so that a run does not convert them again.
     pub(crate) prepared: Prepared,
+    /// Every input TensorRT holds for the layer (`ILayer::getInput`; `None` for an unset optional one): a run
+    /// refuses the layer if its description does not name one of them ([`Step::unread_inputs`]).
+    pub inputs: Vec<Option<trt::Tensor<'n>>>,
+}
+
+impl<'n> Step<'n> {
+    /// The inputs TensorRT holds that the description does not name, as (input index, tensor name): the
+    /// simulation would ignore them, so a run refuses the layer. An attention-output layer's input 0 is its
+    /// attention-input layer's output, which the evaluation reads (not named by the description).
+    pub fn unread_inputs(&self) -> Vec<(usize, String)> {
+        let named = self.desc.tensors();
+        self.inputs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| Some((i, (*t)?)))
+            .filter(|&(i, t)| {
+                let attention_input = i == 0 && matches!(self.desc, LayerDesc::Attention(_));
+                !(named.contains(&t) || attention_input)
+            })
+            .map(|(i, t)| (i, t.name()))
+            .collect()
+    }
+}
+
+/// The steps in an order where each comes after the layers whose outputs it reads, otherwise in network order.
+/// TensorRT does not keep a network's layers in dependency order: a layer whose input is replaced later with
+/// `ILayer::setInput` (NVIDIA's ONNX parser does this with shape tensors it builds after the consumer) can come
+/// before its producer.
+fn dependency_order<'n>(steps: Vec<Step<'n>>, tensors: &[TensorInfo<'n>]) -> Vec<Step<'n>> {
+    use std::collections::BTreeSet;
+    // Tensor handles compare by identity; a linear search keeps them out of a hashed key (their network has
+    // interior mutability).
+    let mut producer: Vec<(trt::Tensor<'n>, usize)> = Vec::new();
+    for (s, step) in steps.iter().enumerate() {
+        for &o in &step.outputs {
+            producer.push((tensors[o].handle, s));
+        }
+    }
+    let producer_of = |t: &trt::Tensor<'n>| producer.iter().find(|(p, _)| p == t).map(|&(_, s)| s);
+    let mut consumers: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
+    let mut pending = vec![0usize; steps.len()];
+    for (s, step) in steps.iter().enumerate() {
+        let mut deps: Vec<usize> = step
+            .inputs
+            .iter()
+            .flatten()
+            .chain(step.desc.tensors().iter())
+            .filter_map(&producer_of)
+            .filter(|&p| p != s)
+            .collect();
+        deps.sort_unstable();
+        deps.dedup();
+        pending[s] = deps.len();
+        for p in deps {
+            consumers[p].push(s);
+        }
+    }
+    let mut ready: BTreeSet<usize> = (0..steps.len()).filter(|&s| pending[s] == 0).collect();
+    let mut order = Vec::with_capacity(steps.len());
+    while let Some(s) = ready.pop_first() {
+        order.push(s);
+        for &c in &consumers[s] {
+            pending[c] -= 1;
+            if pending[c] == 0 {
+                ready.insert(c);
+            }
+        }
+    }
+    // A cycle cannot be built by TensorRT outside loops; whatever is left keeps its network order.
+    let placed: BTreeSet<usize> = order.iter().copied().collect();
+    order.extend((0..steps.len()).filter(|s| !placed.contains(s)));
+    let mut slots: Vec<Option<Step<'n>>> = steps.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|s| slots[s].take()).collect()
 }
 
 /// The shape range of one network input: TensorRT's optimization profile, or the input's own dims when it is
@@ -131,14 +204,17 @@ impl<'n> Program<'n> {
                     .input(0)
                     .and_then(|t| tensors.iter().rposition(|x| x.handle == t));
             }
+            let held = layer.inputs();
             steps.push(Step {
                 index,
                 name,
                 desc,
                 outputs,
                 prepared,
+                inputs: held,
             });
         }
+        let steps = dependency_order(steps, &tensors);
         let mut outputs = Vec::new();
         for t in network.outputs() {
             let i = tensors.iter().position(|x| x.handle == t).ok_or_else(|| {
@@ -182,7 +258,8 @@ impl<'n> Program<'n> {
         &self.outputs
     }
 
-    /// The layers, in network order.
+    /// The layers, in evaluation order: network order, except that a layer comes after the layers whose outputs
+    /// it reads ([`Step::index`] is its position in the network).
     pub fn steps(&self) -> &[Step<'n>] {
         &self.steps
     }
@@ -209,8 +286,8 @@ impl<'n> Program<'n> {
         self.tensors.iter().rposition(|x| x.name == name)
     }
 
-    /// Replaces layer `index`'s description by `desc` (same tensors, other parameters): what the simulation
-    /// then computes is what TensorRT would with that layer changed. Used to prove that a wrong parameter is
+    /// Replaces the description of step `index` (its position in [`Program::steps`]) by `desc` (same tensors,
+    /// other parameters): what the simulation then computes is what TensorRT would with that layer changed. Used to prove that a wrong parameter is
     /// caught (fault injection).
     pub fn set_description(&mut self, index: usize, desc: LayerDesc<'n>) -> Result<()> {
         let step = self.steps.get_mut(index).ok_or_else(|| Error::Layer {

@@ -111,6 +111,14 @@ impl<'n> Program<'n> {
                 values: &values,
                 tf32: options.tf32,
             };
+            // A kind with no description (loops, conditionals, ...) is refused as such by `eval`.
+            let described = !matches!(step.desc, trt::LayerDesc::Other { .. });
+            if let Some((i, name)) = step.unread_inputs().first().filter(|_| described) {
+                return Err(fail(LayerError::Unsupported(format!(
+                    "input {i} ('{name}') of this {:?} layer is not read back from TensorRT",
+                    step.desc.layer_type()
+                ))));
+            }
             let outs = eval(&step.desc, &step.prepared, &ctx).map_err(fail)?;
             if outs.len() != step.outputs.len() {
                 return Err(fail(LayerError::Invalid(format!(

@@ -199,6 +199,49 @@ int32_t trt_layer_get_slice(const trt_layer* layer, trt_slice_params* out)
     });
 }
 
+// ISliceLayer::setAxes / getAxes came with TensorRT 10.15 and TensorRT-RTX 1.7 headers as far as we know (the same
+// bound as addNormalizationV2); older headers report no axes (input 5 is still seen through trt_layer_input).
+#if (SHIM_IS_RTX && SHIM_VERSION_AT_LEAST(1, 7)) || (!SHIM_IS_RTX && SHIM_VERSION_AT_LEAST(10, 15))
+#define SHIM_HAS_SLICE_AXES 1
+#define SHIM_HAS_BLOCK_SHAPE 1
+#define SHIM_HAS_NORMALIZATION_V2 1
+#else
+#define SHIM_HAS_SLICE_AXES 0
+#define SHIM_HAS_BLOCK_SHAPE 0
+#define SHIM_HAS_NORMALIZATION_V2 0
+#endif
+
+int32_t trt_layer_get_slice_axes(const trt_layer* layer, trt_dims* out)
+{
+    return guarded("trt_layer_get_slice_axes", 1, [&] {
+        auto const* l = as<nvinfer1::ISliceLayer>(layer, nvinfer1::LayerType::kSLICE, "slice");
+        out_param(out);
+#if SHIM_HAS_SLICE_AXES
+        from_dims(l->getAxes(), out);
+#else
+        (void) l;
+        out->nb_dims = -1;
+#endif
+        return 0;
+    });
+}
+
+int32_t trt_layer_set_slice_axes(trt_layer* layer, const trt_dims* axes)
+{
+    return guarded("trt_layer_set_slice_axes", 1, [&] {
+        auto* l = const_cast<nvinfer1::ISliceLayer*>(
+            as<nvinfer1::ISliceLayer>(layer, nvinfer1::LayerType::kSLICE, "slice"));
+#if SHIM_HAS_SLICE_AXES
+        l->setAxes(to_dims(axes, "slice axes"));
+#else
+        (void) l;
+        (void) axes;
+        fail("slice axes need TensorRT >= 10.15 or TensorRT-RTX >= 1.7 headers");
+#endif
+        return 0;
+    });
+}
+
 int32_t trt_layer_get_reduce(const trt_layer* layer, trt_reduce_params* out)
 {
     return guarded("trt_layer_get_reduce", 1, [&] {
@@ -218,6 +261,11 @@ int32_t trt_layer_get_normalization(const trt_layer* layer, trt_normalization_pa
         out_param(out)->axes = l->getAxes();
         out->epsilon = l->getEpsilon();
         out->nb_groups = l->getNbGroups();
+#if SHIM_HAS_NORMALIZATION_V2
+        out->is_v2 = l->isV2() ? 1 : 0;
+#else
+        out->is_v2 = 0;
+#endif
         return 0;
     });
 }
@@ -284,6 +332,63 @@ int32_t trt_layer_get_quantize(const trt_layer* layer, trt_quantize_params* out)
             out->output_type = static_cast<int32_t>(l->getToType());
             out->axis = l->getAxis();
         }
+        return 0;
+    });
+}
+
+int32_t trt_layer_get_block_shape(const trt_layer* layer, trt_dims* out)
+{
+    return guarded("trt_layer_get_block_shape", 1, [&] {
+        out_param(out);
+#if SHIM_HAS_BLOCK_SHAPE
+        if (is(layer, nvinfer1::LayerType::kDEQUANTIZE))
+        {
+            from_dims(as<nvinfer1::IDequantizeLayer>(layer, nvinfer1::LayerType::kDEQUANTIZE, "dequantize")
+                          ->getBlockShape(),
+                out);
+        }
+        else
+        {
+            from_dims(
+                as<nvinfer1::IQuantizeLayer>(layer, nvinfer1::LayerType::kQUANTIZE, "quantize")->getBlockShape(), out);
+        }
+#else
+        as<nvinfer1::ILayer>(layer, is(layer, nvinfer1::LayerType::kDEQUANTIZE) ? nvinfer1::LayerType::kDEQUANTIZE
+                                                                                   : nvinfer1::LayerType::kQUANTIZE,
+            "quantize or dequantize");
+        out->nb_dims = -1;
+#endif
+        return 0;
+    });
+}
+
+int32_t trt_layer_set_block_shape(trt_layer* layer, const trt_dims* block_shape)
+{
+    return guarded("trt_layer_set_block_shape", 1, [&] {
+#if SHIM_HAS_BLOCK_SHAPE
+        auto const dims = to_dims(block_shape, "block shape");
+        bool ok = false;
+        if (is(layer, nvinfer1::LayerType::kDEQUANTIZE))
+        {
+            ok = const_cast<nvinfer1::IDequantizeLayer*>(
+                as<nvinfer1::IDequantizeLayer>(layer, nvinfer1::LayerType::kDEQUANTIZE, "dequantize"))
+                     ->setBlockShape(dims);
+        }
+        else
+        {
+            ok = const_cast<nvinfer1::IQuantizeLayer*>(
+                as<nvinfer1::IQuantizeLayer>(layer, nvinfer1::LayerType::kQUANTIZE, "quantize"))
+                     ->setBlockShape(dims);
+        }
+        if (!ok)
+        {
+            fail("TensorRT refused the block shape");
+        }
+#else
+        (void) layer;
+        (void) block_shape;
+        fail("block quantization needs TensorRT >= 10.15 or TensorRT-RTX >= 1.7 headers");
+#endif
         return 0;
     });
 }

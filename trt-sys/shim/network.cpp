@@ -509,6 +509,21 @@ trt_layer* trt_network_add_normalization(trt_network* network, trt_tensor* input
     });
 }
 
+trt_layer* trt_network_add_normalization_v1(trt_network* network, trt_tensor* input, trt_tensor* scale, trt_tensor* bias,
+    uint32_t axes, float epsilon, int64_t nb_groups)
+{
+    return guarded("trt_network_add_normalization_v1", static_cast<trt_layer*>(nullptr), [&] {
+        auto* layer = N(network)->addNormalization(*T(input), *T(scale), *T(bias), axes);
+        checked(layer, "addNormalization");
+        layer->setEpsilon(epsilon);
+        if (nb_groups > 0)
+        {
+            layer->setNbGroups(nb_groups);
+        }
+        return H(layer);
+    });
+}
+
 trt_layer* trt_network_add_scale(trt_network* network, trt_tensor* input, int32_t mode, trt_weights shift, trt_weights scale,
     trt_weights power, int32_t channel_axis)
 {

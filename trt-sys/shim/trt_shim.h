@@ -411,6 +411,10 @@ typedef struct trt_constant_params {
 int32_t trt_layer_get_constant(const trt_layer* layer, trt_constant_params* out);
 int32_t trt_layer_get_shuffle(const trt_layer* layer, trt_shuffle_params* out);
 int32_t trt_layer_get_slice(const trt_layer* layer, trt_slice_params* out);
+/** ISliceLayer::getAxes: nb_dims -1 when input 5 gives the axes (or the headers have no slice axes), 0 when none. */
+int32_t trt_layer_get_slice_axes(const trt_layer* layer, trt_dims* out);
+/** ISliceLayer::setAxes (fails with headers without slice axes). */
+int32_t trt_layer_set_slice_axes(trt_layer* layer, const trt_dims* axes);
 
 typedef struct trt_reduce_params {
     int32_t op; /* nvinfer1::ReduceOperation */
@@ -423,6 +427,7 @@ typedef struct trt_normalization_params {
     uint32_t axes;
     float epsilon;
     int64_t nb_groups;
+    int32_t is_v2; /* 1: added with addNormalizationV2 (scale/bias [1, C, 1, ...]); 0: addNormalization ([1, G, ...]) */
 } trt_normalization_params;
 int32_t trt_layer_get_normalization(const trt_layer* layer, trt_normalization_params* out);
 
@@ -450,6 +455,15 @@ typedef struct trt_quantize_params {
 } trt_quantize_params;
 /** Quantize or dequantize. */
 int32_t trt_layer_get_quantize(const trt_layer* layer, trt_quantize_params* out);
+/** The block shape of a quantize or dequantize layer (nb_dims 0: none; -1 entries: fully blocked dims; nb_dims -1
+    with headers without block quantization). */
+int32_t trt_layer_get_block_shape(const trt_layer* layer, trt_dims* out);
+/** setBlockShape on a quantize or dequantize layer (fails when TensorRT refuses it, or with older headers). */
+int32_t trt_layer_set_block_shape(trt_layer* layer, const trt_dims* block_shape);
+/** The deprecated addNormalization (scale/bias [1, G, 1, ...] for group norm), which parsers may still emit; fails with
+    headers whose addNormalization is gone. nb_groups <= 0: keep default. */
+trt_layer* trt_network_add_normalization_v1(trt_network* network, trt_tensor* input, trt_tensor* scale, trt_tensor* bias,
+    uint32_t axes, float epsilon, int64_t nb_groups);
 
 typedef struct trt_padding_params {
     trt_dims pre_padding;

@@ -973,6 +973,14 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn trt_layer_get_slice(layer: *const trt_layer, out: *mut trt_slice_params) -> i32;
 }
+unsafe extern "C" {
+    #[doc = " ISliceLayer::getAxes: nb_dims -1 when input 5 gives the axes (or the headers have no slice axes), 0 when none."]
+    pub fn trt_layer_get_slice_axes(layer: *const trt_layer, out: *mut trt_dims) -> i32;
+}
+unsafe extern "C" {
+    #[doc = " ISliceLayer::setAxes (fails with headers without slice axes)."]
+    pub fn trt_layer_set_slice_axes(layer: *mut trt_layer, axes: *const trt_dims) -> i32;
+}
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct trt_reduce_params {
@@ -989,6 +997,7 @@ pub struct trt_normalization_params {
     pub axes: u32,
     pub epsilon: f32,
     pub nb_groups: i64,
+    pub is_v2: i32,
 }
 unsafe extern "C" {
     pub fn trt_layer_get_normalization(
@@ -1040,6 +1049,26 @@ pub struct trt_quantize_params {
 unsafe extern "C" {
     #[doc = " Quantize or dequantize."]
     pub fn trt_layer_get_quantize(layer: *const trt_layer, out: *mut trt_quantize_params) -> i32;
+}
+unsafe extern "C" {
+    #[doc = " The block shape of a quantize or dequantize layer (nb_dims 0: none; -1 entries: fully blocked dims; nb_dims -1\nwith headers without block quantization)."]
+    pub fn trt_layer_get_block_shape(layer: *const trt_layer, out: *mut trt_dims) -> i32;
+}
+unsafe extern "C" {
+    #[doc = " setBlockShape on a quantize or dequantize layer (fails when TensorRT refuses it, or with older headers)."]
+    pub fn trt_layer_set_block_shape(layer: *mut trt_layer, block_shape: *const trt_dims) -> i32;
+}
+unsafe extern "C" {
+    #[doc = " The deprecated addNormalization (scale/bias [1, G, 1, ...] for group norm), which parsers may still emit; fails with\nheaders whose addNormalization is gone. nb_groups <= 0: keep default."]
+    pub fn trt_network_add_normalization_v1(
+        network: *mut trt_network,
+        input: *mut trt_tensor,
+        scale: *mut trt_tensor,
+        bias: *mut trt_tensor,
+        axes: u32,
+        epsilon: f32,
+        nb_groups: i64,
+    ) -> *mut trt_layer;
 }
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]

@@ -318,6 +318,47 @@ fn quantization() {
 }
 
 #[test]
+fn inputs_and_flags_the_converters_do_not_set() {
+    // What NVIDIA's ONNX parser sets and the converters do not: slice axes (static and input 5), a k tensor (input 1
+    // of top-k, after which getK reads -1), the deprecated addNormalization (isV2 false) and a quantization block.
+    setup!(lib, logger, builder);
+    let net = builder.create_network().unwrap();
+    let x = net.add_input("x", F, [2, 4, 6]).unwrap();
+    let a = out(round_trip(&net, Slice::new(x, [1], [3], [2]).axes([-1])));
+    let axes = out(net.add(Constant::i64(&[0, 2])).unwrap());
+    let b = out(round_trip(
+        &net,
+        Slice::new(x, [1, 0], [1, 2], [1, 1]).axes_tensor(axes),
+    ));
+    let k = out(net
+        .add(Constant::new(Dims::scalar(), Weights::from_slice(&[2i32])))
+        .unwrap());
+    let topk = TopK::new(x, TopKOperation::Max, 3, axes_mask(&[2]), DataType::Int32).k_tensor(k);
+    let layer = net.add(topk.clone()).unwrap();
+    let back = layer.description().unwrap();
+    // "If a second layer input is present and non-null, this function returns -1."
+    assert_eq!(back, TopK { k: -1, ..topk }.into());
+    let scale = out(net.add(Constant::new([1, 2, 1], f32s(2))).unwrap());
+    let bias = out(net.add(Constant::new([1, 2, 1], f32s(2))).unwrap());
+    let v1 = Normalization::new(x, scale, bias, axes_mask(&[2]), 1e-3)
+        .groups(2)
+        .v1();
+    let n = out(round_trip(&net, v1));
+    let w = out(net.add(Constant::new([4, 6], f32s(24))).unwrap());
+    let ws = out(net
+        .add(Constant::new([2, 6], Weights::from_f32(&[0.5; 12])))
+        .unwrap());
+    let q = Quantize::new(w, ws, DataType::Fp8, None).block_shape([2, 1]);
+    let wq = out(round_trip(&net, q));
+    let dq = Dequantize::new(wq, ws, F, None).block_shape([2, 1]);
+    let wdq = out(round_trip(&net, dq));
+    for o in [a, b, layer.output(0).unwrap(), n, wdq] {
+        net.mark_output(o).unwrap();
+    }
+    build(&builder, &net, "read-back: inputs and flags set by parsers");
+}
+
+#[test]
 fn attention() {
     setup!(lib, logger, builder);
     let net = builder.create_network().unwrap();

@@ -58,6 +58,27 @@ const CUDA: [Wheel; 5] = [
     },
 ];
 
+/// ONNX 1.17.0, the last release whose wheel ships the backend test suite (`onnx/backend/test/data/`): its
+/// node tests' models, inputs and expected outputs, for `cargo xtask onnx-suite`. Only that folder is unpacked.
+const ONNX: Wheel = Wheel {
+    requirement: "onnx==1.17.0",
+    file: "onnx-1.17.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    sha256: "4a183c6178be001bf398260e5ac2c927dc43e7746e8638d6c05c20e321f8c949",
+};
+
+/// The folder of ONNX's backend test data (`node/`, `simple/`, `pytorch-converted/`, `pytorch-operator/`,
+/// `light/`, ...), provisioned into `.deps/onnx-tests/` unless already complete.
+pub fn onnx_tests(root: &Path) -> Result<PathBuf> {
+    let deps = root.join(".deps");
+    let dir = deps.join("onnx-tests");
+    if !dir.join(".complete").exists() {
+        install_wheels(&deps, &dir, &[&ONNX], |name| {
+            name.starts_with("onnx/backend/test/data/")
+        })?;
+    }
+    Ok(dir.join("onnx/backend/test/data"))
+}
+
 /// Files taken out of pinned wheels into one flat folder of `.deps/`.
 struct FileSet {
     /// The folder under `.deps/`.

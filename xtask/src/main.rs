@@ -8,12 +8,16 @@
 //!   (`candle2trt/tests/cuda_runtime.rs`, the runtime module's) run where `nvidia-smi` lists a CUDA device.
 //! - `env [--cuda]`    prints that environment as `export` lines, for `eval "$(cargo xtask env --cuda)"`.
 //! - `bindgen [--check]` regenerates `trt-sys/src/bindings.rs` from the shim's C header (or checks it is current).
+//! - `onnx-suite [--update] [--timeout S] [--only TEXT]` runs ONNX's backend test cases (onnx 1.17.0's `node/`,
+//!   `simple/`, `pytorch-converted/`, `pytorch-operator/`) through `candle2trt simulate --test-data`, writes
+//!   `<target>/onnx-suite.tsv` and compares it with `trt-sim/tests/onnx_suite_expected.tsv` (`--update` rewrites it).
 //! - `enums [--check]`   regenerates `trt-sys/shim/enum_checks.cpp` from `trt/src/enums.rs` (or checks it is current).
 
 mod bindings;
 mod cuda_stubs;
 mod deps;
 mod enums;
+mod onnx_suite;
 mod testlog;
 mod testrun;
 mod triton_schema;
@@ -66,6 +70,25 @@ fn run() -> Result<()> {
             d.report();
             testrun::all(&root, &d, flag("--cuda"))?;
         }
+        "onnx-suite" => {
+            let d = deps::setup(&root, false)?;
+            let value = |name: &str| {
+                rest.iter()
+                    .position(|a| a == name)
+                    .and_then(|i| rest.get(i + 1))
+                    .map(String::as_str)
+            };
+            let limit = match value("--timeout") {
+                Some(s) => s.parse::<u64>().context("--timeout takes seconds")?,
+                None => 120,
+            };
+            onnx_suite::run(
+                &d,
+                flag("--update"),
+                std::time::Duration::from_secs(limit),
+                value("--only"),
+            )?;
+        }
         "bindgen" => bindings::generate(&root, flag("--check"))?,
         "enums" => enums::generate(&root, flag("--check"))?,
         "env" => {
@@ -88,7 +111,7 @@ fn run() -> Result<()> {
 
 fn print_help() {
     println!(
-        "cargo xtask <command>\n\n  setup [--cuda]     provision TensorRT-RTX, headers (and CUDA tools) into .deps/\n  demo               convert the SimpleCNN into simple_cnn.engine and report\n  test [--cuda]      run every test (with --cuda: also lint the CUDA path, and run its tests on a GPU)\n  bindgen [--check]  regenerate trt-sys/src/bindings.rs (or check it is current)\n  enums [--check]    regenerate trt-sys/shim/enum_checks.cpp from trt/src/enums.rs (or check it)\n  env [--cuda]       print the build environment as export lines"
+        "cargo xtask <command>\n\n  setup [--cuda]     provision TensorRT-RTX, headers (and CUDA tools) into .deps/\n  demo               convert the SimpleCNN into simple_cnn.engine and report\n  test [--cuda]      run every test (with --cuda: also lint the CUDA path, and run its tests on a GPU)\n  onnx-suite [--update] [--timeout S] [--only TEXT]  run ONNX's test cases through `candle2trt simulate`\n  bindgen [--check]  regenerate trt-sys/src/bindings.rs (or check it is current)\n  enums [--check]    regenerate trt-sys/shim/enum_checks.cpp from trt/src/enums.rs (or check it)\n  env [--cuda]       print the build environment as export lines"
     );
 }
 

@@ -194,6 +194,14 @@ pub(crate) fn unary(d: &Unary<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
             let v = crate::value::map_i64(&x.to_i64()?, f)?;
             Ok(Value::stored(v, dt))
         }
+        // kNEG of integers: NvInfer.h says "All other operations must have inputs of floating-point type", but
+        // TensorRT-RTX 1.7 defines (Int64 output) and builds an engine for kNEG of Int32 and Int64 tensors (measured:
+        // NVIDIA's ONNX parser emits it for LayerNormalization's expanded graph), so the simulation negates them,
+        // wrapping at the type's width (docs/verification.md).
+        U::Neg if is_int(dt) => {
+            let v = crate::value::map_i64(&x.to_i64()?, i64::wrapping_neg)?;
+            Value::from_i64(v).cast(dt)
+        }
         // kISINF / kISNAN: Bool results.
         U::IsInf | U::IsNan => {
             let t = x.to_f32()?;

@@ -2,16 +2,18 @@
 //! (cited next to every semantic choice), grouped by family like `trt::layers`: `conv` (convolution,
 //! deconvolution, pooling, padding), `resize`, `elementwise` (binary, unary, activation, select, PReLU),
 //! `shape` (shuffle, slice, concatenation, shape, squeeze/unsqueeze, fill, cast, identity, constant),
-//! `index` (gather, one-hot), `reduce` (reduce, softmax, top-k, cumulative), `matmul`, `norm`
-//! (normalization, scale), `quant` (quantize, dequantize), `attention` (fused attention's input and output
-//! layers).
+//! `index` (gather, one-hot, non-zero, reverse sequence, scatter), `grid_sample`, `reduce` (reduce, softmax,
+//! top-k, cumulative), `matmul`, `einsum`, `norm` (normalization, scale, LRN), `quant` (quantize, dequantize),
+//! `attention` (fused attention's input and output layers).
 //!
 //! Reals are computed in f32 (f64 inside reductions) from the stored inputs and rounded once, to the type
 //! TensorRT declares for the output (see `Value::declare`).
 
 mod attention;
 mod conv;
+mod einsum;
 mod elementwise;
+mod grid_sample;
 mod index;
 mod matmul;
 mod norm;
@@ -205,6 +207,12 @@ pub(crate) fn eval<'n>(
         },
         L::Gather(d) => one(index::gather(d, ctx)),
         L::OneHot(d) => one(index::one_hot(d, ctx)),
+        L::NonZero(d) => one(index::non_zero(d, ctx)),
+        L::ReverseSequence(d) => one(index::reverse_sequence(d, ctx)),
+        L::Scatter(d) => one(index::scatter(d, ctx)),
+        L::GridSample(d) => one(grid_sample::grid_sample(d, ctx)),
+        L::Einsum(d) => one(einsum::einsum(d, ctx)),
+        L::Lrn(d) => one(norm::lrn(d, ctx)),
         L::Reduce(d) => one(reduce::reduce(d, ctx)),
         L::Softmax(d) => one(reduce::softmax(d, ctx)),
         L::TopK(d) => reduce::top_k(d, ctx),

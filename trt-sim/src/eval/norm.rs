@@ -1,16 +1,17 @@
-//! `INormalizationLayer` and `IScaleLayer`.
+//! `INormalizationLayer`, `IScaleLayer` and `ILRNLayer`.
 
 use candle_core::{DType, Tensor};
-use trt::{Normalization, Scale, ScaleMode};
+use trt::{Lrn, Normalization, Scale, ScaleMode};
 
 use super::{axes_last, axis, mask_axes, tensor, Ctx, Prepared};
-use crate::error::{invalid, LayerResult};
+use crate::error::{invalid, unsupported, LayerResult};
 use crate::value::{is_float, Value};
 
 /// `INormalizationLayer`: "Y = (X - Mean(X, axes)) / Sqrt(Variance(X) + epsilon) * S + B", "Variance(X) =
 /// Mean((X - Mean(X, axes)) ^ 2, axes)". With `nbGroups` ≠ 1, "The input tensor channels are divided into
 /// nbGroups groups, and normalization is performed per group" (the channel dim is dim 1). S and B broadcast to
-/// the input (`addNormalizationV2`); `[1, G, 1, ...]` ones of the older `addNormalization` apply per group.
+/// the input (`addNormalizationV2`, read back through `isV2`); with the older `addNormalization` and groups, their
+/// `[1, G, 1, ...]` coefficients apply per group.
 /// Mean and variance in f64.
 pub(crate) fn normalization(d: &Normalization<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
     let (x, s, b) = (ctx.get(d.input)?, ctx.get(d.scale)?, ctx.get(d.bias)?);
@@ -48,12 +49,15 @@ pub(crate) fn normalization(d: &Normalization<'_>, ctx: &Ctx<'_, '_>) -> LayerRe
     let fits = |t: &Tensor| {
         t.rank() == rank && t.dims().iter().zip(&dims).all(|(&a, &n)| a == 1 || a == n)
     };
-    let y = if fits(&sf) && fits(&bf) {
+    // `isV2`: addNormalizationV2's scale and bias "are expected to be [1, C, 1, 1]" for group norm (broadcast to the
+    // input); the original addNormalization's are "[1, G, 1, 1] for GroupNormalization" (one per group).
+    let per_group = g > 1 && !d.v2;
+    let y = if !per_group && fits(&sf) && fits(&bf) {
         normalized
             .reshape(dims.as_slice())?
             .broadcast_mul(&sf)?
             .broadcast_add(&bf)?
-    } else if g > 1 && sf.elem_count() == g && bf.elem_count() == g {
+    } else if per_group && sf.elem_count() == g && bf.elem_count() == g {
         let grouped = normalized.reshape((dims[0], g, ()))?;
         let (sg, bg) = (sf.reshape((1, g, 1))?, bf.reshape((1, g, 1))?);
         grouped
@@ -136,4 +140,43 @@ pub(crate) fn scale(d: &Scale<'_>, p: &Prepared, ctx: &Ctx<'_, '_>) -> LayerResu
         y = tensor(v, &dims)?;
     }
     Value::round_from_f32(y, x.dtype())
+}
+
+/// `ILRNLayer`. NvInfer.h gives no formula ("The output size is the same as the input size"; the window "must be
+/// odd"); the simulation takes the cross-channel LRN of Caffe and ONNX that the layer is named after (an assumption,
+/// docs/verification.md): `y = x / (k + alpha / window * sum(x^2 over the window of channels centred on c))^beta`,
+/// the window cut at the channel ends. Only 4-D `[N, C, H, W]` inputs, where the channel axis is both dim 1 and
+/// dim -3; others are refused. Sums in f64.
+pub(crate) fn lrn(d: &Lrn<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
+    let x = ctx.get(d.input)?;
+    if !is_float(x.dtype()) {
+        return invalid!("LRN of a {:?} tensor", x.dtype());
+    }
+    let dims = x.dims().to_vec();
+    let &[n, c, h, w] = dims.as_slice() else {
+        return unsupported!("LRN of a rank-{} tensor (only [N, C, H, W])", dims.len());
+    };
+    if d.window < 1 || d.window % 2 == 0 {
+        return invalid!("LRN window {} (odd expected)", d.window);
+    }
+    let half = (d.window as usize - 1) / 2;
+    let v = x
+        .to_f32()?
+        .to_dtype(DType::F64)?
+        .flatten_all()?
+        .to_vec1::<f64>()?;
+    let plane = h * w;
+    let (alpha, beta, k) = (d.alpha as f64, d.beta as f64, d.k as f64);
+    let mut out = Vec::with_capacity(v.len());
+    for b in 0..n {
+        for ch in 0..c {
+            let (lo, hi) = (ch.saturating_sub(half), (ch + half).min(c - 1));
+            for p in 0..plane {
+                let sum: f64 = (lo..=hi).map(|j| v[(b * c + j) * plane + p].powi(2)).sum();
+                let xv = v[(b * c + ch) * plane + p];
+                out.push((xv / (k + alpha / d.window as f64 * sum).powf(beta)) as f32);
+            }
+        }
+    }
+    Value::round_from_f32(tensor(out, &dims)?, x.dtype())
 }

@@ -3,16 +3,29 @@
 use candle_core::Tensor;
 use trt::{DataType, Dequantize, Quantize};
 
-use super::{axis, Ctx};
-use crate::error::{invalid, unsupported, LayerResult};
+use super::{axis, tensor, Ctx};
+use crate::error::{invalid, LayerResult};
 use crate::value::{is_float, map_f32, round_fp4_e2m1, round_fp8_e4m3, round_half_even, Value};
 
 /// The scale (and zero point) shaped to broadcast against `dims`: a single coefficient for per-tensor
 /// quantization, or "a 1D tensor for per-channel quantization" whose size "must match the size of the
 /// quantization axis".
-fn coefficients(v: &Value, axis_: Option<i32>, dims: &[usize], what: &str) -> LayerResult<Tensor> {
+///
+/// Block quantization ("the same rank as the input tensor for block quantization"; "output[r,s] = clamp(round(input[r,s]
+/// / scale[r//B, s]) ...)"): each coefficient covers a block of the input, of the layer's block shape where
+/// `setBlockShape` gave one ("-1 which denotes a fully blocked dimension"), else of `input dim / scale dim` per dim.
+fn coefficients(
+    v: &Value,
+    axis_: Option<i32>,
+    block: Option<&trt::Dims>,
+    dims: &[usize],
+    what: &str,
+) -> LayerResult<Tensor> {
     let t = v.to_f32()?;
     let n = t.elem_count();
+    if block.is_some() || (t.rank() == dims.len() && t.rank() >= 2 && n > 1) {
+        return blocked(&t, block, dims, what);
+    }
     if n == 1 {
         return Ok(t.flatten_all()?.reshape(vec![1; dims.len()])?);
     }
@@ -21,7 +34,7 @@ fn coefficients(v: &Value, axis_: Option<i32>, dims: &[usize], what: &str) -> La
     };
     let a = axis(a as i64, dims.len())?;
     if t.rank() != 1 {
-        return unsupported!("block quantization ({what} of dims {:?})", t.dims());
+        return invalid!("{what} of dims {:?} for input {dims:?}", t.dims());
     }
     if dims[a] != n {
         return invalid!("{n} {what} coefficients for axis {a} of length {}", dims[a]);
@@ -30,6 +43,48 @@ fn coefficients(v: &Value, axis_: Option<i32>, dims: &[usize], what: &str) -> La
         .map(|i| if i == a { n } else { 1 })
         .collect();
     Ok(t.reshape(shape)?)
+}
+
+/// Block coefficients `t` repeated over their blocks to the input's `dims`.
+fn blocked(
+    t: &Tensor,
+    block: Option<&trt::Dims>,
+    dims: &[usize],
+    what: &str,
+) -> LayerResult<Tensor> {
+    if t.rank() != dims.len() {
+        return invalid!(
+            "{what} of dims {:?} for block quantization of {dims:?}",
+            t.dims()
+        );
+    }
+    if let Some(b) = block {
+        if b.rank() != dims.len() {
+            return invalid!("block shape {b} for input {dims:?}");
+        }
+    }
+    let mut out = t.clone();
+    for (a, &len) in dims.iter().enumerate() {
+        let m = t.dims()[a];
+        let b = match block.map(|b| b[a]) {
+            Some(-1) => len,
+            Some(b) if b > 0 => b as usize,
+            Some(b) => return invalid!("block size {b} on axis {a}"),
+            None if m > 0 && len % m == 0 => len / m,
+            None => return invalid!("{what} of dims {:?} does not block {dims:?}", t.dims()),
+        };
+        if b == 0 || len.div_ceil(b) != m {
+            return invalid!(
+                "{what} of dims {:?} for blocks of {b} along axis {a} of {dims:?}",
+                t.dims()
+            );
+        }
+        if b > 1 {
+            let idx: Vec<u32> = (0..len).map(|i| (i / b) as u32).collect();
+            out = out.contiguous()?.index_select(&tensor(idx, &[len])?, a)?;
+        }
+    }
+    Ok(out)
 }
 
 /// `IQuantizeLayer`: "output = clamp(round(input / scale) + zeroPt)"; "Rounding type is rounding-to-nearest
@@ -41,7 +96,13 @@ pub(crate) fn quantize(d: &Quantize<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value
         return invalid!("quantizing a {:?} tensor", x.dtype());
     }
     let dims = x.dims().to_vec();
-    let scale = coefficients(ctx.get(d.scale)?, d.axis, &dims, "scale")?;
+    let scale = coefficients(
+        ctx.get(d.scale)?,
+        d.axis,
+        d.block_shape.as_ref(),
+        &dims,
+        "scale",
+    )?;
     let mut q = x.to_f32()?.broadcast_div(&scale)?;
     let (lo, hi): (f32, f32) = match d.output_type {
         DataType::Int8 => (-128.0, 127.0),
@@ -55,7 +116,13 @@ pub(crate) fn quantize(d: &Quantize<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value
         q = map_f32(&q, round_half_even)?;
     }
     if let Some(z) = ctx.opt(d.zero_point)? {
-        q = q.broadcast_add(&coefficients(z, d.axis, &dims, "zero point")?)?;
+        q = q.broadcast_add(&coefficients(
+            z,
+            d.axis,
+            d.block_shape.as_ref(),
+            &dims,
+            "zero point",
+        )?)?;
     }
     let q = map_f32(&q, |v| {
         let c = if v.is_nan() { v } else { v.clamp(lo, hi) };
@@ -79,10 +146,22 @@ pub(crate) fn quantize(d: &Quantize<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value
 pub(crate) fn dequantize(d: &Dequantize<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
     let x = ctx.get(d.input)?;
     let dims = x.dims().to_vec();
-    let scale = coefficients(ctx.get(d.scale)?, d.axis, &dims, "scale")?;
+    let scale = coefficients(
+        ctx.get(d.scale)?,
+        d.axis,
+        d.block_shape.as_ref(),
+        &dims,
+        "scale",
+    )?;
     let mut q = x.to_f32()?;
     if let Some(z) = ctx.opt(d.zero_point)? {
-        q = q.broadcast_sub(&coefficients(z, d.axis, &dims, "zero point")?)?;
+        q = q.broadcast_sub(&coefficients(
+            z,
+            d.axis,
+            d.block_shape.as_ref(),
+            &dims,
+            "zero point",
+        )?)?;
     }
     if !is_float(d.output_type) {
         return invalid!("dequantization to {:?}", d.output_type);

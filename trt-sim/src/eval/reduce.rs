@@ -141,7 +141,16 @@ pub(crate) fn top_k(d: &TopK<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Vec<Value>> 
     let x = ctx.get(d.input)?;
     let dims = x.dims().to_vec();
     let a = single_axis(d.axes, dims.len())?;
-    let k = d.k.max(0) as usize;
+    // "For dynamic k, use the setInput() method to pass in k as a tensor with index 1, which overrides the static k
+    // value in calculations."
+    let k = match ctx.opt(d.k_tensor)? {
+        Some(t) => match t.i64s()?.as_slice() {
+            [k] if *k >= 0 => *k as usize,
+            other => return invalid!("k tensor {other:?} (a scalar >= 0 expected)"),
+        },
+        None if d.k < 0 => return invalid!("static k = {}", d.k),
+        None => d.k as usize,
+    };
     if k > dims[a] {
         return invalid!("k = {k} exceeds the axis length {}", dims[a]);
     }

@@ -108,9 +108,38 @@ pub(crate) fn slice(d: &Slice<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
             None => Ok(fixed.to_vec()),
         }
     };
-    let start = param(d.start_tensor, &d.start)?;
-    let size = param(d.size_tensor, &d.size)?;
-    let stride = param(d.stride_tensor, &d.stride)?;
+    let mut start = param(d.start_tensor, &d.start)?;
+    let mut size = param(d.size_tensor, &d.size)?;
+    let mut stride = param(d.stride_tensor, &d.stride)?;
+    // Input 5 or `setAxes`: "If axes are provided then starts, ends, and strides must have the same length as axes
+    // and specifies a subset of dimensions to slice"; "Negative values for axes indicate indexing from the back of
+    // the input tensor. Values must be unique". The other dims are copied whole.
+    let axes = match (d.axes_tensor, &d.axes) {
+        (Some(t), _) => Some(ctx.get(t)?.i64s()?),
+        (None, Some(a)) => Some(a.to_vec()),
+        (None, None) => None,
+    };
+    if let Some(axes) = axes {
+        if start.len() != axes.len() || size.len() != axes.len() || stride.len() != axes.len() {
+            return invalid!("start {start:?}, size {size:?}, stride {stride:?} for axes {axes:?}");
+        }
+        let mut full = (
+            vec![0; rank],
+            dims.iter().map(|&n| n as i64).collect::<Vec<_>>(),
+            vec![1; rank],
+        );
+        let mut seen = vec![false; rank];
+        for (k, &a) in axes.iter().enumerate() {
+            let a = axis(a, rank)?;
+            if std::mem::replace(&mut seen[a], true) {
+                return invalid!("axis {a} repeated in slice axes {axes:?}");
+            }
+            full.0[a] = start[k];
+            full.1[a] = size[k];
+            full.2[a] = stride[k];
+        }
+        (start, size, stride) = full;
+    }
     if start.len() != rank || size.len() != rank || stride.len() != rank {
         return invalid!(
             "start {start:?}, size {size:?}, stride {stride:?} for a rank-{rank} input"
@@ -225,12 +254,22 @@ pub(crate) fn shape(d: &Shape<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
 pub(crate) fn squeeze(d: &Squeeze<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
     let x = ctx.get(d.input)?;
     let rank = x.dims().len();
-    let mut axes = ctx
-        .get(d.axes)?
-        .i64s()?
-        .into_iter()
-        .map(|a| axis(a, rank))
-        .collect::<LayerResult<Vec<_>>>()?;
+    let mut axes = match d.axes {
+        Some(a) => ctx
+            .get(a)?
+            .i64s()?
+            .into_iter()
+            .map(|a| axis(a, rank))
+            .collect::<LayerResult<Vec<_>>>()?,
+        // "When the axes input is a nullptr, all dimensions of the first input whose size is statically 1 in the
+        // network definition are removed."
+        None => {
+            let declared = d.input.dims().map_err(|e| {
+                crate::error::LayerError::Invalid(format!("the input's declared dims: {e}"))
+            })?;
+            (0..declared.rank()).filter(|&i| declared[i] == 1).collect()
+        }
+    };
     axes.sort_unstable();
     axes.dedup();
     let mut dims = Vec::with_capacity(rank);

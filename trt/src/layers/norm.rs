@@ -25,6 +25,10 @@ pub struct Normalization<'n> {
     pub epsilon: f32,
     /// Channel groups (TensorRT's default 1).
     pub groups: i64,
+    /// Added with `addNormalizationV2` (`isV2`): scale and bias broadcast to the input (`[1, C, 1, ...]` for group
+    /// norm). `false`: the deprecated `addNormalization`, whose group-norm scale and bias are `[1, G, 1, ...]`.
+    /// Headers without `addNormalizationV2` add and read back `false` whatever this says.
+    pub v2: bool,
 }
 
 impl<'n> Normalization<'n> {
@@ -43,7 +47,13 @@ impl<'n> Normalization<'n> {
             axes,
             epsilon,
             groups: 1,
+            v2: true,
         }
+    }
+    /// Uses the deprecated `addNormalization` (per-group scale and bias for group norm).
+    pub fn v1(mut self) -> Self {
+        self.v2 = false;
+        self
     }
     /// Sets the number of groups.
     pub fn groups(mut self, groups: i64) -> Self {
@@ -60,9 +70,14 @@ impl<'n> Kind<'n> for Normalization<'n> {
     }
 
     fn add(self, net: &Network<'_>) -> Result<*mut trt_sys::trt_layer> {
+        let add = if self.v2 {
+            trt_sys::trt_network_add_normalization
+        } else {
+            trt_sys::trt_network_add_normalization_v1
+        };
         // SAFETY: the tensors belong to `net`.
         net.call(Self::OP, |n| unsafe {
-            trt_sys::trt_network_add_normalization(
+            add(
                 n,
                 self.input.raw(),
                 self.scale.raw(),
@@ -83,6 +98,7 @@ impl<'n> Kind<'n> for Normalization<'n> {
             axes: p.axes,
             epsilon: p.epsilon,
             groups: p.nb_groups,
+            v2: p.is_v2 != 0,
         })
     }
 }

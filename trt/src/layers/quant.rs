@@ -6,6 +6,7 @@ use super::kind::{enum_field, null_or, Kind};
 use crate::enums::DataType;
 use crate::error::Result;
 use crate::network::{Layer, Network, Tensor};
+use crate::types::Dims;
 
 /// Quantize and dequantize take the same parameters; one macro writes both.
 macro_rules! q_or_dq {
@@ -23,6 +24,9 @@ macro_rules! q_or_dq {
             pub axis: Option<i32>,
             /// An explicit zero point (input 2; must be all zeros: TensorRT quantizes symmetrically).
             pub zero_point: Option<Tensor<'n>>,
+            /// The quantization block (`setBlockShape`; `None`: TensorRT's default, empty Dims; -1 entries block
+            /// a whole dim).
+            pub block_shape: Option<Dims>,
         }
 
         impl<'n> $name<'n> {
@@ -39,7 +43,13 @@ macro_rules! q_or_dq {
                     output_type,
                     axis,
                     zero_point: None,
+                    block_shape: None,
                 }
+            }
+            /// Sets the quantization block shape.
+            pub fn block_shape(mut self, block_shape: impl Into<Dims>) -> Self {
+                self.block_shape = Some(block_shape.into());
+                self
             }
             /// Sets an explicit zero point.
             pub fn zero_point(mut self, zero_point: Tensor<'n>) -> Self {
@@ -59,7 +69,7 @@ macro_rules! q_or_dq {
 
             fn add(self, net: &Network<'_>) -> Result<*mut trt_sys::trt_layer> {
                 // SAFETY: the tensors belong to `net`.
-                net.call(Self::OP, |n| unsafe {
+                let layer = net.call(Self::OP, |n| unsafe {
                     trt_sys::$add(
                         n,
                         self.input.raw(),
@@ -68,17 +78,27 @@ macro_rules! q_or_dq {
                         self.output_type as i32,
                         self.axis.unwrap_or(-1),
                     )
-                })
+                })?;
+                if let Some(b) = &self.block_shape {
+                    let b = b.to_raw(Self::OP)?;
+                    // SAFETY: `layer` was just added to `net`.
+                    net.status("set_block_shape", || unsafe {
+                        trt_sys::trt_layer_set_block_shape(layer, &b)
+                    })?;
+                }
+                Ok(layer)
             }
 
             fn read(layer: &Layer<'n>) -> Result<Self> {
                 let p = layer.get(Self::OP, trt_sys::trt_layer_get_quantize)?;
+                let block = layer.get(Self::OP, trt_sys::trt_layer_get_block_shape)?;
                 Ok($name {
                     input: layer.need_input(0)?,
                     scale: layer.need_input(1)?,
                     output_type: enum_field(Self::OP, "output type", p.output_type, DataType::from_raw)?,
                     axis: (p.axis >= 0).then_some(p.axis),
                     zero_point: layer.input(2),
+                    block_shape: (block.nb_dims > 0).then(|| Dims::from_raw(&block)),
                 })
             }
         }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::kind::{enum_field, Kind};
+use super::kind::{enum_field, set_inputs, Kind};
 use crate::enums::{CumulativeOperation, DataType, ReduceOperation, TopKOperation};
 use crate::error::Result;
 use crate::network::{Layer, Network, Tensor};
@@ -115,8 +115,10 @@ pub struct TopK<'n> {
     pub input: Tensor<'n>,
     /// Largest or smallest.
     pub op: TopKOperation,
-    /// How many.
+    /// How many (TensorRT reads it back as -1 when `k_tensor` is set).
     pub k: i32,
+    /// A run-time k: a scalar Int32 tensor (input 1), which "overrides the static k value".
+    pub k_tensor: Option<Tensor<'n>>,
     /// The axis, as a one-bit mask.
     pub axes: u32,
     /// Int32 or Int64.
@@ -136,9 +138,15 @@ impl<'n> TopK<'n> {
             input,
             op,
             k,
+            k_tensor: None,
             axes,
             indices_type,
         }
+    }
+    /// Takes k from a scalar Int32 tensor at run time (input 1).
+    pub fn k_tensor(mut self, k: Tensor<'n>) -> Self {
+        self.k_tensor = Some(k);
+        self
     }
 }
 
@@ -146,12 +154,14 @@ impl<'n> Kind<'n> for TopK<'n> {
     const OP: &'static str = "add_topk";
 
     fn tensors(&self) -> Vec<Tensor<'n>> {
-        vec![self.input]
+        let mut t = vec![self.input];
+        t.extend(self.k_tensor);
+        t
     }
 
     fn add(self, net: &Network<'_>) -> Result<*mut trt_sys::trt_layer> {
         // SAFETY: the input belongs to `net`.
-        net.call(Self::OP, |n| unsafe {
+        let layer = net.call(Self::OP, |n| unsafe {
             trt_sys::trt_network_add_topk(
                 n,
                 self.input.raw(),
@@ -160,7 +170,9 @@ impl<'n> Kind<'n> for TopK<'n> {
                 self.axes,
                 self.indices_type as i32,
             )
-        })
+        })?;
+        set_inputs(net, layer, &[(1, self.k_tensor)])?;
+        Ok(layer)
     }
 
     fn read(layer: &Layer<'n>) -> Result<Self> {
@@ -169,6 +181,7 @@ impl<'n> Kind<'n> for TopK<'n> {
             input: layer.need_input(0)?,
             op: enum_field(Self::OP, "top-k operation", p.op, TopKOperation::from_raw)?,
             k: p.k,
+            k_tensor: layer.input(1),
             axes: p.axes,
             indices_type: enum_field(Self::OP, "indices type", p.indices_type, DataType::from_raw)?,
         })

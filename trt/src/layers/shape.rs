@@ -179,6 +179,10 @@ pub struct Slice<'n> {
     pub mode: SampleMode,
     /// Fill value for `SampleMode::Fill` (input 4).
     pub fill_value: Option<Tensor<'n>>,
+    /// Static axes that start, size and stride apply to (`ISliceLayer::setAxes`; `None`: every dim in order).
+    pub axes: Option<Dims>,
+    /// Run-time axes (1-D Int32/Int64 tensor, input 5); TensorRT then reads the static axes back as unset.
+    pub axes_tensor: Option<Tensor<'n>>,
 }
 
 impl<'n> Slice<'n> {
@@ -199,6 +203,8 @@ impl<'n> Slice<'n> {
             stride_tensor: None,
             mode: SampleMode::StrictBounds,
             fill_value: None,
+            axes: None,
+            axes_tensor: None,
         }
     }
     /// A slice whose start, size and stride come from 1-D tensors at run time.
@@ -220,6 +226,16 @@ impl<'n> Slice<'n> {
         self.mode = mode;
         self
     }
+    /// Applies start, size and stride to `axes` only (negative: from the back).
+    pub fn axes(mut self, axes: impl Into<Dims>) -> Self {
+        self.axes = Some(axes.into());
+        self
+    }
+    /// Takes the axes from a 1-D Int32/Int64 tensor at run time (input 5).
+    pub fn axes_tensor(mut self, axes: Tensor<'n>) -> Self {
+        self.axes_tensor = Some(axes);
+        self
+    }
 }
 
 impl<'n> Kind<'n> for Slice<'n> {
@@ -231,6 +247,7 @@ impl<'n> Kind<'n> for Slice<'n> {
             self.size_tensor,
             self.stride_tensor,
             self.fill_value,
+            self.axes_tensor,
         ];
         std::iter::once(self.input)
             .chain(extra.into_iter().flatten())
@@ -259,13 +276,23 @@ impl<'n> Kind<'n> for Slice<'n> {
             fill_value: null_or(self.fill_value),
         };
         // SAFETY: the tensors belong to `net`.
-        net.call(op, |n| unsafe {
+        let layer = net.call(op, |n| unsafe {
             trt_sys::trt_network_add_slice(n, self.input.raw(), &raw)
-        })
+        })?;
+        if let Some(axes) = &self.axes {
+            let axes = axes.to_raw(op)?;
+            // SAFETY: `layer` was just added to `net`.
+            net.status("slice_set_axes", || unsafe {
+                trt_sys::trt_layer_set_slice_axes(layer, &axes)
+            })?;
+        }
+        set_inputs(net, layer, &[(5, self.axes_tensor)])?;
+        Ok(layer)
     }
 
     fn read(layer: &Layer<'n>) -> Result<Self> {
         let p = layer.get(Self::OP, trt_sys::trt_layer_get_slice)?;
+        let axes = layer.get(Self::OP, trt_sys::trt_layer_get_slice_axes)?;
         Ok(Slice {
             input: layer.need_input(0)?,
             start: Dims::from_raw(&p.start),
@@ -276,6 +303,8 @@ impl<'n> Kind<'n> for Slice<'n> {
             stride_tensor: layer.tensor(p.stride_tensor),
             mode: enum_field(Self::OP, "sample mode", p.mode, SampleMode::from_raw)?,
             fill_value: layer.tensor(p.fill_value),
+            axes: (axes.nb_dims > 0).then(|| Dims::from_raw(&axes)),
+            axes_tensor: layer.input(5),
         })
     }
 }
@@ -368,9 +397,53 @@ inputs_only! {
     Identity, "add_identity", trt_network_add_identity, [input = 0]
 }
 
-inputs_only! {
-    /// Removes the unit dims listed in the 1-D Int32/Int64 `axes` tensor ([`nvinfer1::ISqueezeLayer`](https://docs.nvidia.com/deeplearning/tensorrt/latest/_static/c-api/classnvinfer1_1_1_i_squeeze_layer.html)).
-    Squeeze, "add_squeeze", trt_network_add_squeeze, [input = 0, axes = 1]
+/// Removes the unit dims listed in the 1-D Int32/Int64 `axes` tensor ([`nvinfer1::ISqueezeLayer`](https://docs.nvidia.com/deeplearning/tensorrt/latest/_static/c-api/classnvinfer1_1_1_i_squeeze_layer.html)).
+/// A layer read back without axes (NVIDIA's ONNX parser leaves input 1 unset) removes "all dimensions of the first
+/// input whose size is statically 1 in the network definition".
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Squeeze<'n> {
+    /// The input.
+    pub input: Tensor<'n>,
+    /// The axes (input 1); `None` only when read back from a layer without them (`addSqueeze` takes axes).
+    pub axes: Option<Tensor<'n>>,
+}
+
+impl<'n> Squeeze<'n> {
+    /// Removes the unit dims of `input` at `axes`.
+    pub fn new(input: Tensor<'n>, axes: Tensor<'n>) -> Self {
+        Squeeze {
+            input,
+            axes: Some(axes),
+        }
+    }
+}
+
+impl<'n> Kind<'n> for Squeeze<'n> {
+    const OP: &'static str = "add_squeeze";
+
+    fn tensors(&self) -> Vec<Tensor<'n>> {
+        std::iter::once(self.input).chain(self.axes).collect()
+    }
+
+    fn add(self, net: &Network<'_>) -> Result<*mut trt_sys::trt_layer> {
+        let Some(axes) = self.axes else {
+            return Err(Error::invalid(
+                Self::OP,
+                "a squeeze without axes cannot be added (addSqueeze takes an axes tensor)",
+            ));
+        };
+        // SAFETY: the tensors belong to `net`.
+        net.call(Self::OP, |n| unsafe {
+            trt_sys::trt_network_add_squeeze(n, self.input.raw(), axes.raw())
+        })
+    }
+
+    fn read(layer: &Layer<'n>) -> Result<Self> {
+        Ok(Squeeze {
+            input: layer.need_input(0)?,
+            axes: layer.input(1),
+        })
+    }
 }
 
 inputs_only! {
