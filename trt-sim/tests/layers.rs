@@ -485,3 +485,45 @@ fn int8_and_bool_through_element_wise_gather_and_cast() {
     assert_eq!(r[2].dtype(), DataType::Bool);
     assert_eq!(i64s(&r[2]), [1, 0, 1]);
 }
+
+#[test]
+fn nms_keeps_the_best_boxes_that_overlap_less_than_the_threshold() {
+    // ONNX NonMaxSuppression's "suppress by IoU" example (its scores transposed to TensorRT's [batch, boxes,
+    // classes]): boxes 0-2 overlap each other, 3-4 too, 5 is alone; with IoU threshold 0.5 and at most 3 per class
+    // the selection is box 3 (0.95), box 0 (0.9), box 5 (0.3), in decreasing score.
+    network!(net);
+    let boxes = net.add_input("boxes", F, [1, 6, 4]).unwrap();
+    let scores = net.add_input("scores", F, [1, 6, 1]).unwrap();
+    let max = net
+        .add(Constant::new(Dims::scalar(), Weights::from_slice(&[3i32])))
+        .unwrap()
+        .output(0)
+        .unwrap();
+    let iou = constant(&net, &[0.5], &[]);
+    let score = constant(&net, &[0.0], &[]);
+    let mut d = Nms::new(boxes, scores, max);
+    d.iou_threshold = Some(iou);
+    d.score_threshold = Some(score);
+    d.indices_type = DataType::Int64;
+    let layer = net.add(d.clone()).unwrap();
+    output(&net, layer.output(0).unwrap());
+    output(&net, layer.output(1).unwrap());
+    let LayerDesc::Nms(back) = layer.description().unwrap() else {
+        panic!("not an NMS layer");
+    };
+    assert_eq!(
+        (back.iou_threshold, back.score_threshold),
+        (Some(iou), Some(score))
+    );
+    assert_eq!(back.indices_type, DataType::Int64);
+    let b = [
+        0.0, 0.0, 1.0, 1.0, 0.0, 0.1, 1.0, 1.1, 0.0, -0.1, 1.0, 0.9, 0.0, 10.0, 1.0, 11.0, 0.0,
+        10.1, 1.0, 11.1, 0.0, 100.0, 1.0, 101.0,
+    ];
+    let s = [0.9, 0.75, 0.6, 0.95, 0.5, 0.3];
+    let r = run(&net, &[t(&b, &[1, 6, 4]), t(&s, &[1, 6, 1])]);
+    assert_eq!(r[0].dims(), [3, 3]);
+    assert_eq!(i64s(&r[0]), [0, 0, 3, 0, 0, 0, 0, 0, 5]);
+    assert_eq!(r[1].dtype(), DataType::Int32);
+    assert_eq!(i64s(&r[1]), [3]);
+}

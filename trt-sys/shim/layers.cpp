@@ -491,6 +491,40 @@ int32_t trt_layer_get_reverse_sequence(const trt_layer* layer, trt_reverse_seque
     });
 }
 
+int32_t trt_layer_get_nms(const trt_layer* layer, trt_nms_params* out)
+{
+    return guarded("trt_layer_get_nms", 1, [&] {
+        auto const* l = as<nvinfer1::INMSLayer>(layer, nvinfer1::LayerType::kNMS, "NMS");
+        out_param(out)->bounding_box_format = static_cast<int32_t>(l->getBoundingBoxFormat());
+        out->top_k_box_limit = l->getTopKBoxLimit();
+        out->indices_type = static_cast<int32_t>(l->getIndicesType());
+        return 0;
+    });
+}
+
+trt_layer* trt_network_add_nms(trt_network* network, trt_tensor* boxes, trt_tensor* scores,
+    trt_tensor* max_output_boxes_per_class, const trt_nms_params* params)
+{
+    return guarded("trt_network_add_nms", static_cast<trt_layer*>(nullptr), [&] {
+        need(params, "params");
+        auto* layer = N(network)->addNMS(*T(boxes), *T(scores), *T(max_output_boxes_per_class));
+        if (layer == nullptr)
+        {
+            fail("addNMS returned null (TensorRT rejected the layer; see the logged error)");
+        }
+        layer->setBoundingBoxFormat(static_cast<nvinfer1::BoundingBoxFormat>(params->bounding_box_format));
+        if (params->top_k_box_limit > 0)
+        {
+            layer->setTopKBoxLimit(params->top_k_box_limit);
+        }
+        if (!layer->setIndicesType(static_cast<nvinfer1::DataType>(params->indices_type)))
+        {
+            fail("TensorRT refused the NMS indices type");
+        }
+        return H(static_cast<nvinfer1::ILayer*>(layer));
+    });
+}
+
 int32_t trt_layer_get_attention(const trt_layer* layer, trt_attention_params* out, trt_tensor** qkv)
 {
     return guarded("trt_layer_get_attention", 1, [&] {

@@ -524,6 +524,18 @@ typedef struct trt_reverse_sequence_params {
 } trt_reverse_sequence_params;
 int32_t trt_layer_get_reverse_sequence(const trt_layer* layer, trt_reverse_sequence_params* out);
 
+/** Parameters of a non-maximum suppression layer (nvinfer1::INMSLayer). */
+typedef struct trt_nms_params {
+    int32_t bounding_box_format; /* nvinfer1::BoundingBoxFormat */
+    int32_t top_k_box_limit; /* <= 0 on add: keep TensorRT's default */
+    int32_t indices_type; /* nvinfer1::DataType of output 0 (Int32 / Int64) */
+} trt_nms_params;
+int32_t trt_layer_get_nms(const trt_layer* layer, trt_nms_params* out);
+/** addNMS(boxes, scores, max_output_boxes_per_class) with the parameters; the IoU and score thresholds are inputs 3 and 4
+    (trt_layer_set_input). */
+trt_layer* trt_network_add_nms(trt_network* network, trt_tensor* boxes, trt_tensor* scores,
+    trt_tensor* max_output_boxes_per_class, const trt_nms_params* params);
+
 /**
  * The IAttention behind an attention-input or attention-output layer: its parameters (decomposable 0/1) and its
  * query, key and value (`qkv`, 3 entries). Fails with headers without IAttention.

@@ -1164,6 +1164,27 @@ unsafe extern "C" {
         out: *mut trt_reverse_sequence_params,
     ) -> i32;
 }
+#[doc = " Parameters of a non-maximum suppression layer (nvinfer1::INMSLayer)."]
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct trt_nms_params {
+    pub bounding_box_format: i32,
+    pub top_k_box_limit: i32,
+    pub indices_type: i32,
+}
+unsafe extern "C" {
+    pub fn trt_layer_get_nms(layer: *const trt_layer, out: *mut trt_nms_params) -> i32;
+}
+unsafe extern "C" {
+    #[doc = " addNMS(boxes, scores, max_output_boxes_per_class) with the parameters; the IoU and score thresholds are inputs 3 and 4\n(trt_layer_set_input)."]
+    pub fn trt_network_add_nms(
+        network: *mut trt_network,
+        boxes: *mut trt_tensor,
+        scores: *mut trt_tensor,
+        max_output_boxes_per_class: *mut trt_tensor,
+        params: *const trt_nms_params,
+    ) -> *mut trt_layer;
+}
 unsafe extern "C" {
     #[doc = " The IAttention behind an attention-input or attention-output layer: its parameters (decomposable 0/1) and its\n query, key and value (`qkv`, 3 entries). Fails with headers without IAttention."]
     pub fn trt_layer_get_attention(

@@ -419,6 +419,16 @@ trt_enum! {
 }
 
 trt_enum! {
+    /// `nvinfer1::BoundingBoxFormat`: how an NMS layer's boxes are written.
+    BoundingBoxFormat: "BoundingBoxFormat" {
+        /// `(x1, y1, x2, y2)`, any pair of diagonal corners.
+        CornerPairs = 0 => "kCORNER_PAIRS",
+        /// `(x_center, y_center, width, height)`.
+        CenterSizes = 1 => "kCENTER_SIZES",
+    }
+}
+
+trt_enum! {
     /// `nvinfer1::TensorIOMode`: whether an engine tensor is an input or an output.
     TensorIOMode: "TensorIOMode" {
         /// Not an I/O tensor.

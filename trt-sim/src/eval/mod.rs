@@ -2,7 +2,7 @@
 //! (cited next to every semantic choice), grouped by family like `trt::layers`: `conv` (convolution,
 //! deconvolution, pooling, padding), `resize`, `elementwise` (binary, unary, activation, select, PReLU),
 //! `shape` (shuffle, slice, concatenation, shape, squeeze/unsqueeze, fill, cast, identity, constant),
-//! `index` (gather, one-hot, non-zero, reverse sequence, scatter), `grid_sample`, `reduce` (reduce, softmax,
+//! `index` (gather, one-hot, non-zero, reverse sequence, scatter), `nms`, `grid_sample`, `reduce` (reduce, softmax,
 //! top-k, cumulative), `matmul`, `einsum`, `norm` (normalization, scale, LRN), `quant` (quantize, dequantize),
 //! `attention` (fused attention's input and output layers).
 //!
@@ -16,6 +16,7 @@ mod elementwise;
 mod grid_sample;
 mod index;
 mod matmul;
+mod nms;
 mod norm;
 mod quant;
 mod reduce;
@@ -210,6 +211,7 @@ pub(crate) fn eval<'n>(
         L::NonZero(d) => one(index::non_zero(d, ctx)),
         L::ReverseSequence(d) => one(index::reverse_sequence(d, ctx)),
         L::Scatter(d) => one(index::scatter(d, ctx)),
+        L::Nms(d) => nms::nms(d, ctx),
         L::GridSample(d) => one(grid_sample::grid_sample(d, ctx)),
         L::Einsum(d) => one(einsum::einsum(d, ctx)),
         L::Lrn(d) => one(norm::lrn(d, ctx)),

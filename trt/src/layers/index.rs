@@ -1,9 +1,9 @@
-//! Indexing layers: gather, scatter, one-hot, non-zero, reverse sequence.
+//! Indexing layers: gather, scatter, one-hot, non-zero, reverse sequence, non-maximum suppression.
 
 use serde::Serialize;
 
-use super::kind::{enum_field, Kind};
-use crate::enums::{DataType, GatherMode, ScatterMode};
+use super::kind::{enum_field, set_inputs, Kind};
+use crate::enums::{BoundingBoxFormat, DataType, GatherMode, ScatterMode};
 use crate::error::Result;
 use crate::network::{Layer, Network, Tensor};
 
@@ -302,6 +302,103 @@ impl<'n> Kind<'n> for ReverseSequence<'n> {
             sequence_lens: layer.need_input(1)?,
             batch_axis: p.batch_axis,
             sequence_axis: p.sequence_axis,
+        })
+    }
+}
+
+/// Non-maximum suppression per batch item and class ([`nvinfer1::INMSLayer`](https://docs.nvidia.com/deeplearning/tensorrt/latest/_static/c-api/classnvinfer1_1_1_i_n_m_s_layer.html)):
+/// output 0 the selected `(batch, class, box)` rows, output 1 their count.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Nms<'n> {
+    /// `[batch, boxes, 4]` or `[batch, boxes, classes, 4]`.
+    pub boxes: Tensor<'n>,
+    /// `[batch, boxes, classes]`.
+    pub scores: Tensor<'n>,
+    /// A scalar Int32 tensor: the most boxes kept per batch item and class.
+    pub max_output_boxes_per_class: Tensor<'n>,
+    /// The IoU above which a box is suppressed (input 3; none: 0).
+    pub iou_threshold: Option<Tensor<'n>>,
+    /// The score a box must exceed (input 4; none: 0).
+    pub score_threshold: Option<Tensor<'n>>,
+    /// How the boxes are written.
+    pub bounding_box_format: BoundingBoxFormat,
+    /// The most boxes considered per batch item (TensorRT's default depends on the device).
+    pub top_k_box_limit: i32,
+    /// Int32 or Int64.
+    pub indices_type: DataType,
+}
+
+impl<'n> Nms<'n> {
+    /// NMS of `boxes` by `scores`, at most `max_output_boxes_per_class` per batch item and class; corner-pair
+    /// boxes, no thresholds, Int32 indices, TensorRT's default box limit.
+    pub fn new(
+        boxes: Tensor<'n>,
+        scores: Tensor<'n>,
+        max_output_boxes_per_class: Tensor<'n>,
+    ) -> Self {
+        Nms {
+            boxes,
+            scores,
+            max_output_boxes_per_class,
+            iou_threshold: None,
+            score_threshold: None,
+            bounding_box_format: BoundingBoxFormat::CornerPairs,
+            top_k_box_limit: 0,
+            indices_type: DataType::Int32,
+        }
+    }
+}
+
+impl<'n> Kind<'n> for Nms<'n> {
+    const OP: &'static str = "add_nms";
+
+    fn tensors(&self) -> Vec<Tensor<'n>> {
+        let mut t = vec![self.boxes, self.scores, self.max_output_boxes_per_class];
+        t.extend(self.iou_threshold);
+        t.extend(self.score_threshold);
+        t
+    }
+
+    fn add(self, net: &Network<'_>) -> Result<*mut trt_sys::trt_layer> {
+        let p = trt_sys::trt_nms_params {
+            bounding_box_format: self.bounding_box_format as i32,
+            top_k_box_limit: self.top_k_box_limit,
+            indices_type: self.indices_type as i32,
+        };
+        // SAFETY: the tensors belong to `net`.
+        let layer = net.call(Self::OP, |n| unsafe {
+            trt_sys::trt_network_add_nms(
+                n,
+                self.boxes.raw(),
+                self.scores.raw(),
+                self.max_output_boxes_per_class.raw(),
+                &p,
+            )
+        })?;
+        set_inputs(
+            net,
+            layer,
+            &[(3, self.iou_threshold), (4, self.score_threshold)],
+        )?;
+        Ok(layer)
+    }
+
+    fn read(layer: &Layer<'n>) -> Result<Self> {
+        let p = layer.get(Self::OP, trt_sys::trt_layer_get_nms)?;
+        Ok(Nms {
+            boxes: layer.need_input(0)?,
+            scores: layer.need_input(1)?,
+            max_output_boxes_per_class: layer.need_input(2)?,
+            iou_threshold: layer.input(3),
+            score_threshold: layer.input(4),
+            bounding_box_format: enum_field(
+                Self::OP,
+                "bounding box format",
+                p.bounding_box_format,
+                BoundingBoxFormat::from_raw,
+            )?,
+            top_k_box_limit: p.top_k_box_limit,
+            indices_type: enum_field(Self::OP, "indices type", p.indices_type, DataType::from_raw)?,
         })
     }
 }

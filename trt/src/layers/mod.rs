@@ -25,7 +25,7 @@ mod shape;
 pub use attention::Attention;
 pub use conv::{Convolution, Deconvolution, GridSample, Padding, Pooling, Resize, ResizeOutput};
 pub use elementwise::{Activation, ElementWise, ParametricRelu, Select, Unary};
-pub use index::{Gather, NonZero, OneHot, ReverseSequence, Scatter};
+pub use index::{Gather, Nms, NonZero, OneHot, ReverseSequence, Scatter};
 pub use matmul::{Einsum, MatrixMultiply};
 pub use norm::{Lrn, Normalization, Scale};
 pub use quant::{Dequantize, Quantize};
@@ -180,6 +180,8 @@ layer_descs! {
     NonZero(NonZero<'n>) = NonZero,
     /// Reverse sequence (`IReverseSequenceLayer`).
     ReverseSequence(ReverseSequence<'n>) = ReverseSequence,
+    /// Non-maximum suppression (`INMSLayer`).
+    Nms(Nms<'n>) = Nms,
     /// Reduce (`IReduceLayer`).
     Reduce(Reduce<'n>) = Reduce,
     /// Softmax (`ISoftMaxLayer`).
