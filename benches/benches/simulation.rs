@@ -38,6 +38,7 @@ fn simulation(c: &mut Criterion) {
             let options = RunOptions {
                 tf32,
                 keep_all: false,
+                ..Default::default()
             };
             group.bench_function(name, |b| {
                 b.iter(|| {
