@@ -58,8 +58,9 @@ pub struct ShapeRange {
 }
 
 /// How closely the simulated engine must match candle, element by element: an element passes
-/// when `|simulated - candle| <= abs + rel * s`, where `s = max(|candle|, rms(candle))` is the
-/// element's own magnitude, floored at the output's root mean square (see
+/// when `|simulated - candle| <= abs + rel * s`, where `s = max(|candle|, rms)` is the
+/// element's own magnitude, floored at the root mean square of its 9 nearest elements in memory
+/// order (see
 /// `docs/verification.md`, "Precision model", for the derivation). An f16 network adds its
 /// rounding budget (derived from the network's f16 roundings, not a knob) to `rel`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -90,7 +91,7 @@ impl Tolerance {
         }
     }
 
-    /// The bound for an element of scale `s` (`s = max(|candle|, rms(candle))`), with `extra_rel`
+    /// The bound for an element of scale `s` (`s = max(|candle|, local rms)`), with `extra_rel`
     /// (an f16 rounding budget) added to the relative part.
     pub fn bound(&self, s: f64, extra_rel: f64) -> f64 {
         self.abs + (self.rel + extra_rel) * s

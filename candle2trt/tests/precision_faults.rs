@@ -82,12 +82,12 @@ impl Fault {
             return false;
         }
         match (self, desc) {
-            (Fault::LeakyAlpha, LayerDesc::Activation(a)) if a.kind == ActivationType::LeakyRelu => {
+            (Fault::LeakyAlpha, LayerDesc::Activation(a)) if a.activation_type == ActivationType::LeakyRelu => {
                 a.alpha = 0.12;
                 true
             }
-            (Fault::GeluTanh, LayerDesc::Activation(a)) if a.kind == ActivationType::GeluErf => {
-                a.kind = ActivationType::GeluTanh;
+            (Fault::GeluTanh, LayerDesc::Activation(a)) if a.activation_type == ActivationType::GeluErf => {
+                a.activation_type = ActivationType::GeluTanh;
                 true
             }
             (Fault::NormEps, LayerDesc::Normalization(n)) => {
@@ -180,6 +180,9 @@ const PRECISIONS: [&str; 3] = ["f32", "f16", "int8"];
 fn options(fault: Fault, precision: &str, inject: bool) -> ConversionOptions {
     let mut o = ConversionOptions::default().with_fp16(precision == "f16");
     o.int8_mode = precision == "int8";
+    // The model's one linear layer is its last: quantize it anyway (by default the classifier
+    // stays in float), so INT8 mode has Q/DQ pairs to judge.
+    o.quantization.keep_classifier = false;
     if fault == Fault::ReversedBatch {
         o = o.with_dynamic_batch(1, 2, 4);
     }
@@ -261,6 +264,12 @@ fn the_fault_models_pass_without_faults() {
             match convert(&model, &[sample(fault)], &options(fault, precision, false)) {
                 Ok(m) => {
                     let report = m.verification().expect("verified");
+                    // INT8 is quantized (judged by SNR), f16 has Half tensors (a rounding budget).
+                    let quantized = report.min_snr_db.is_some();
+                    let budget = report.checks[0].outputs[0].rounding_rel > 0.0;
+                    if quantized != (precision == "int8") || budget != (precision == "f16") {
+                        failed.push(format!("{} / {precision}: not judged as {precision}", fault.name()));
+                    }
                     println!("{} / {precision}:\n{report}", fault.name());
                 }
                 Err(e) => failed.push(format!("{} / {precision}: {e}", fault.name())),

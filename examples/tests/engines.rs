@@ -62,13 +62,18 @@ fn convert_both<M: DynTraceModel + ?Sized>(
         let total = started.elapsed();
         check_outputs(name, precision, &engine, expected)?;
         let (trace, build) = engine.conversion_times().unwrap_or_default();
+        let verification = engine
+            .verification()
+            .ok_or_else(|| anyhow::anyhow!("{name} ({precision}): not verified"))?;
         println!(
-            "ENGINE {name} {precision} input={input_desc} trace_s={:.2} build_s={:.2} total_s={:.2} bytes={}",
+            "ENGINE {name} {precision} input={input_desc} trace_s={:.2} build_s={:.2} total_s={:.2} verify_s={:.2} bytes={}",
             trace.as_secs_f64(),
             build.as_secs_f64(),
             total.as_secs_f64(),
+            verification.elapsed.as_secs_f64(),
             engine.engine_bytes().len()
         );
+        println!("{verification}");
     }
     Ok(())
 }

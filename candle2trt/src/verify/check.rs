@@ -275,7 +275,12 @@ impl<M: ?Sized> Context<'_, '_, '_, M> {
             let info = &program.tensors()[t];
             let name = &info.name;
             // The output's type as TensorRT declares it, against candle's dtype.
-            if crate::trace::io_dtype(r.dtype()) != Some(info.dtype) {
+            // (A comparison result is a Bool output holding candle's u8 0/1, as `mark_output` makes it.)
+            let agrees = match (crate::trace::io_dtype(r.dtype()), info.dtype) {
+                (Some(DataType::UInt8), DataType::Bool) => true,
+                (io, dt) => io == Some(dt),
+            };
+            if !agrees {
                 return fail(format!(
                     "output `{name}` is {:?} in TensorRT where candle computed {:?}",
                     info.dtype,

@@ -34,7 +34,7 @@ pub struct OutputError {
     /// `max |candle|`.
     pub reference_max_abs: f64,
     /// The largest ratio of an element's error to its bound (`abs + (rel + rounding_rel) ·
-    /// max(|candle|, rms(candle))`): at most 1 where the element bound is judged.
+    /// max(|candle|, local rms)`): at most 1 where the element bound is judged.
     pub worst_ratio: f64,
     /// The f16 rounding budget γ added to the relative bound (0 without f16 tensors).
     pub rounding_rel: f64,
@@ -105,7 +105,7 @@ impl fmt::Display for VerificationReport {
         writeln!(
             f,
             "  verification (the network TensorRT holds, simulated on the CPU, vs candle; per element \
-             {:.0e} + {:.0e} * max(|candle|, rms){}; {:.2} s):",
+             {:.0e} + {:.0e} * max(|candle|, local rms){}; {:.2} s):",
             self.tolerance.abs,
             self.tolerance.rel,
             match self.min_snr_db {
