@@ -82,11 +82,15 @@ impl Fault {
             return false;
         }
         match (self, desc) {
-            (Fault::LeakyAlpha, LayerDesc::Activation(a)) if a.activation_type == ActivationType::LeakyRelu => {
+            (Fault::LeakyAlpha, LayerDesc::Activation(a))
+                if a.activation_type == ActivationType::LeakyRelu =>
+            {
                 a.alpha = 0.12;
                 true
             }
-            (Fault::GeluTanh, LayerDesc::Activation(a)) if a.activation_type == ActivationType::GeluErf => {
+            (Fault::GeluTanh, LayerDesc::Activation(a))
+                if a.activation_type == ActivationType::GeluErf =>
+            {
                 a.activation_type = ActivationType::GeluTanh;
                 true
             }
@@ -95,9 +99,7 @@ impl Fault {
                 true
             }
             // The bias constant of the linear layer: dims [1, n] (the weight's are [n, k]).
-            (Fault::DroppedBias, LayerDesc::Constant(c))
-                if c.dims.len() == 2 && c.dims[0] == 1 =>
-            {
+            (Fault::DroppedBias, LayerDesc::Constant(c)) if c.dims.len() == 2 && c.dims[0] == 1 => {
                 let zeros = vec![0u8; c.weights.as_bytes().len()];
                 c.weights = trt::Weights::from_bytes(c.weights.data_type(), zeros).unwrap();
                 true
@@ -241,7 +243,10 @@ fn faults_in_tensorrt_are_caught_and_localized_in_every_precision() {
                     format!("caught ({corner}), `{}` at `{}`", got.0, got.1)
                 }
                 Err(e) => {
-                    missed.push(format!("{} in {precision}: not localized: {e}", fault.name()));
+                    missed.push(format!(
+                        "{} in {precision}: not localized: {e}",
+                        fault.name()
+                    ));
                     "caught, not localized".to_string()
                 }
             };
@@ -268,7 +273,10 @@ fn the_fault_models_pass_without_faults() {
                     let quantized = report.min_snr_db.is_some();
                     let budget = report.checks[0].outputs[0].rounding_rel > 0.0;
                     if quantized != (precision == "int8") || budget != (precision == "f16") {
-                        failed.push(format!("{} / {precision}: not judged as {precision}", fault.name()));
+                        failed.push(format!(
+                            "{} / {precision}: not judged as {precision}",
+                            fault.name()
+                        ));
                     }
                     println!("{} / {precision}:\n{report}", fault.name());
                 }

@@ -57,8 +57,8 @@ fn convert_both<M: DynTraceModel + ?Sized>(
             calibrator: Calibrator::Max,
             ..Default::default()
         };
-        let engine =
-            convert(model, inputs, &options).map_err(|e| anyhow::anyhow!("{name} ({precision}): {e}"))?;
+        let engine = convert(model, inputs, &options)
+            .map_err(|e| anyhow::anyhow!("{name} ({precision}): {e}"))?;
         let total = started.elapsed();
         check_outputs(name, precision, &engine, expected)?;
         let (trace, build) = engine.conversion_times().unwrap_or_default();

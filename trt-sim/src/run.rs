@@ -36,7 +36,11 @@ impl RunOptions {
     pub(crate) fn held_type(&self, declared: DataType) -> Option<DataType> {
         match declared {
             DataType::Half if self.half_as_float => Some(DataType::Float),
-            DataType::Int8 | DataType::Int4 | DataType::Fp8 | DataType::Fp4 if self.qdq_identity => None,
+            DataType::Int8 | DataType::Int4 | DataType::Fp8 | DataType::Fp4
+                if self.qdq_identity =>
+            {
+                None
+            }
             other => Some(other),
         }
     }

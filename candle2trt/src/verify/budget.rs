@@ -7,15 +7,23 @@
 //! that carry relative errors `e_j` gives an output whose relative error, to first order, is at
 //! most `max_j e_j` (the assumption: every layer's relative condition number is at most 1 — what
 //! an affine map, an activation, a pooling or a normalization of well-scaled values satisfies;
-//! see "what remains unproven") plus its own output rounding `u`. Weights stored in f16 add one
-//! rounding each (`u`) at the layer that reads them. Along any path the budget is the sum of the
-//! roundings met, `e = k u` for `k` roundings, and the element bound uses `γ = e / (1 - e)`
-//! (Higham's `γ_k`), relative to the element's scale. Layers that only move values (shuffle,
+//! see "what remains unproven") plus its own output rounding `u`. Weights stored in f16 add
+//! [`WEIGHT_ROUNDING`]` · u` at the layer that reads them: each weight rounds by its own
+//! `δ_j`, and the product's error `Σ_j w_j x_j δ_j` is a sum of independent terms of standard
+//! deviation at most `u |w_j x_j| / √3`, whose total, `u / √3 · sqrt(Σ (w_j x_j)^2)`, is the
+//! size of the result itself where the terms have random signs (the element scale stands for
+//! it); 3u is more than 5 standard deviations. (The worst case, `u Σ |w_j x_j|`, is up to
+//! `√K` times larger for `K` terms and would hide every converter error of a wide layer.)
+//! Along any path the budget is the sum of the roundings met, `e = Σ`, and the element bound
+//! uses `γ = e / (1 - e)` (Higham's `γ_k` for `e = k u`), relative to the element's scale. Layers that only move values (shuffle,
 //! slice, concatenation, gather, padding, squeeze/unsqueeze, identity within one type) round
 //! nothing.
 
 use trt::{DataType, LayerDesc};
 use trt_sim::Program;
+
+/// The budget of one layer's stored f16 weights, in units of `u` (see the module docs).
+const WEIGHT_ROUNDING: f64 = 3.0;
 
 /// Unit roundoff of a real type (0 for types that hold f32 exactly or are not real).
 fn unit(dt: DataType) -> f64 {
@@ -51,7 +59,7 @@ impl Budget {
                 .collect();
             let in_all = inputs.iter().map(|&i| all[i]).fold(0.0, f64::max);
             let in_w = inputs.iter().map(|&i| weights[i]).fold(0.0, f64::max);
-            let stored = stored_weights(&step.desc).map_or(0.0, unit);
+            let stored = WEIGHT_ROUNDING * stored_weights(&step.desc).map_or(0.0, unit);
             let moves = matches!(
                 step.desc,
                 LayerDesc::Shuffle(_)

@@ -365,8 +365,7 @@ impl<M: ?Sized> Context<'_, '_, '_, M> {
                         let Some(mut detail) = c.verdict(mode.snr_floor) else {
                             continue;
                         };
-                        let overflow =
-                            half && c.reference_max_abs > f64::from(half::f16::MAX);
+                        let overflow = half && c.reference_max_abs > f64::from(half::f16::MAX);
                         if overflow {
                             detail.push_str(
                                 "; f16 overflow: candle's values exceed f16's range (65504)",

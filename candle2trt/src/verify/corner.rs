@@ -96,7 +96,10 @@ mod tests {
         let reversed: Vec<_> = rows.iter().rev().cloned().collect();
         assert_ne!(reversed, rows);
         // Seeded: the same corner every time.
-        assert_eq!(at_dims(&x, &[4, 3], 7).unwrap().to_vec2::<f32>().unwrap(), rows);
+        assert_eq!(
+            at_dims(&x, &[4, 3], 7).unwrap().to_vec2::<f32>().unwrap(),
+            rows
+        );
     }
 
     #[test]

@@ -125,7 +125,11 @@ impl fmt::Display for VerificationReport {
                 } else {
                     ""
                 },
-                if c.qdq_identity { ", Q/DQ as identity" } else { "" }
+                if c.qdq_identity {
+                    ", Q/DQ as identity"
+                } else {
+                    ""
+                }
             )?;
             for o in &c.outputs {
                 writeln!(

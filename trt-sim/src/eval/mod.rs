@@ -199,7 +199,9 @@ pub(crate) fn eval<'n>(
         L::Squeeze(d) => one(shape::squeeze(d, ctx)),
         L::Unsqueeze(d) => one(shape::unsqueeze(d, ctx)),
         L::Fill(d) => one(shape::fill(d, ctx)),
-        L::Cast(d) => one(ctx.get(d.input)?.cast(ctx.options.held_type(d.to).unwrap_or(d.to))),
+        L::Cast(d) => one(ctx
+            .get(d.input)?
+            .cast(ctx.options.held_type(d.to).unwrap_or(d.to))),
         L::Identity(d) => one(Ok(ctx.get(d.input)?.clone())),
         L::Constant(_) => match prepared.get(0) {
             Some(v) => Ok(vec![v.clone()]),

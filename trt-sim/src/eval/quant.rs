@@ -81,7 +81,10 @@ pub(crate) fn quantize(d: &Quantize<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value
 /// `IDequantizeLayer`: "output = (input - zeroPt) * scale", to Float, Half or BF16.
 pub(crate) fn dequantize(d: &Dequantize<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
     let x = ctx.get(d.input)?;
-    let to = ctx.options.held_type(d.output_type).unwrap_or(d.output_type);
+    let to = ctx
+        .options
+        .held_type(d.output_type)
+        .unwrap_or(d.output_type);
     if ctx.options.qdq_identity && is_float(x.dtype()) {
         return Value::round_from_f32(x.to_f32()?, to);
     }
