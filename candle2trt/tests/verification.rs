@@ -432,12 +432,13 @@ fn wrong_indexing_resampling_and_pooling_parameters_are_caught() {
 #[test]
 fn a_baked_dynamic_dimension_is_caught_at_a_profile_corner() {
     // reshape((B, 4, 5)) of a [B, 20] input, traced at the sample's B = 2: the fault bakes
-    // B = 2 into the reshape TensorRT holds. The sample shape still passes; the profile's min
-    // (B = 1) does not.
+    // B = 2 into the reshape TensorRT holds, as (2, -1, 5), so the output keeps a dynamic
+    // dimension (2B) and the tracer's dynamic-shape check passes. The sample shape still
+    // passes; the profile's min (B = 1: [2, 2, 5] where candle computes [1, 4, 5]) does not.
     let mut options = with_fault(|n, d| {
         in_scope("flat", n, d, |d| match d {
             LayerDesc::Shuffle(s) => {
-                s.reshape = Some([2, 4, 5].into());
+                s.reshape = Some([2, -1, 5].into());
                 s.reshape_tensor = None;
                 true
             }
@@ -447,21 +448,22 @@ fn a_baked_dynamic_dimension_is_caught_at_a_profile_corner() {
     options = options.with_dynamic_batch(1, 2, 4);
     options.trace_at_sample_shape = true;
     let err = convert(&Reshape, &[randn(&[2, 20])], &options).expect_err("baked batch");
-    match &err {
+    let (corner, op, path) = match &err {
         Error::SimulationFailed {
             corner,
             op,
             module_path,
             ..
-        } => {
-            assert_eq!(*corner, Corner::Min, "{err}");
-            assert_eq!(
-                (op.as_str(), module_path.to_string().as_str()),
-                ("reshape", "flat")
-            );
-        }
+        } => (*corner, op.clone(), module_path.to_string()),
+        Error::VerificationFailed {
+            corner,
+            divergence: Some(d),
+            ..
+        } => (*corner, d.op.clone(), d.module_path.to_string()),
         other => panic!("not caught at the corner: {other}"),
-    }
+    };
+    assert_eq!(corner, Corner::Min, "{err}");
+    assert_eq!((op.as_str(), path.as_str()), ("reshape", "flat"), "{err}");
     println!("baked dynamic dimension: {err}");
 }
 
