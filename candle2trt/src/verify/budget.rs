@@ -39,8 +39,9 @@ fn unit(dt: DataType) -> f64 {
 pub(crate) struct Budget {
     /// Every rounding: layer outputs, casts and weights (the network as built).
     pub all: Vec<f64>,
-    /// Weight and constant roundings only (the network with Half computed as Float:
-    /// `RunOptions::half_as_float` keeps the f16 values TensorRT stores for weights).
+    /// Weight and constant roundings, and casts to f16 (the network with Half computed as Float:
+    /// `RunOptions::half_as_float` keeps the f16 values TensorRT stores for weights, and a model
+    /// that casts to f16 itself has candle round there).
     pub weights: Vec<f64>,
 }
 
@@ -83,8 +84,13 @@ impl Budget {
                 } else {
                     own
                 };
+                // A cast to f16 rounds in the engine and, where the model itself asks for f16
+                // (`to_dtype(F16)`), in candle too; the Half-as-Float run does not round there, so
+                // its difference from candle may include that one rounding.
+                let cast =
+                    matches!(step.desc, LayerDesc::Cast(_) | LayerDesc::Identity(_)) && !same_type;
                 all[o] = in_all + stored + own;
-                weights[o] = in_w + stored;
+                weights[o] = in_w + stored + if cast { unit(dt) } else { 0.0 };
             }
         }
         Budget { all, weights }
