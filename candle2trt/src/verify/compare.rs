@@ -38,6 +38,11 @@ pub(crate) struct Comparison {
 }
 
 impl Comparison {
+    /// Whether an element is NaN or infinite on one side only.
+    pub fn non_finite_one_side(&self) -> bool {
+        self.one_sided.is_some()
+    }
+
     /// The error relative to `max |candle|`.
     pub fn max_rel_err(&self) -> f64 {
         if self.reference_max_abs > 0.0 {
