@@ -32,6 +32,7 @@ fn options(tf32: bool) -> RunOptions {
     RunOptions {
         tf32,
         keep_all: false,
+        ..Default::default()
     }
 }
 

@@ -107,6 +107,35 @@ fn build<M: DynTraceModel + ?Sized>(
         }
     };
 
+    // The configuration and the profile come first: verification reads the TF32 flag and the
+    // profile back from TensorRT.
+    let input_specs = &meta.inputs;
+    let any_dynamic_input = input_specs.iter().any(|s| s.dims.contains(&-1));
+
+    let mut config = builder.create_config()?;
+    config.set_flag(trt::BuilderFlag::Tf32, options.tf32)?;
+    if let Some(bytes) = options.max_workspace {
+        config.set_max_workspace(bytes)?;
+    }
+    if let Some(level) = options.builder_optimization_level {
+        config.set_builder_optimization_level(level)?;
+    }
+    if let Some(monitor) = &options.progress_monitor {
+        config.set_progress_monitor(monitor.clone())?;
+    }
+    let mut profile = None;
+    if any_dynamic_input {
+        let mut p = builder.create_optimization_profile()?;
+        for spec in input_specs {
+            if let Some(r) = &spec.profile {
+                let to_i64 = |v: &[usize]| v.iter().map(|&d| d as i64).collect::<Vec<_>>();
+                p.set_dimensions(&spec.name, to_i64(&r.min), to_i64(&r.opt), to_i64(&r.max))?;
+            }
+        }
+        config.add_optimization_profile(&p)?;
+        profile = Some(p);
+    }
+
     // Verification runs before an engine is reused or built: a reused engine was built from
     // this same network, so what the simulation proves holds for it too.
     let verification = if options.verify.enabled {
@@ -116,6 +145,8 @@ fn build<M: DynTraceModel + ?Sized>(
             network,
             trace: &traced,
             options,
+            tf32: config.flag(trt::BuilderFlag::Tf32),
+            profile: profile.as_ref(),
         };
         // On a failure, the model is traced again at the failing shape into a scratch network,
         // keeping every op's candle value, for the layer-by-layer comparison.
@@ -142,20 +173,6 @@ fn build<M: DynTraceModel + ?Sized>(
             return Ok(with_verification(module));
         }
     }
-    let input_specs = &meta.inputs;
-    let any_dynamic_input = input_specs.iter().any(|s| s.dims.contains(&-1));
-
-    let mut config = builder.create_config()?;
-    config.set_flag(trt::BuilderFlag::Tf32, options.tf32)?;
-    if let Some(bytes) = options.max_workspace {
-        config.set_max_workspace(bytes)?;
-    }
-    if let Some(level) = options.builder_optimization_level {
-        config.set_builder_optimization_level(level)?;
-    }
-    if let Some(monitor) = &options.progress_monitor {
-        config.set_progress_monitor(monitor.clone())?;
-    }
     if let Some(path) = &options.timing_cache {
         let cache = if path.exists() {
             config.load_timing_cache(path)?
@@ -163,21 +180,6 @@ fn build<M: DynTraceModel + ?Sized>(
             config.create_timing_cache(&[])?
         };
         config.set_timing_cache(cache, true)?;
-    }
-    if any_dynamic_input {
-        let mut profile = builder.create_optimization_profile()?;
-        for spec in input_specs {
-            if let Some(p) = &spec.profile {
-                let to_i64 = |v: &[usize]| v.iter().map(|&d| d as i64).collect::<Vec<_>>();
-                profile.set_dimensions(
-                    &spec.name,
-                    to_i64(&p.min),
-                    to_i64(&p.opt),
-                    to_i64(&p.max),
-                )?;
-            }
-        }
-        config.add_optimization_profile(&profile)?;
     }
     let build_started = Instant::now();
     let engine = builder.build_serialized_network(network, &config)?;
@@ -276,6 +278,9 @@ fn trace<'n, M: DynTraceModel + ?Sized>(
     };
     if record_values {
         tracer.record_values();
+    } else if let Some(fault) = &options.verify.fault_injection {
+        // Only the conversion's own trace: the second trace records candle's values.
+        tracer.inject_fault(fault.mutate.clone());
     }
     let mut traced = Vec::with_capacity(inputs.len());
     let mut input_specs = Vec::with_capacity(inputs.len());

@@ -1,6 +1,9 @@
 //! `convert`'s verification: the report at the sample shape and the profile corners, TF32's effect,
-//! and proof that the check can fail — deliberately wrong layer parameters (applied to the
-//! simulated network only) are each caught and localized by op and module path.
+//! and proof that the check can fail — deliberately wrong layer parameters, handed to TensorRT
+//! itself (`Verify::fault_injection` mutates the description a converter gives `Network::add`),
+//! are each caught and localized by op and module path: by the tracer, where TensorRT's inferred
+//! dims then differ from candle's, else by the verification. `precision_faults.rs` holds the small
+//! faults in every precision.
 
 mod common;
 
@@ -45,7 +48,7 @@ macro_rules! scoped_model {
     };
 }
 
-/// Options whose verification simulates the network with `mutate` applied to its layers.
+/// Options whose trace hands TensorRT every layer with `mutate(module_path, description)` applied.
 fn with_fault(
     mutate: impl for<'a> Fn(&str, &mut LayerDesc<'a>) -> bool + Send + Sync + 'static,
 ) -> ConversionOptions {
@@ -80,6 +83,12 @@ fn caught<M: TraceModule>(
         } => (d.op.clone(), d.module_path.to_string()),
         Error::SimulationFailed {
             op, module_path, ..
+        }
+        | Error::ShapeMismatch {
+            op, module_path, ..
+        }
+        | Error::TensorRtOp {
+            op, module_path, ..
         } => (op.clone(), module_path.to_string()),
         other => panic!("{what}: caught but not localized: {other}"),
     };
@@ -91,14 +100,15 @@ fn caught<M: TraceModule>(
     println!("{what}: {err}");
 }
 
-/// The layer's name is in `scope` and `f` applies to its description.
+/// The op adding the layer was called at module path `scope`, and `f` applies to its
+/// description.
 fn in_scope<'a>(
     scope: &str,
-    name: &str,
+    path: &str,
     desc: &mut LayerDesc<'a>,
     f: impl FnOnce(&mut LayerDesc<'a>) -> bool,
 ) -> bool {
-    name.starts_with(&format!("{scope}/")) && f(desc)
+    path == scope && f(desc)
 }
 
 scoped_model!(Stem, "stem", |x| x.conv2d(&conv(3, 4, 1, 1))?.relu());
@@ -421,12 +431,14 @@ fn wrong_indexing_resampling_and_pooling_parameters_are_caught() {
 
 #[test]
 fn a_baked_dynamic_dimension_is_caught_at_a_profile_corner() {
-    // reshape((B, 4, 5)) of a [B, 20] input, traced at B = 2: the fault bakes B = 2 into the
-    // reshape. The sample shape still passes; the profile's min (B = 1) does not.
+    // reshape((B, 4, 5)) of a [B, 20] input, traced at the sample's B = 2: the fault bakes
+    // B = 2 into the reshape TensorRT holds, as (2, -1, 5), so the output keeps a dynamic
+    // dimension (2B) and the tracer's dynamic-shape check passes. The sample shape still
+    // passes; the profile's min (B = 1: [2, 2, 5] where candle computes [1, 4, 5]) does not.
     let mut options = with_fault(|n, d| {
         in_scope("flat", n, d, |d| match d {
             LayerDesc::Shuffle(s) => {
-                s.reshape = Some([2, 4, 5].into());
+                s.reshape = Some([2, -1, 5].into());
                 s.reshape_tensor = None;
                 true
             }
@@ -434,22 +446,24 @@ fn a_baked_dynamic_dimension_is_caught_at_a_profile_corner() {
         })
     });
     options = options.with_dynamic_batch(1, 2, 4);
+    options.trace_at_sample_shape = true;
     let err = convert(&Reshape, &[randn(&[2, 20])], &options).expect_err("baked batch");
-    match &err {
+    let (corner, op, path) = match &err {
         Error::SimulationFailed {
             corner,
             op,
             module_path,
             ..
-        } => {
-            assert_eq!(*corner, Corner::Min, "{err}");
-            assert_eq!(
-                (op.as_str(), module_path.to_string().as_str()),
-                ("reshape", "flat")
-            );
-        }
+        } => (*corner, op.clone(), module_path.to_string()),
+        Error::VerificationFailed {
+            corner,
+            divergence: Some(d),
+            ..
+        } => (*corner, d.op.clone(), d.module_path.to_string()),
         other => panic!("not caught at the corner: {other}"),
-    }
+    };
+    assert_eq!(corner, Corner::Min, "{err}");
+    assert_eq!((op.as_str(), path.as_str()), ("reshape", "flat"), "{err}");
     println!("baked dynamic dimension: {err}");
 }
 
@@ -488,7 +502,7 @@ fn the_report_has_every_corner_and_shows_tf32() -> Result<()> {
         [(Corner::Sample, 2), (Corner::Min, 1), (Corner::Max, 5)]
     );
     let exact = report
-        .without_tf32
+        .exact
         .as_ref()
         .expect("a TF32 engine shows TF32's effect");
     let tf32 = report.checks[0].max_abs_err();
@@ -518,7 +532,7 @@ fn the_report_has_every_corner_and_shows_tf32() -> Result<()> {
     let off = convert(&Stem, &[&x], &options.clone().with_tf32(false))?;
     assert!(!off.meta().tf32);
     let report = off.verification().expect("on");
-    assert!(report.without_tf32.is_none());
+    assert!(report.exact.is_none());
     assert!(report.checks.iter().all(|c| !c.tf32));
     assert!(off.report().contains("TF32 off"));
 

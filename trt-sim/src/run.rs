@@ -2,6 +2,7 @@
 //! each output checked against the dims and type TensorRT declared.
 
 use candle_core::Tensor;
+use trt::DataType;
 
 use crate::error::{Error, LayerError, Result};
 use crate::eval::{eval, Ctx};
@@ -17,6 +18,32 @@ pub struct RunOptions {
     /// Keep every tensor's value (for layer-by-layer comparisons); otherwise values are dropped after their
     /// last reader.
     pub keep_all: bool,
+    /// Compute the network's Half tensors as Float: no layer output, cast or dequantization rounds to f16, and
+    /// Half weights and constants are widened to f32 (exactly: they keep the f16 values TensorRT holds). Not
+    /// TensorRT's semantics: a reference run that separates the converter's network from f16's rounding
+    /// (`candle2trt`'s FP16 verification holds it to the f32 bound).
+    pub half_as_float: bool,
+    /// Run every `IQuantizeLayer` and `IDequantizeLayer` as an identity on the real values (the quantized
+    /// types Int8/Int4/FP8/FP4 then hold reals). Not TensorRT's semantics: a reference run that separates the
+    /// network around the Q/DQ pairs from quantization's rounding.
+    pub qdq_identity: bool,
+}
+
+impl RunOptions {
+    /// The type a tensor that TensorRT declares `declared` holds in this run: Half is Float with
+    /// [`half_as_float`](Self::half_as_float); a quantized type holds whatever real type reaches it with
+    /// [`qdq_identity`](Self::qdq_identity) (`None`: keep the value's own type).
+    pub(crate) fn held_type(&self, declared: DataType) -> Option<DataType> {
+        match declared {
+            DataType::Half if self.half_as_float => Some(DataType::Float),
+            DataType::Int8 | DataType::Int4 | DataType::Fp8 | DataType::Fp4
+                if self.qdq_identity =>
+            {
+                None
+            }
+            other => Some(other),
+        }
+    }
 }
 
 impl Default for RunOptions {
@@ -25,6 +52,8 @@ impl Default for RunOptions {
         RunOptions {
             tf32: true,
             keep_all: false,
+            half_as_float: false,
+            qdq_identity: false,
         }
     }
 }
@@ -92,7 +121,8 @@ impl<'n> Program<'n> {
                     )));
                 }
             }
-            let v = Value::from_candle(x, info.dtype).map_err(|e| match e {
+            let held = options.held_type(info.dtype).unwrap_or(info.dtype);
+            let v = Value::from_candle(x, held).map_err(|e| match e {
                 Error::Input { message, .. } => err(message),
                 other => other,
             })?;
@@ -110,6 +140,7 @@ impl<'n> Program<'n> {
                 program: self,
                 values: &values,
                 tf32: options.tf32,
+                options,
             };
             // A kind with no description (loops, conditionals, ...) is refused as such by `eval`.
             let described = !matches!(step.desc, trt::LayerDesc::Other { .. });
@@ -129,7 +160,15 @@ impl<'n> Program<'n> {
             }
             for (o, (v, &t)) in outs.into_iter().zip(&step.outputs).enumerate() {
                 let info = &self.tensors()[t];
-                let v = v.declare(info.dtype, o).map_err(fail)?;
+                let v = match options.held_type(info.dtype) {
+                    // Half as Float: a Half constant or weight read back is widened (exactly).
+                    Some(DataType::Float) if v.dtype() == DataType::Half => {
+                        v.cast(DataType::Float).map_err(fail)?
+                    }
+                    Some(held) => v.declare(held, o).map_err(fail)?,
+                    None if crate::value::is_float(v.dtype()) => v,
+                    None => v.declare(info.dtype, o).map_err(fail)?,
+                };
                 let dims = v.dims();
                 let agrees = dims.len() == info.dims.len()
                     && dims

@@ -230,6 +230,7 @@ fn dynamic_batch_and_tokens_and_half() {
     let options = trt_sim::RunOptions {
         tf32: false,
         keep_all: false,
+        ..Default::default()
     };
     for (b, s, seed) in [(1, 1, 10), (3, 7, 20)] {
         let d = [b, 2, s, 4];
@@ -328,6 +329,7 @@ fn a_changed_attention_description_changes_the_result_on_either_layer() {
     let options = trt_sim::RunOptions {
         tf32: false,
         keep_all: false,
+        ..Default::default()
     };
     let program = trt_sim::Program::from_network(&net, None).unwrap();
     let types: Vec<_> = program

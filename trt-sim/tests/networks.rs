@@ -135,6 +135,7 @@ fn small_cnn_matches_candle_at_every_profile_corner() {
                 &RunOptions {
                     tf32: false,
                     keep_all: false,
+                    ..Default::default()
                 },
             )
             .unwrap();
@@ -284,6 +285,7 @@ fn attention_block_matches_candle_with_two_dynamic_dims() {
                 &RunOptions {
                     tf32: false,
                     keep_all: true,
+                    ..Default::default()
                 },
             )
             .unwrap();

@@ -253,6 +253,7 @@ fn resize_from_a_shape_tensor() {
     let options = trt_sim::RunOptions {
         tf32: false,
         keep_all: false,
+        ..Default::default()
     };
     for (batch, input) in [(1, vec![1.0, 2.0]), (3, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0])] {
         let r = program.run(&[t(&input, &[batch, 1, 2])], &options).unwrap();

@@ -158,6 +158,9 @@ pub(crate) struct Tracer<'n> {
     /// Per module path: how many modules were applied inside it without a name (the next one
     /// is named by this count, as PyTorch names `Sequential` children).
     unnamed_children: RefCell<HashMap<String, usize>>,
+    /// Tests of the verification: a deliberate fault applied to each layer description before
+    /// TensorRT gets it ([`Verify::fault_injection`](crate::Verify::fault_injection)).
+    fault: RefCell<Option<std::sync::Arc<crate::options::LayerMutation>>>,
 }
 
 impl<'n> Tracer<'n> {
@@ -203,7 +206,15 @@ impl<'n> Tracer<'n> {
             ops: RefCell::new(Vec::new()),
             unnamed_children: RefCell::new(HashMap::new()),
             record_values: Cell::new(false),
+            fault: RefCell::new(None),
         })
+    }
+
+    /// From now on, `mutate(module_path, description)` changes each layer description before
+    /// it is added to the network, so TensorRT itself holds the fault (tests of the
+    /// verification).
+    pub(crate) fn inject_fault(&self, mutate: std::sync::Arc<crate::options::LayerMutation>) {
+        *self.fault.borrow_mut() = Some(mutate);
     }
 
     /// Keeps every op's candle value from now on.
@@ -456,6 +467,10 @@ impl<'n> Tracer<'n> {
         &self,
         description: impl Into<trt::LayerDesc<'n>>,
     ) -> trt::Result<trt::Tensor<'n>> {
+        let mut description = description.into();
+        if let Some(mutate) = &*self.fault.borrow() {
+            mutate(&self.module_path().0, &mut description);
+        }
         self.network.add(description)?.output(0)
     }
 

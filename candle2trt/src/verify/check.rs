@@ -1,27 +1,76 @@
 //! The verification itself: simulate the read-back network at each shape, compare with plain
-//! candle, and on a failure search layer by layer for the first op that diverges.
+//! candle element by element, and on a failure search layer by layer for the first op that
+//! diverges.
+//!
+//! What is simulated, per precision (the precision read back from the network: Half tensors,
+//! Q/DQ layers; the TF32 flag from the builder configuration):
+//! - the network as built, at the sample shape and the profile's corners: f32/TF32 held to the
+//!   element bound ([`Tolerance`]); f16 to the same bound plus its rounding budget
+//!   ([`Budget::all`]); INT8/FP8 to a signal-to-noise floor ([`Verify::min_snr_db`]);
+//! - where the engine rounds by design (TF32, f16, Q/DQ), once more at the sample shape without
+//!   that rounding (TF32 off, Half computed as Float, Q/DQ as identity), held to the f32 bound
+//!   (plus, for f16 weights, their own rounding budget): a converter error cannot hide in the
+//!   rounding.
+//!
+//! [`Verify::min_snr_db`]: crate::Verify::min_snr_db
 
-use candle_core::{DType, Tensor};
-use trt_sim::{InputRange, Program, RunOptions};
+use candle_core::Tensor;
+use trt::{DataType, LayerDesc};
+use trt_sim::{Program, RunOptions};
 
+use super::budget::{gamma, Budget};
+use super::compare::{compare, Comparison};
 use super::{Corner, Divergence, OutputError, ShapeCheck, VerificationReport};
 use crate::error::ModulePath;
 use crate::options::{ConversionOptions, Tolerance};
 use crate::trace::{RecordedOp, Trace};
 use crate::{DynTraceModel, Error, Result};
 
-/// What is verified: the model, its sample inputs, the network traced from it and what the trace
-/// recorded.
+/// What is verified: the model, its sample inputs, the network traced from it, what the trace
+/// recorded, and what TensorRT holds for the build (the TF32 flag, the optimization profile).
 pub(crate) struct Subject<'a, 'n, M: ?Sized> {
     pub model: &'a M,
     pub samples: &'a [&'a Tensor],
     pub network: &'n trt::Network<'n>,
     pub trace: &'a Trace<'n>,
     pub options: &'a ConversionOptions,
+    /// `BuilderFlag::kTF32` as read back from the builder configuration.
+    pub tf32: bool,
+    /// The optimization profile the engine is built with (read back through TensorRT's getters).
+    pub profile: Option<&'a trt::OptimizationProfile<'a>>,
 }
 
 /// A second trace of the model at other inputs, recording every op's candle value.
 pub(crate) type Retrace<'a> = dyn Fn(&[Tensor]) -> Result<Vec<RecordedOp>> + 'a;
+
+/// How one simulation is judged.
+#[derive(Debug, Clone, Copy)]
+struct Mode {
+    run: RunOptions,
+    tolerance: Tolerance,
+    /// Which rounding budget is added to the relative bound.
+    budget: Rounding,
+    /// The signal-to-noise floor (dB) that replaces the element bound (quantized, as built).
+    snr_floor: Option<f64>,
+}
+
+/// Which part of [`Budget`] a mode allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rounding {
+    None,
+    All,
+    Weights,
+}
+
+impl Mode {
+    fn budget_of(&self, budget: &Budget, tensor: usize) -> f64 {
+        match self.budget {
+            Rounding::None => 0.0,
+            Rounding::All => gamma(budget.all[tensor]),
+            Rounding::Weights => gamma(budget.weights[tensor]),
+        }
+    }
+}
 
 /// Verifies the network; the report, and the simulated outputs at the sample shape (the engine
 /// as built).
@@ -30,95 +79,129 @@ pub(crate) fn verify<M: DynTraceModel + ?Sized>(
     retrace: &Retrace<'_>,
 ) -> Result<(VerificationReport, Vec<Tensor>)> {
     let started = std::time::Instant::now();
-    let fp16 = s.options.fp16_mode;
-    let tf32 = s.options.tf32;
-    // INT8/FP8: candle's reference is not quantized, so the errors are reported, not judged
-    // (unless a tolerance is given); dims, NaN and simulation failures still fail. Where the
-    // Q/DQ layers sit is checked by reading the network back (tests/int8.rs).
-    let quantized = s.options.int8_mode;
-    let tolerance = s.options.verify.tolerance.unwrap_or_else(|| {
-        if quantized {
-            Tolerance::reported_only()
-        } else {
-            Tolerance::for_engine(fp16, tf32)
-        }
-    });
+    let tf32 = s.tf32;
     let program = program(s)?;
+    // The precision as TensorRT holds it, not as the options asked for it.
+    let half = program
+        .tensors()
+        .iter()
+        .any(|t| matches!(t.dtype, DataType::Half | DataType::BF16));
+    let quantized = program
+        .steps()
+        .iter()
+        .any(|st| matches!(st.desc, LayerDesc::Quantize(_)));
+    let base = |tf32: bool| {
+        s.options
+            .verify
+            .tolerance
+            .unwrap_or_else(|| Tolerance::for_engine(half, tf32))
+    };
+    let budget = Budget::of(&program);
+    let built = Mode {
+        run: RunOptions {
+            tf32,
+            ..RunOptions::default()
+        },
+        tolerance: base(tf32),
+        budget: if half { Rounding::All } else { Rounding::None },
+        snr_floor: quantized.then_some(s.options.verify.min_snr_db),
+    };
+    // Without the roundings the engine makes by design: TF32 off, Half computed as Float (f16
+    // weights keep their stored values, hence their own budget), Q/DQ as identity.
+    let exact = (tf32 || half || quantized).then_some(Mode {
+        run: RunOptions {
+            tf32: false,
+            half_as_float: half,
+            qdq_identity: quantized,
+            ..RunOptions::default()
+        },
+        tolerance: base(false),
+        budget: if half {
+            Rounding::Weights
+        } else {
+            Rounding::None
+        },
+        snr_floor: None,
+    });
+    let ctx = Context {
+        s,
+        program: &program,
+        budget: &budget,
+        retrace,
+    };
     let mut checks = Vec::new();
     let mut simulated = Vec::new();
-    let mut without_tf32 = None;
-    for (corner, inputs) in corners(s)? {
+    let mut exact_check = None;
+    for (corner, inputs) in corners(s, &program)? {
         let reference = s.model.forward_candle(&inputs)?;
         let case = Case {
             corner,
             inputs: &inputs,
             reference: &reference,
         };
-        let (built, outputs) = check(s, &program, &case, tf32, tolerance, retrace)?;
         if corner == Corner::Sample {
-            simulated = outputs;
-            if tf32 && !fp16 && !quantized {
-                let tight = s
-                    .options
-                    .verify
-                    .tolerance
-                    .unwrap_or_else(|| Tolerance::for_engine(false, false));
-                without_tf32 = Some(check(s, &program, &case, false, tight, retrace)?.0);
+            if let Some(mode) = &exact {
+                exact_check = Some(ctx.check(&case, mode)?.0);
             }
         }
-        checks.push(built);
+        let (check, outputs) = ctx.check(&case, &built)?;
+        if corner == Corner::Sample {
+            simulated = outputs;
+        }
+        checks.push(check);
     }
     Ok((
         VerificationReport {
-            tolerance,
+            tolerance: built.tolerance,
+            min_snr_db: built.snr_floor,
             checks,
-            without_tf32,
+            exact: exact_check,
             elapsed: started.elapsed(),
         },
         simulated,
     ))
 }
 
-/// The network read back, with each dynamic input's profile and the injected fault, if any.
+/// The network read back, with each dynamic input's range from the optimization profile as
+/// TensorRT holds it.
 fn program<'n, M: ?Sized>(s: &Subject<'_, 'n, M>) -> Result<Program<'n>> {
-    let sim = |e: trt_sim::Error| simulation_failed(s.trace, Corner::Sample, &[], e);
-    let mut program = Program::from_network(s.network, None).map_err(sim)?;
-    for spec in &s.trace.input_specs {
-        if let Some(p) = &spec.profile {
-            let range = InputRange {
-                min: p.min.clone(),
-                opt: p.opt.clone(),
-                max: p.max.clone(),
-            };
-            program.set_input_range(&spec.name, range).map_err(sim)?;
-        }
-    }
-    if let Some(fault) = &s.options.verify.fault_injection {
-        for i in 0..program.steps().len() {
-            let step = &program.steps()[i];
-            let mut desc = step.desc.clone();
-            if (fault.mutate)(&step.name, &mut desc) {
-                program.set_description(i, desc).map_err(sim)?;
-            }
-        }
-    }
-    Ok(program)
+    Program::from_network(s.network, s.profile)
+        .map_err(|e| simulation_failed(s.trace, Corner::Sample, &[], e))
 }
 
-/// The shapes to check: the sample, then each profile's min and max (every dynamic dimension at
-/// once), skipping repeats. Inputs at a corner are the sample cut or tiled along its dynamic
-/// dimensions, so integer ids and masks stay valid.
-fn corners<M: ?Sized>(s: &Subject<'_, '_, M>) -> Result<Vec<(Corner, Vec<Tensor>)>> {
+/// The shapes to check: the sample, then each input's profile min and max as TensorRT holds
+/// them (every dynamic dimension at once), skipping repeats.
+fn corners<M: ?Sized>(
+    s: &Subject<'_, '_, M>,
+    program: &Program<'_>,
+) -> Result<Vec<(Corner, Vec<Tensor>)>> {
     let sample: Vec<Tensor> = s.samples.iter().map(|&x| x.clone()).collect();
+    if program.inputs().len() != sample.len() {
+        return Err(Error::VerificationFailed {
+            corner: Corner::Sample,
+            input_dims: sample.iter().map(|t| t.dims().to_vec()).collect(),
+            what: format!(
+                "the network has {} inputs for {} sample inputs",
+                program.inputs().len(),
+                sample.len()
+            ),
+            divergence: None,
+        });
+    }
     let mut out = vec![(Corner::Sample, sample)];
-    for (corner, pick) in [(Corner::Min, 0usize), (Corner::Max, 2)] {
+    for (n, (corner, max)) in [(Corner::Min, false), (Corner::Max, true)]
+        .into_iter()
+        .enumerate()
+    {
         let mut inputs = Vec::with_capacity(s.samples.len());
-        for (x, spec) in s.samples.iter().zip(&s.trace.input_specs) {
-            let target = match &spec.profile {
-                Some(p) => [&p.min, &p.opt, &p.max][pick].clone(),
+        for (i, (x, info)) in s.samples.iter().zip(program.inputs()).enumerate() {
+            let target = match &info.range {
+                Some(r) if max => r.max.clone(),
+                Some(r) => r.min.clone(),
                 None => x.dims().to_vec(),
             };
-            inputs.push(at_dims(x, &target)?);
+            let seed = 0x5eed_0000 + (n as u64) * 1000 + i as u64;
+            inputs.push(super::corner::at_dims(x, &target, seed)?);
         }
         let dims = |v: &[Tensor]| v.iter().map(|t| t.dims().to_vec()).collect::<Vec<_>>();
         if out.iter().all(|(_, seen)| dims(seen) != dims(&inputs)) {
@@ -126,21 +209,6 @@ fn corners<M: ?Sized>(s: &Subject<'_, '_, M>) -> Result<Vec<(Corner, Vec<Tensor>
         }
     }
     Ok(out)
-}
-
-/// `x` cut (leading elements) or tiled (repeated cyclically) along each axis to `target`.
-fn at_dims(x: &Tensor, target: &[usize]) -> Result<Tensor> {
-    let mut x = x.clone();
-    for (d, &t) in target.iter().enumerate() {
-        let n = x.dims()[d];
-        if t < n {
-            x = x.narrow(d, 0, t)?;
-        } else if t > n {
-            let ids: Vec<u32> = (0..t).map(|i| (i % n) as u32).collect();
-            x = x.index_select(&Tensor::from_vec(ids, t, x.device())?, d)?;
-        }
-    }
-    Ok(x)
 }
 
 /// `inputs` on the CPU, where the simulator runs (the trace and plain candle's reference run
@@ -159,175 +227,217 @@ struct Case<'a> {
     reference: &'a [Tensor],
 }
 
-/// One shape simulated (with or without TF32) and checked, failing beyond `tolerance`.
-fn check<M: ?Sized>(
-    s: &Subject<'_, '_, M>,
-    program: &Program<'_>,
-    case: &Case<'_>,
-    tf32: bool,
-    tolerance: Tolerance,
-    retrace: &Retrace<'_>,
-) -> Result<(ShapeCheck, Vec<Tensor>)> {
-    let Case {
-        corner,
-        inputs,
-        reference,
-    } = *case;
-    let options = RunOptions {
-        tf32,
-        keep_all: false,
-    };
-    let input_dims: Vec<Vec<usize>> = inputs.iter().map(|t| t.dims().to_vec()).collect();
-    let run = program
-        .run(&on_cpu(inputs)?, &options)
-        .map_err(|e| simulation_failed(s.trace, corner, &input_dims, e))?;
-    let mut outputs = Vec::with_capacity(reference.len());
-    let mut simulated = Vec::with_capacity(reference.len());
-    let fail = |what: String| -> Result<(ShapeCheck, Vec<Tensor>)> {
-        let divergence = if s.options.verify.layerwise {
-            localize(s, program, inputs, retrace).map(Box::new)
-        } else {
-            None
-        };
-        Err(Error::VerificationFailed {
+/// What every check of one verification shares.
+struct Context<'c, 'a, 'n, M: ?Sized> {
+    s: &'c Subject<'a, 'n, M>,
+    program: &'c Program<'n>,
+    budget: &'c Budget,
+    retrace: &'c Retrace<'c>,
+}
+
+impl<M: ?Sized> Context<'_, '_, '_, M> {
+    /// One shape simulated in `mode` and judged; the check and the simulated outputs (in the
+    /// types TensorRT declares for the engine's outputs).
+    fn check(&self, case: &Case<'_>, mode: &Mode) -> Result<(ShapeCheck, Vec<Tensor>)> {
+        let (s, program) = (self.s, self.program);
+        let Case {
             corner,
-            input_dims: input_dims.clone(),
-            what,
-            divergence,
-        })
-    };
-    for ((value, r), spec) in run.outputs.iter().zip(reference).zip(&s.trace.output_specs) {
-        let sim = value.to_f32()?;
-        let Some((err, max_ref)) = compare(&sim, r)? else {
-            return fail(format!(
-                "output `{}` has simulated dims {:?} where candle computed {:?}",
-                spec.name,
-                sim.dims(),
-                r.dims()
-            ));
+            inputs,
+            reference,
+        } = *case;
+        let input_dims: Vec<Vec<usize>> = inputs.iter().map(|t| t.dims().to_vec()).collect();
+        let run = program
+            .run(&on_cpu(inputs)?, &mode.run)
+            .map_err(|e| simulation_failed(s.trace, corner, &input_dims, e))?;
+        let fail = |what: String| -> Result<(ShapeCheck, Vec<Tensor>)> {
+            let divergence = if s.options.verify.layerwise {
+                self.localize(inputs, mode).map(Box::new)
+            } else {
+                None
+            };
+            Err(Error::VerificationFailed {
+                corner,
+                input_dims: input_dims.clone(),
+                what: format!("{}{what}", describe(&mode.run)),
+                divergence,
+            })
         };
-        if !tolerance.accepts(err, max_ref) {
+        if run.outputs.len() != reference.len() {
             return fail(format!(
-                "output `{}`: max |simulated - candle| = {err:.3e} > {:.3e} (max |candle| = {max_ref:.3e})",
-                spec.name,
-                tolerance.bound(max_ref)
+                "the network has {} outputs where candle computed {}",
+                run.outputs.len(),
+                reference.len()
             ));
         }
-        outputs.push(OutputError {
-            name: spec.name.clone(),
-            max_abs_err: err,
-            max_rel_err: if max_ref > 0.0 { err / max_ref } else { err },
-            reference_max_abs: max_ref,
-        });
-        simulated.push(sim.to_dtype(spec.dtype)?);
-    }
-    let check = ShapeCheck {
-        corner,
-        input_dims: input_dims.clone(),
-        tf32: options.tf32,
-        outputs,
-        simulated_outputs: simulated.clone(),
-    };
-    Ok((check, simulated))
-}
-
-/// `(max |a - b|, max |b|)` over all elements, or `None` when the dims differ. NaN where both
-/// have NaN counts as equal; NaN on one side only is an infinite error.
-fn compare(a: &Tensor, b: &Tensor) -> Result<Option<(f64, f64)>> {
-    if a.dims() != b.dims() {
-        return Ok(None);
-    }
-    let a = a.to_dtype(DType::F64)?.flatten_all()?.to_vec1::<f64>()?;
-    let b = b.to_dtype(DType::F64)?.flatten_all()?.to_vec1::<f64>()?;
-    let (mut err, mut max_ref) = (0f64, 0f64);
-    for (&x, &y) in a.iter().zip(&b) {
-        let e = match (x.is_nan(), y.is_nan()) {
-            (true, true) => 0.0,
-            (false, false) if x == y => 0.0,
-            (false, false) => (x - y).abs(),
-            _ => f64::INFINITY,
-        };
-        err = err.max(if e.is_nan() { f64::INFINITY } else { e });
-        if y.is_finite() {
-            max_ref = max_ref.max(y.abs());
+        let mut outputs = Vec::with_capacity(reference.len());
+        let mut simulated = Vec::with_capacity(reference.len());
+        for ((value, r), &t) in run.outputs.iter().zip(reference).zip(program.outputs()) {
+            let info = &program.tensors()[t];
+            let name = &info.name;
+            // The output's type as TensorRT declares it, against candle's dtype.
+            // (A comparison result is a Bool output holding candle's u8 0/1, as `mark_output` makes it.)
+            let agrees = match (crate::trace::io_dtype(r.dtype()), info.dtype) {
+                (Some(DataType::UInt8), DataType::Bool) => true,
+                (io, dt) => io == Some(dt),
+            };
+            if !agrees {
+                return fail(format!(
+                    "output `{name}` is {:?} in TensorRT where candle computed {:?}",
+                    info.dtype,
+                    r.dtype()
+                ));
+            }
+            let sim = value.to_f32()?;
+            let extra = mode.budget_of(self.budget, t);
+            let Some(c) = compare(&sim, r, &mode.tolerance, extra)? else {
+                return fail(format!(
+                    "output `{name}` has simulated dims {:?} where candle computed {:?}",
+                    sim.dims(),
+                    r.dims()
+                ));
+            };
+            if let Some(what) = c.verdict(mode.snr_floor) {
+                return fail(format!("output `{name}`: {what}"));
+            }
+            outputs.push(OutputError::from_comparison(name, &c, extra));
+            simulated.push(sim.to_dtype(r.dtype())?);
         }
+        let check = ShapeCheck {
+            corner,
+            input_dims,
+            tf32: mode.run.tf32,
+            half_as_float: mode.run.half_as_float,
+            qdq_identity: mode.run.qdq_identity,
+            outputs,
+            simulated_outputs: simulated.clone(),
+        };
+        Ok((check, simulated))
     }
-    Ok(Some((err, max_ref)))
-}
 
-/// The first op whose simulated value differs from candle's: the model is traced again at
-/// `inputs` recording every op's candle value, and the network is simulated there without TF32
-/// keeping every tensor. `None` when the second trace fails, takes another path through the
-/// model, or no single op diverges (the error then accumulates over many ops).
-fn localize<M: ?Sized>(
-    s: &Subject<'_, '_, M>,
-    program: &Program<'_>,
-    inputs: &[Tensor],
-    retrace: &Retrace<'_>,
-) -> Option<Divergence> {
-    let again = retrace(inputs).ok()?;
-    let ops = &s.trace.ops;
-    if again.len() != ops.len() {
-        return None;
-    }
-    let run = program
-        .run(
-            &on_cpu(inputs).ok()?,
-            &RunOptions {
-                tf32: false,
-                keep_all: true,
-            },
-        )
-        .ok()?;
-    let tolerance = s
-        .options
-        .verify
-        .tolerance
-        .unwrap_or_else(|| Tolerance::for_engine(s.options.fp16_mode, false));
-    for (mine, theirs) in ops.iter().zip(&again) {
-        if mine.op != theirs.op || mine.module_path != theirs.module_path {
+    /// The first op whose simulated value differs from candle's beyond `mode`'s bound for that
+    /// tensor: the model is traced again at `inputs` recording every op's candle value, and the
+    /// network is simulated there in `mode` without TF32 keeping every tensor. `None` when the
+    /// second trace fails, takes another path through the model, or no single op diverges (the
+    /// error then accumulates over many ops).
+    fn localize(&self, inputs: &[Tensor], mode: &Mode) -> Option<Divergence> {
+        let (s, program) = (self.s, self.program);
+        let again = (self.retrace)(inputs).ok()?;
+        let ops = &s.trace.ops;
+        if again.len() != ops.len() {
             return None;
         }
-        let reference = theirs.value.as_ref()?;
-        let index = program.tensor_index(mine.t)?;
-        let value = run.value(index)?.to_f32().ok()?;
-        let half = program.tensors()[index].dtype == trt::DataType::Half;
-        let (detail, f16_overflow, relative_err) = match compare(&value, reference).ok()? {
-            None => (
-                format!(
-                    "simulated dims {:?} where candle computed {:?}",
-                    value.dims(),
-                    reference.dims()
-                ),
-                false,
-                None,
-            ),
-            Some((err, max_ref)) if !tolerance.accepts(err, max_ref) => {
-                let overflow = half && max_ref > f64::from(half::f16::MAX);
-                let mut detail =
-                    format!("max |simulated - candle| = {err:.3e} (max |candle| = {max_ref:.3e})");
-                if overflow {
-                    detail.push_str("; f16 overflow: candle's values exceed f16's range (65504)");
-                }
-                let relative = if max_ref > 0.0 { err / max_ref } else { err };
-                (detail, overflow, Some(relative))
+        let run = program
+            .run(
+                &on_cpu(inputs).ok()?,
+                &RunOptions {
+                    tf32: false,
+                    keep_all: true,
+                    ..mode.run
+                },
+            )
+            .ok()?;
+        let tolerance = s
+            .options
+            .verify
+            .tolerance
+            .unwrap_or_else(|| Tolerance::for_engine(false, false));
+        // A NaN or infinity on one side only (an f16 overflow) is named where it first appears,
+        // even past an op that is merely over its rounding budget: that is what failed.
+        let mut first_over = None;
+        for (n, (mine, theirs)) in ops.iter().zip(&again).enumerate() {
+            if mine.op != theirs.op || mine.module_path != theirs.module_path {
+                return None;
             }
-            Some(_) => continue,
-        };
-        let layers = program.steps()[mine.layers.clone()]
-            .iter()
-            .map(|st| st.name.clone())
-            .collect();
-        return Some(Divergence {
-            op: mine.op.to_string(),
-            module_path: mine.module_path.clone(),
-            layers,
-            detail,
-            f16_overflow,
-            relative_err,
-        });
+            let (Some(reference), Some(index)) =
+                (theirs.value.as_ref(), program.tensor_index(mine.t))
+            else {
+                continue;
+            };
+            let Some(value) = run.value(index).and_then(|v| v.to_f32().ok()) else {
+                continue;
+            };
+            let extra = mode.budget_of(self.budget, index);
+            match compare(&value, reference, &tolerance, extra).ok()? {
+                Some(c) if c.non_finite_one_side() => {
+                    first_over = Some(n);
+                    break;
+                }
+                Some(c) if c.verdict(mode.snr_floor).is_none() => {}
+                _ => {
+                    first_over.get_or_insert(n);
+                }
+            }
+        }
+        let first = first_over?;
+        for (mine, theirs) in ops.iter().zip(&again).skip(first) {
+            let reference = theirs.value.as_ref()?;
+            let index = program.tensor_index(mine.t)?;
+            let value = run.value(index)?.to_f32().ok()?;
+            let half = program.tensors()[index].dtype == DataType::Half;
+            let extra = mode.budget_of(self.budget, index);
+            let (detail, f16_overflow, relative_err) =
+                match compare(&value, reference, &tolerance, extra).ok()? {
+                    None => (
+                        format!(
+                            "simulated dims {:?} where candle computed {:?}",
+                            value.dims(),
+                            reference.dims()
+                        ),
+                        false,
+                        None,
+                    ),
+                    Some(c) => {
+                        let Some(mut detail) = c.verdict(mode.snr_floor) else {
+                            continue;
+                        };
+                        let overflow = half && c.reference_max_abs > f64::from(half::f16::MAX);
+                        if overflow {
+                            detail.push_str(
+                                "; f16 overflow: candle's values exceed f16's range (65504)",
+                            );
+                        }
+                        (detail, overflow, Some(c.max_rel_err()))
+                    }
+                };
+            let layers = program.steps()[mine.layers.clone()]
+                .iter()
+                .map(|st| st.name.clone())
+                .collect();
+            return Some(Divergence {
+                op: mine.op.to_string(),
+                module_path: mine.module_path.clone(),
+                layers,
+                detail,
+                f16_overflow,
+                relative_err,
+            });
+        }
+        None
     }
-    None
+}
+
+/// How a reference run differs from the network as built, for messages.
+fn describe(run: &RunOptions) -> &'static str {
+    match (run.half_as_float, run.qdq_identity) {
+        (true, true) => "with Half computed as Float and Q/DQ as identity: ",
+        (true, false) => "with Half computed as Float: ",
+        (false, true) => "with Q/DQ as identity: ",
+        (false, false) => "",
+    }
+}
+
+impl OutputError {
+    fn from_comparison(name: &str, c: &Comparison, rounding_rel: f64) -> Self {
+        OutputError {
+            name: name.to_string(),
+            max_abs_err: c.max_abs_err,
+            max_rel_err: c.max_rel_err(),
+            reference_max_abs: c.reference_max_abs,
+            worst_ratio: c.worst_ratio,
+            rounding_rel,
+            snr_db: c.snr_db(),
+        }
+    }
 }
 
 /// A simulator error, named after the op that added the failing layer.

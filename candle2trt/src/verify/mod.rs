@@ -2,11 +2,18 @@
 //! TensorRT holds is read back and simulated by `trt-sim` at the sample shape and at every
 //! profile corner, and compared with plain candle at the same shapes.
 //!
-//! - `check.rs`: the comparison, and the layer-by-layer search for the first diverging op;
+//! - `check.rs`: what is simulated in each precision, and the layer-by-layer search for the
+//!   first diverging op;
+//! - `compare.rs`: one output against candle's, element by element (and its SNR);
+//! - `budget.rs`: the f16 rounding budget per tensor (the error model);
+//! - `corner.rs`: the inputs at the profile's corners;
 //! - this file: the report that [`TrtModule::verification`](crate::TrtModule::verification)
 //!   returns and the conversion report prints.
 
+mod budget;
 mod check;
+mod compare;
+mod corner;
 
 use std::fmt;
 
@@ -26,6 +33,13 @@ pub struct OutputError {
     pub max_rel_err: f64,
     /// `max |candle|`.
     pub reference_max_abs: f64,
+    /// The largest ratio of an element's error to its bound (`abs + (rel + rounding_rel) ·
+    /// max(|candle|, local rms)`): at most 1 where the element bound is judged.
+    pub worst_ratio: f64,
+    /// The f16 rounding budget γ added to the relative bound (0 without f16 tensors).
+    pub rounding_rel: f64,
+    /// `10 log10(sum candle^2 / sum (simulated - candle)^2)` in dB (infinite when equal).
+    pub snr_db: f64,
 }
 
 /// The simulation at one shape, against plain candle at the same shape.
@@ -37,6 +51,10 @@ pub struct ShapeCheck {
     pub input_dims: Vec<Vec<usize>>,
     /// Whether the simulation rounded convolution and matrix-multiply inputs to TF32.
     pub tf32: bool,
+    /// Whether Half tensors were computed as Float (`trt_sim::RunOptions::half_as_float`).
+    pub half_as_float: bool,
+    /// Whether Q/DQ layers ran as identity (`trt_sim::RunOptions::qdq_identity`).
+    pub qdq_identity: bool,
     /// Per output.
     pub outputs: Vec<OutputError>,
     /// The simulated outputs (the engine's outputs as the CPU simulation computes them), in the
@@ -54,16 +72,23 @@ impl ShapeCheck {
     }
 }
 
-/// What verification found: one [`ShapeCheck`] per shape for the engine as built, and for a
-/// TF32 engine also the sample shape simulated in true f32, which shows TF32's effect.
+/// What verification found: one [`ShapeCheck`] per shape for the engine as built, and for an
+/// engine that rounds by design (TF32, f16, INT8/FP8) also the sample shape simulated without
+/// those roundings, held to the f32 bound, which shows their effect.
 #[derive(Debug, Clone)]
 pub struct VerificationReport {
-    /// The tolerance the engine was held to.
+    /// The tolerance the engine as built was held to (per element; an f16 engine adds each
+    /// output's [`OutputError::rounding_rel`]).
     pub tolerance: Tolerance,
+    /// INT8/FP8: the SNR floor (dB) that judged the quantized outputs instead of the element
+    /// bound.
+    pub min_snr_db: Option<f64>,
     /// The engine as built (TF32 as configured), at the sample shape and the profile corners.
     pub checks: Vec<ShapeCheck>,
-    /// With TF32 allowed: the sample shape without TF32 rounding (held to the f32 tolerance).
-    pub without_tf32: Option<ShapeCheck>,
+    /// With TF32 allowed, f16 or Q/DQ layers: the sample shape without TF32, with Half computed
+    /// as Float and Q/DQ as identity (held to the f32 tolerance; f16 weights keep their
+    /// rounding budget).
+    pub exact: Option<ShapeCheck>,
     /// How long the verification took (read-back, simulations and candle's reference runs).
     pub elapsed: std::time::Duration,
 }
@@ -79,24 +104,45 @@ impl fmt::Display for VerificationReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "  verification (the network TensorRT holds, simulated on the CPU, vs candle; tolerance \
-             {:.0e} + {:.0e} * max|candle|; {:.2} s):",
+            "  verification (the network TensorRT holds, simulated on the CPU, vs candle; per element \
+             {:.0e} + {:.0e} * max(|candle|, local rms){}; {:.2} s):",
             self.tolerance.abs,
             self.tolerance.rel,
+            match self.min_snr_db {
+                Some(db) => format!("; quantized: SNR >= {db} dB"),
+                None => String::new(),
+            },
             self.elapsed.as_secs_f64()
         )?;
         let line = |f: &mut fmt::Formatter<'_>, c: &ShapeCheck, label: &str| -> fmt::Result {
             writeln!(
                 f,
-                "    {label} {:?}{}:",
+                "    {label} {:?}{}{}{}:",
                 c.input_dims,
-                if c.tf32 { ", TF32" } else { "" }
+                if c.tf32 { ", TF32" } else { "" },
+                if c.half_as_float {
+                    ", Half as Float"
+                } else {
+                    ""
+                },
+                if c.qdq_identity {
+                    ", Q/DQ as identity"
+                } else {
+                    ""
+                }
             )?;
             for o in &c.outputs {
                 writeln!(
                     f,
-                    "      {:<20} max_abs_err {:.3e}  max_rel_err {:.3e}  reference_max_abs {:.3e}",
-                    o.name, o.max_abs_err, o.max_rel_err, o.reference_max_abs
+                    "      {:<20} max_abs_err {:.3e}  max_rel_err {:.3e}  reference_max_abs {:.3e}  \
+                     worst err/bound {:.3}  f16 budget {:.2e}  SNR {:.1} dB",
+                    o.name,
+                    o.max_abs_err,
+                    o.max_rel_err,
+                    o.reference_max_abs,
+                    o.worst_ratio,
+                    o.rounding_rel,
+                    o.snr_db
                 )?;
             }
             Ok(())
@@ -104,7 +150,7 @@ impl fmt::Display for VerificationReport {
         for c in &self.checks {
             line(f, c, &c.corner.to_string())?;
         }
-        if let Some(c) = &self.without_tf32 {
+        if let Some(c) = &self.exact {
             line(f, c, "sample without TF32")?;
         }
         Ok(())

@@ -104,6 +104,8 @@ pub(crate) struct Ctx<'a, 'n> {
     pub(crate) values: &'a [Option<Value>],
     /// TF32 rounding of convolution and matrix-multiply inputs of type Float.
     pub(crate) tf32: bool,
+    /// The run's options (Half as Float, Q/DQ as identity).
+    pub(crate) options: &'a crate::RunOptions,
 }
 
 impl<'n> Ctx<'_, 'n> {
@@ -200,7 +202,9 @@ pub(crate) fn eval<'n>(
         L::Squeeze(d) => one(shape::squeeze(d, ctx)),
         L::Unsqueeze(d) => one(shape::unsqueeze(d, ctx)),
         L::Fill(d) => one(shape::fill(d, ctx)),
-        L::Cast(d) => one(ctx.get(d.input)?.cast(d.to)),
+        L::Cast(d) => one(ctx
+            .get(d.input)?
+            .cast(ctx.options.held_type(d.to).unwrap_or(d.to))),
         L::Identity(d) => one(Ok(ctx.get(d.input)?.clone())),
         L::Constant(_) => match prepared.get(0) {
             Some(v) => Ok(vec![v.clone()]),

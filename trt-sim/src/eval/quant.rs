@@ -95,6 +95,9 @@ pub(crate) fn quantize(d: &Quantize<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value
     if !is_float(x.dtype()) {
         return invalid!("quantizing a {:?} tensor", x.dtype());
     }
+    if ctx.options.qdq_identity {
+        return Ok(x.clone());
+    }
     let dims = x.dims().to_vec();
     let scale = coefficients(
         ctx.get(d.scale)?,
@@ -145,6 +148,13 @@ pub(crate) fn quantize(d: &Quantize<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value
 /// `IDequantizeLayer`: "output = (input - zeroPt) * scale", to Float, Half or BF16.
 pub(crate) fn dequantize(d: &Dequantize<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<Value> {
     let x = ctx.get(d.input)?;
+    let to = ctx
+        .options
+        .held_type(d.output_type)
+        .unwrap_or(d.output_type);
+    if ctx.options.qdq_identity && is_float(x.dtype()) {
+        return Value::round_from_f32(x.to_f32()?, to);
+    }
     let dims = x.dims().to_vec();
     let scale = coefficients(
         ctx.get(d.scale)?,
@@ -166,5 +176,5 @@ pub(crate) fn dequantize(d: &Dequantize<'_>, ctx: &Ctx<'_, '_>) -> LayerResult<V
     if !is_float(d.output_type) {
         return invalid!("dequantization to {:?}", d.output_type);
     }
-    Value::round_from_f32(q.broadcast_mul(&scale)?, d.output_type)
+    Value::round_from_f32(q.broadcast_mul(&scale)?, to)
 }

@@ -81,6 +81,7 @@ pub fn run_with(net: &Network<'_>, inputs: &[Tensor], tf32: bool) -> Vec<Value> 
     let options = RunOptions {
         tf32,
         keep_all: false,
+        ..Default::default()
     };
     program
         .run(inputs, &options)
