@@ -9,11 +9,13 @@
 //! - `env [--cuda]`    prints that environment as `export` lines, for `eval "$(cargo xtask env --cuda)"`.
 //! - `bindgen [--check]` regenerates `trt-sys/src/bindings.rs` from the shim's C header (or checks it is current).
 //! - `enums [--check]`   regenerates `trt-sys/shim/enum_checks.cpp` from `trt/src/enums.rs` (or checks it is current).
+//! - `ops-doc [--check]` renders `docs/ops.md` from `candle2trt/src/tensor/ops_table.rs` (or checks it is current).
 
 mod bindings;
 mod cuda_stubs;
 mod deps;
 mod enums;
+mod ops_doc;
 mod testlog;
 mod testrun;
 mod triton_schema;
@@ -68,6 +70,7 @@ fn run() -> Result<()> {
         }
         "bindgen" => bindings::generate(&root, flag("--check"))?,
         "enums" => enums::generate(&root, flag("--check"))?,
+        "ops-doc" => ops_doc::generate(&root, flag("--check"))?,
         "env" => {
             // For `eval "$(cargo xtask env --cuda)"`: the same environment the other commands give cargo.
             let d = deps::setup(&root, flag("--cuda"))?;
@@ -88,7 +91,7 @@ fn run() -> Result<()> {
 
 fn print_help() {
     println!(
-        "cargo xtask <command>\n\n  setup [--cuda]     provision TensorRT-RTX, headers (and CUDA tools) into .deps/\n  demo               convert the SimpleCNN into simple_cnn.engine and report\n  test [--cuda]      run every test (with --cuda: also lint the CUDA path, and run its tests on a GPU)\n  bindgen [--check]  regenerate trt-sys/src/bindings.rs (or check it is current)\n  enums [--check]    regenerate trt-sys/shim/enum_checks.cpp from trt/src/enums.rs (or check it)\n  env [--cuda]       print the build environment as export lines"
+        "cargo xtask <command>\n\n  setup [--cuda]     provision TensorRT-RTX, headers (and CUDA tools) into .deps/\n  demo               convert the SimpleCNN into simple_cnn.engine and report\n  test [--cuda]      run every test (with --cuda: also lint the CUDA path, and run its tests on a GPU)\n  bindgen [--check]  regenerate trt-sys/src/bindings.rs (or check it is current)\n  enums [--check]    regenerate trt-sys/shim/enum_checks.cpp from trt/src/enums.rs (or check it)\n  ops-doc [--check]  render docs/ops.md from the vocabulary's table (or check it is current)\n  env [--cuda]       print the build environment as export lines"
     );
 }
 
