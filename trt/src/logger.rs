@@ -201,7 +201,10 @@ mod tests {
         assert_eq!(level(2, msg), tracing::Level::DEBUG);
         assert_eq!(level(2, "Unused Input: x"), tracing::Level::WARN);
         assert_eq!(level(1, msg), tracing::Level::ERROR);
-        assert_eq!(level(3, "Total Host Persistent Memory"), tracing::Level::INFO);
+        assert_eq!(
+            level(3, "Total Host Persistent Memory"),
+            tracing::Level::INFO
+        );
     }
 
     #[test]

@@ -67,10 +67,14 @@ mod tests {
     #[test]
     fn renders_one_row_per_op() {
         let doc = super::render();
-        let rows = doc.lines().filter(|l| l.starts_with("| ") && l.contains("` |")).count();
+        let rows = doc
+            .lines()
+            .filter(|l| l.starts_with("| ") && l.contains("` |"))
+            .count();
         assert_eq!(rows, super::table::OPS.len());
-        assert!(doc.lines().filter(|l| l.starts_with('|')).all(|l| {
-            l.replace("\\|", "").matches('|').count() >= 3
-        }));
+        assert!(doc
+            .lines()
+            .filter(|l| l.starts_with('|'))
+            .all(|l| { l.replace("\\|", "").matches('|').count() >= 3 }));
     }
 }

@@ -109,9 +109,7 @@ pub(crate) fn layer_norm<'n>(
     let rank = x.value.rank();
     let k = ln.weight().rank().max(1);
     if k > rank {
-        return Err(op.unsupported(format!(
-            "a weight of rank {k} for an input of rank {rank}"
-        )));
+        return Err(op.unsupported(format!("a weight of rank {k} for an input of rank {rank}")));
     }
     let mut dims = vec![1i64; rank - k];
     dims.extend(x.value.dims()[rank - k..].iter().map(|&d| d as i64));

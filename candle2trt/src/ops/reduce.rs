@@ -18,9 +18,10 @@ fn reduce<'n>(
 ) -> Result<TracedTensor<'n>> {
     let op = x.begin(name, &[])?;
     let value = op.named(candle(&x.value))?;
-    let f32 =
-        matches!(kind, ReduceOperation::Sum | ReduceOperation::Avg | ReduceOperation::Prod)
-            && op.tracer.policy.reductions;
+    let f32 = matches!(
+        kind,
+        ReduceOperation::Sum | ReduceOperation::Avg | ReduceOperation::Prod
+    ) && op.tracer.policy.reductions;
     let h = op.in_f32(x.trt, f32, |h| op.reduce(h, kind, &axes, keep))?;
     op.finish(value, h)
 }

@@ -54,11 +54,7 @@ enum Kind {
     Fmod,
 }
 
-fn binary<'n>(
-    a: &TracedTensor<'n>,
-    b: &TracedTensor<'n>,
-    kind: Kind,
-) -> Result<TracedTensor<'n>> {
+fn binary<'n>(a: &TracedTensor<'n>, b: &TracedTensor<'n>, kind: Kind) -> Result<TracedTensor<'n>> {
     let name = match kind {
         Kind::FloorDivide => "floor_divide",
         Kind::Remainder => "remainder",
@@ -99,7 +95,10 @@ pub(crate) fn floor_divide<'n>(
     binary(a, b, Kind::FloorDivide)
 }
 
-pub(crate) fn remainder<'n>(a: &TracedTensor<'n>, b: &TracedTensor<'n>) -> Result<TracedTensor<'n>> {
+pub(crate) fn remainder<'n>(
+    a: &TracedTensor<'n>,
+    b: &TracedTensor<'n>,
+) -> Result<TracedTensor<'n>> {
     binary(a, b, Kind::Remainder)
 }
 

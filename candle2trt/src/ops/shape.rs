@@ -280,7 +280,8 @@ fn split_pieces<'n, D: Dim>(
             )),
         ));
     }
-    let pieces = pieces_of(x.value.dims()[axis]).map_err(|e| Error::at_op(x.op_context(name), e))?;
+    let pieces =
+        pieces_of(x.value.dims()[axis]).map_err(|e| Error::at_op(x.op_context(name), e))?;
     pieces
         .into_iter()
         .map(|(start, len)| narrow_named(x, name, axis, start, len))
@@ -332,7 +333,12 @@ pub(crate) fn slice<'n, D: Dim>(
              fixed to the sample's"
         )));
     }
-    let (first, count) = op.named(torch_ref::slice_count(x.value.dims()[axis], start, end, step))?;
+    let (first, count) = op.named(torch_ref::slice_count(
+        x.value.dims()[axis],
+        start,
+        end,
+        step,
+    ))?;
     let rank = x.value.rank();
     let mut starts = vec![0i64; rank];
     starts[axis] = first as i64;

@@ -7,7 +7,9 @@ use candle_core::op::CmpOp;
 use candle_core::shape::{Dim, Dims, ShapeWithOneHole};
 use candle_core::{DType, Device, Module, ModuleT, Shape, Tensor};
 
-use super::{reference, torch_ref, GroupNorm, Pad2d, PadMode, Pool2dConfig, ScopeGuard, TraceTensor};
+use super::{
+    reference, torch_ref, GroupNorm, Pad2d, PadMode, Pool2dConfig, ScopeGuard, TraceTensor,
+};
 use crate::Result;
 
 impl TraceTensor for Tensor {

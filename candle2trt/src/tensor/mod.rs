@@ -624,8 +624,12 @@ pub trait TraceTensor: Sized + Clone {
     ) -> Result<Self>;
     /// Bicubic resizing to `(h, w)`, `F.interpolate(x, size=(h, w), mode="bicubic",
     /// align_corners=...)`: Keys' cubic with PyTorch's `A = -0.75`, border pixels repeated.
-    fn upsample_bicubic2d(&self, target_h: usize, target_w: usize, align_corners: bool)
-        -> Result<Self>;
+    fn upsample_bicubic2d(
+        &self,
+        target_h: usize,
+        target_w: usize,
+        align_corners: bool,
+    ) -> Result<Self>;
 
     // ----------------------------------------------------------------------------------------
     // Layers (weights read through candle_nn's accessors)
@@ -760,7 +764,9 @@ mod tests {
         ];
         let src = include_str!("mod.rs");
         let start = src.find("pub trait TraceTensor").expect("trait");
-        let end = src.find("impl crate::TraceModule for GroupNorm").expect("end of trait");
+        let end = src
+            .find("impl crate::TraceModule for GroupNorm")
+            .expect("end of trait");
         src[start..end]
             .lines()
             .filter_map(|l| l.strip_prefix("    fn "))

@@ -56,6 +56,8 @@ pub const OPS: &[OpDoc] = &[
     op("torch.neg", "neg", "Unary(kNEG)"),
     op("torch.sin", "sin", "Unary(kSIN)"),
     op("torch.cos", "cos", "Unary(kCOS)"),
+    op("torch.erf", "erf", "Unary(kERF)"),
+    op("x ** e (scalar e)", "powf", "ElementWise(kPOW) with a constant"),
     op("torch.tan", "tan", "Unary(kTAN)"),
     op("torch.asin", "asin", "Unary(kASIN)"),
     op("torch.acos", "acos", "Unary(kACOS)"),
@@ -65,8 +67,6 @@ pub const OPS: &[OpDoc] = &[
     op("torch.asinh", "asinh", "Unary(kASINH)"),
     op("torch.acosh", "acosh", "Unary(kACOSH)"),
     op("torch.atanh", "atanh", "Unary(kATANH)"),
-    op("torch.erf", "erf", "Unary(kERF)"),
-    op("x ** e (scalar e)", "powf", "ElementWise(kPOW) with a constant"),
     op("torch.floor", "floor", "Unary(kFLOOR)"),
     op("torch.ceil", "ceil", "Unary(kCEIL)"),
     op("torch.round (ties to even)", "round", "Unary(kROUND)"),
@@ -182,12 +182,30 @@ pub const OPS: &[OpDoc] = &[
 
 /// Ops torch2trt or Torch-TensorRT convert that the vocabulary does not, and why.
 pub const NOT_COVERED: &[(&str, &str)] = &[
-    ("F.conv3d / nn.Conv3d", "3-D networks: another branch of issue 18"),
-    ("nn.ConvTranspose3d", "3-D networks: another branch of issue 18"),
-    ("nn.MaxPool3d / nn.AvgPool3d / adaptive 3-D pooling", "3-D networks: another branch of issue 18"),
-    ("F.interpolate(mode=\"trilinear\") and 3-D nearest", "3-D networks: another branch of issue 18"),
-    ("nn.ConvTranspose2d with a stride, padding or output padding per axis", "candle_nn::ConvTranspose2d holds one value per knob"),
-    ("torch.argmax / torch.argmin / torch.max(x, dim) indices / torch.topk", "TopK layer not wired"),
+    (
+        "F.conv3d / nn.Conv3d",
+        "3-D networks: another branch of issue 18",
+    ),
+    (
+        "nn.ConvTranspose3d",
+        "3-D networks: another branch of issue 18",
+    ),
+    (
+        "nn.MaxPool3d / nn.AvgPool3d / adaptive 3-D pooling",
+        "3-D networks: another branch of issue 18",
+    ),
+    (
+        "F.interpolate(mode=\"trilinear\") and 3-D nearest",
+        "3-D networks: another branch of issue 18",
+    ),
+    (
+        "nn.ConvTranspose2d with a stride, padding or output padding per axis",
+        "candle_nn::ConvTranspose2d holds one value per knob",
+    ),
+    (
+        "torch.argmax / torch.argmin / torch.max(x, dim) indices / torch.topk",
+        "TopK layer not wired",
+    ),
     ("torch.var / torch.std", "not in the vocabulary"),
     ("torch.cumsum", "not in the vocabulary"),
     ("torch.gather / scatter", "not in the vocabulary"),
@@ -195,9 +213,18 @@ pub const NOT_COVERED: &[(&str, &str)] = &[
     ("nn.PReLU", "not in the vocabulary"),
     ("F.pixel_shuffle", "not in the vocabulary"),
     ("torch.nn.LSTM / GRU / RNN", "not in the vocabulary"),
-    ("torch.logical_and / or / xor / not", "not in the vocabulary"),
-    ("torch.min / max of two tensors without broadcasting names (`torch.max(a, b)`)", "use broadcast_maximum / broadcast_minimum"),
-    ("F.interpolate(scale_factor=...) with fractional scales", "sizes only"),
+    (
+        "torch.logical_and / or / xor / not",
+        "not in the vocabulary",
+    ),
+    (
+        "torch.min / max of two tensors without broadcasting names (`torch.max(a, b)`)",
+        "use broadcast_maximum / broadcast_minimum",
+    ),
+    (
+        "F.interpolate(scale_factor=...) with fractional scales",
+        "sizes only",
+    ),
     ("torch.Tensor.repeat / tile", "not in the vocabulary"),
     ("torch.flip / roll", "not in the vocabulary"),
     ("torch.einsum", "not in the vocabulary"),

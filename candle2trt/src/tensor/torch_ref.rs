@@ -65,7 +65,11 @@ pub(crate) fn split_sizes_pieces(
 }
 
 /// The pieces `(start, len)` of `x` along `dim`, as narrow views.
-pub(crate) fn pieces(x: &Tensor, dim: usize, pieces: &[(usize, usize)]) -> candle_core::Result<Vec<Tensor>> {
+pub(crate) fn pieces(
+    x: &Tensor,
+    dim: usize,
+    pieces: &[(usize, usize)],
+) -> candle_core::Result<Vec<Tensor>> {
     pieces
         .iter()
         .map(|&(start, len)| x.narrow(dim, start, len))
@@ -123,7 +127,9 @@ pub(crate) fn expand_shape(dims: &[usize], sizes: &[i64]) -> candle_core::Result
         .map(|(i, &s)| {
             if i < lead {
                 if s < 0 {
-                    candle_core::bail!("expand: size {s} for new leading dimension {i} of {sizes:?}")
+                    candle_core::bail!(
+                        "expand: size {s} for new leading dimension {i} of {sizes:?}"
+                    )
                 }
                 return Ok(s as usize);
             }
@@ -227,7 +233,11 @@ pub(crate) fn floor_divide(a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor
         return zip_i64(a, b, |p, q| {
             int_divisor(q, "floor_divide")?;
             let d = p.wrapping_div(q);
-            Ok(if p % q != 0 && ((p < 0) != (q < 0)) { d - 1 } else { d })
+            Ok(if p % q != 0 && ((p < 0) != (q < 0)) {
+                d - 1
+            } else {
+                d
+            })
         });
     }
     zip_f32(a, b, |p, q| {
@@ -257,7 +267,11 @@ pub(crate) fn remainder(a: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
         return zip_i64(a, b, |p, q| {
             int_divisor(q, "remainder")?;
             let m = p % q;
-            Ok(if m != 0 && ((q < 0) != (m < 0)) { m + q } else { m })
+            Ok(if m != 0 && ((q < 0) != (m < 0)) {
+                m + q
+            } else {
+                m
+            })
         });
     }
     zip_f32(a, b, |p, q| {
@@ -429,7 +443,9 @@ pub(crate) fn layer_norm(
         flat
     };
     let var = centered.sqr()?.mean_keepdim(D::Minus1)?;
-    let normed = centered.broadcast_div(&(var + eps)?.sqrt()?)?.reshape(x.dims())?;
+    let normed = centered
+        .broadcast_div(&(var + eps)?.sqrt()?)?
+        .reshape(x.dims())?;
     let mut y = normed.broadcast_mul(&weight.to_dtype(DType::F32)?)?;
     if let Some(b) = bias {
         y = y.broadcast_add(&b.to_dtype(DType::F32)?)?;

@@ -183,8 +183,10 @@ fn check<M: ?Sized>(
         .map_err(|e| simulation_failed(s.trace, corner, &input_dims, e))?;
     let mut outputs = Vec::with_capacity(reference.len());
     let mut simulated = Vec::with_capacity(reference.len());
-    let fail = |what: String| -> Result<(ShapeCheck, Vec<Tensor>)> {
-        let divergence = if s.options.verify.layerwise {
+    // A wrong shape is always traced back to the op that produced it (a re-trace and one
+    // simulation, only on failure): naming the output alone does not say where to look.
+    let fail = |what: String, shape: bool| -> Result<(ShapeCheck, Vec<Tensor>)> {
+        let divergence = if s.options.verify.layerwise || shape {
             localize(s, program, inputs, retrace).map(Box::new)
         } else {
             None
@@ -199,19 +201,25 @@ fn check<M: ?Sized>(
     for ((value, r), spec) in run.outputs.iter().zip(reference).zip(&s.trace.output_specs) {
         let sim = value.to_f32()?;
         let Some((err, max_ref)) = compare(&sim, r)? else {
-            return fail(format!(
-                "output `{}` has simulated dims {:?} where candle computed {:?}",
-                spec.name,
-                sim.dims(),
-                r.dims()
-            ));
+            return fail(
+                format!(
+                    "output `{}` has simulated dims {:?} where candle computed {:?}",
+                    spec.name,
+                    sim.dims(),
+                    r.dims()
+                ),
+                true,
+            );
         };
         if !tolerance.accepts(err, max_ref) {
-            return fail(format!(
-                "output `{}`: max |simulated - candle| = {err:.3e} > {:.3e} (max |candle| = {max_ref:.3e})",
-                spec.name,
-                tolerance.bound(max_ref)
-            ));
+            return fail(
+                format!(
+                    "output `{}`: max |simulated - candle| = {err:.3e} > {:.3e} (max |candle| = {max_ref:.3e})",
+                    spec.name,
+                    tolerance.bound(max_ref)
+                ),
+                false,
+            );
         }
         outputs.push(OutputError {
             name: spec.name.clone(),

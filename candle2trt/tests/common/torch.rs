@@ -83,8 +83,8 @@ fn assert_close(got: &Tensor, want: &Tensor, bound: f32, what: &str) {
 }
 
 /// Runs `model` on the first `n_inputs` inputs of case `name` through plain candle and through a
-/// converted, simulated engine (`common::check`: a real build, verification on), and compares
-/// every output of both with PyTorch's within `tol`.
+/// converted, simulated engine (`common::check_with`: a real build, verification on, TF32 off),
+/// and compares every output of both with PyTorch's within `tol`.
 pub fn check_torch<M: TraceModel>(model: &M, name: &str, n_inputs: usize, tol: Tol) -> Result<()> {
     let c = case(name);
     let inputs = &c.ins[..n_inputs];
@@ -104,7 +104,11 @@ pub fn check_torch<M: TraceModel>(model: &M, name: &str, n_inputs: usize, tol: T
     for (i, (p, w)) in plain.iter().zip(&c.outs).enumerate() {
         assert_close(p, w, bound, &format!("{name}: plain candle output {i}"));
     }
-    let module = super::check(model, inputs)?;
+    // Without TF32 (on by default, TensorRT's default for f32 matrix products and
+    // convolutions): the engine's f32 arithmetic is what is compared with PyTorch's f32; TF32's
+    // 10-bit mantissa would add its own, larger error (2⁻¹¹ relative per operand).
+    let options = candle2trt::ConversionOptions::default().with_tf32(false);
+    let module = super::check_with(model, inputs, &options)?;
     let sim = module.simulated_outputs();
     assert_eq!(sim.len(), c.outs.len(), "{name}: number of engine outputs");
     for (i, (s, w)) in sim.iter().zip(&c.outs).enumerate() {

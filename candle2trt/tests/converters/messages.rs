@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use candle2trt::{ConversionOptions, Result, TraceTensor};
+use candle2trt::{ConversionOptions, Result};
 use tracing::{field::Visit, span, Event, Level, Metadata, Subscriber};
 
 use crate::common::randn;
@@ -57,7 +57,10 @@ fn dynamic_narrow_prints_no_warning() -> Result<()> {
     })?;
     let events = capture.0.lock().expect("capture").clone();
     let loud: Vec<&(Level, String)> = events.iter().filter(|(l, _)| *l <= Level::WARN).collect();
-    assert!(loud.is_empty(), "TensorRT warnings at the default level: {loud:?}");
+    assert!(
+        loud.is_empty(),
+        "TensorRT warnings at the default level: {loud:?}"
+    );
     let demoted = events
         .iter()
         .any(|(l, m)| *l == Level::DEBUG && m.contains("getSize works only for static size"));

@@ -136,7 +136,12 @@ fn fmod_has_the_sign_of_the_dividend() -> Result<()> {
 #[test]
 fn remainder_and_fmod_by_scalars() -> Result<()> {
     torch_model!(R, |xs| one(xs[0].remainder_scalar(1.5)));
-    check_torch(&R, "remainder_scalar", 1, Tol::Abs(ulp_bound("remainder_scalar")))?;
+    check_torch(
+        &R,
+        "remainder_scalar",
+        1,
+        Tol::Abs(ulp_bound("remainder_scalar")),
+    )?;
     torch_model!(F, |xs| one(xs[0].fmod_scalar(-1.5)));
     check_torch(&F, "fmod_scalar", 1, Tol::Abs(ulp_bound("fmod_scalar")))
 }
