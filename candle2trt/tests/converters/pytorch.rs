@@ -178,3 +178,30 @@ fn layer_norm_over_the_last_k_dims_and_instance_norm() -> Result<()> {
     )?;
     check_torch(&In(layer), "instance_norm", 1, Tol::Eps(128.0))
 }
+
+/// The new shape and rounding ops keep a dynamic batch dynamic (fp16, batch 1..=8; the values
+/// are checked by verification at the sample and the profile's corners).
+#[test]
+fn new_ops_keep_a_dynamic_batch() -> Result<()> {
+    use crate::common::{check_dynamic_fp16, randn};
+    model!(Shapes, |x| {
+        let s = x.slice(2, 1, 9, 3)?;
+        let parts = s.split_with_sizes(&[1, 2], 2)?;
+        let e = parts[0].expand(&[-1, 3, 2])?;
+        e.add(&parts[1])?
+            .round()?
+            .add(&x.narrow(2, 0, 2)?.trunc()?)?
+            .rsub_scalar(1.0)
+    });
+    check_dynamic_fp16(&Shapes, &[randn(&[2, 3, 11])])?;
+    model!(Pools, |x| x
+        .avg_pool2d_with_config(
+            &candle2trt::Pool2dConfig::new(3)
+                .with_stride(2)
+                .with_padding(1)
+                .with_ceil_mode(true)
+        )?
+        .adaptive_max_pool2d((2, 3)));
+    check_dynamic_fp16(&Pools, &[randn(&[2, 3, 7, 9])])?;
+    Ok(())
+}
