@@ -122,6 +122,9 @@ pub use options::{
 };
 #[doc(hidden)]
 pub use options::{FaultInjection, LayerMutation};
-pub use tensor::{group_norm, GroupNorm, Pad2d, PadMode, Pool2dConfig, ScopeGuard, TraceTensor};
+pub use tensor::{
+    group_norm, instance_norm, GroupNorm, Pad2d, PadMode, Pool1dConfig, Pool2dConfig, ScopeGuard,
+    TraceTensor,
+};
 pub use trace::TracedTensor;
 pub use verify::{Corner, Divergence, OutputError, ShapeCheck, VerificationReport};

@@ -122,7 +122,7 @@ impl TraceModule for Activation {
     fn forward<T: TraceTensor>(&self, xs: &T) -> Result<T> {
         match *self {
             Activation::Gelu => xs.gelu_erf(),
-            Activation::NewGelu | Activation::GeluPytorchTanh => xs.gelu(),
+            Activation::NewGelu | Activation::GeluPytorchTanh => xs.gelu_tanh(),
             Activation::Relu => xs.relu(),
             Activation::Relu2 => xs.relu()?.sqr(),
             Activation::Relu6 => xs.relu6(),

@@ -16,10 +16,13 @@ mod converters {
     mod gather;
     mod math;
     mod matmul;
+    mod messages;
     mod norm;
     mod padding;
     mod parameter;
     mod pool;
+    mod pytorch;
+    mod pytorch_audit;
     mod reduce;
     mod resize;
     mod shape;

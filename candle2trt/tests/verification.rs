@@ -544,3 +544,28 @@ fn the_report_has_every_corner_and_shows_tf32() -> Result<()> {
     assert!(unverified.verification().is_none() && unverified.simulated_outputs().is_empty());
     Ok(())
 }
+
+/// A failure from a wrong shape names the op that produced it even with layer-wise localization
+/// off (issue 18): a stride of 2 where the model has 1 shrinks the output, and the error names
+/// `conv2d` at `stem`, not only the output.
+#[test]
+fn a_shape_failure_names_its_op_without_layerwise_localization() {
+    let mut stride = with_fault(|n, d| {
+        in_scope("stem", n, d, |d| match d {
+            LayerDesc::Convolution(c) => {
+                c.stride = [2, 2].into();
+                true
+            }
+            _ => false,
+        })
+    });
+    stride.verify.layerwise = false;
+    caught(
+        "stride, layerwise off",
+        &Stem,
+        image(3, 8),
+        stride,
+        "conv2d",
+        "stem",
+    );
+}

@@ -57,6 +57,26 @@ impl Drop for LoggerInner {
     }
 }
 
+/// Warnings TensorRT prints for constructs that are correct and emitted on purpose, demoted to
+/// `debug!` so that a default (`warn`) log shows none:
+/// - "dynamic size detected, getSize works only for static size": printed for every slice whose
+///   size comes from a shape tensor (a `narrow` under a dynamic batch); the size is read at run
+///   time, as intended.
+pub(crate) const EXPECTED_WARNINGS: &[&str] =
+    &["dynamic size detected, getSize works only for static size"];
+
+/// The `tracing` level of a TensorRT message: its severity, except that the
+/// [`EXPECTED_WARNINGS`] are demoted to debug.
+fn level(severity: i32, text: &str) -> tracing::Level {
+    match severity {
+        0 | 1 => tracing::Level::ERROR,
+        2 if EXPECTED_WARNINGS.iter().any(|w| text.contains(w)) => tracing::Level::DEBUG,
+        2 => tracing::Level::WARN,
+        3 => tracing::Level::INFO,
+        _ => tracing::Level::DEBUG,
+    }
+}
+
 extern "C" fn log_to_tracing(_user: *mut c_void, severity: i32, message: *const c_char) {
     if message.is_null() {
         return;
@@ -64,11 +84,12 @@ extern "C" fn log_to_tracing(_user: *mut c_void, severity: i32, message: *const 
     // SAFETY: the shim passes a NUL-terminated string valid for the duration of the call.
     let text = unsafe { CStr::from_ptr(message) }.to_string_lossy();
     // tracing does not unwind here unless a subscriber panics; a panic must not cross into C++.
-    let _ = std::panic::catch_unwind(|| match severity {
-        0 => tracing::error!(target: "tensorrt", internal = true, "{text}"),
-        1 => tracing::error!(target: "tensorrt", "{text}"),
-        2 => tracing::warn!(target: "tensorrt", "{text}"),
-        3 => tracing::info!(target: "tensorrt", "{text}"),
+    let _ = std::panic::catch_unwind(|| match (severity, level(severity, &text)) {
+        (0, _) => tracing::error!(target: "tensorrt", internal = true, "{text}"),
+        (_, tracing::Level::ERROR) => tracing::error!(target: "tensorrt", "{text}"),
+        (_, tracing::Level::WARN) => tracing::warn!(target: "tensorrt", "{text}"),
+        (_, tracing::Level::INFO) => tracing::info!(target: "tensorrt", "{text}"),
+        (2, _) => tracing::debug!(target: "tensorrt", expected = true, "{text}"),
         _ => tracing::debug!(target: "tensorrt", "{text}"),
     });
 }
@@ -171,6 +192,20 @@ impl std::fmt::Debug for Logger {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The expected warning is demoted (the text as TensorRT-RTX 1.7 prints it for a slice sized
+    /// by a shape tensor); other warnings and errors keep their level.
+    #[test]
+    fn expected_warnings_are_demoted() {
+        let msg = "[slice] dynamic size detected, getSize works only for static size";
+        assert_eq!(level(2, msg), tracing::Level::DEBUG);
+        assert_eq!(level(2, "Unused Input: x"), tracing::Level::WARN);
+        assert_eq!(level(1, msg), tracing::Level::ERROR);
+        assert_eq!(
+            level(3, "Total Host Persistent Memory"),
+            tracing::Level::INFO
+        );
+    }
 
     #[test]
     fn failure_without_logged_errors_uses_the_shim_text() {

@@ -12,12 +12,14 @@
 //!   `simple/`, `pytorch-converted/`, `pytorch-operator/`) through `candle2trt simulate --test-data`, writes
 //!   `<target>/onnx-suite.tsv` and compares it with `trt-sim/tests/onnx_suite_expected.tsv` (`--update` rewrites it).
 //! - `enums [--check]`   regenerates `trt-sys/shim/enum_checks.cpp` from `trt/src/enums.rs` (or checks it is current).
+//! - `ops-doc [--check]` renders `docs/ops.md` from `candle2trt/src/tensor/ops_table.rs` (or checks it is current).
 
 mod bindings;
 mod cuda_stubs;
 mod deps;
 mod enums;
 mod onnx_suite;
+mod ops_doc;
 mod testlog;
 mod testrun;
 mod triton_schema;
@@ -91,6 +93,7 @@ fn run() -> Result<()> {
         }
         "bindgen" => bindings::generate(&root, flag("--check"))?,
         "enums" => enums::generate(&root, flag("--check"))?,
+        "ops-doc" => ops_doc::generate(&root, flag("--check"))?,
         "env" => {
             // For `eval "$(cargo xtask env --cuda)"`: the same environment the other commands give cargo.
             let d = deps::setup(&root, flag("--cuda"))?;
@@ -111,7 +114,7 @@ fn run() -> Result<()> {
 
 fn print_help() {
     println!(
-        "cargo xtask <command>\n\n  setup [--cuda]     provision TensorRT-RTX, headers (and CUDA tools) into .deps/\n  demo               convert the SimpleCNN into simple_cnn.engine and report\n  test [--cuda]      run every test (with --cuda: also lint the CUDA path, and run its tests on a GPU)\n  onnx-suite [--update] [--timeout S] [--only TEXT]  run ONNX's test cases through `candle2trt simulate`\n  bindgen [--check]  regenerate trt-sys/src/bindings.rs (or check it is current)\n  enums [--check]    regenerate trt-sys/shim/enum_checks.cpp from trt/src/enums.rs (or check it)\n  env [--cuda]       print the build environment as export lines"
+        "cargo xtask <command>\n\n  setup [--cuda]     provision TensorRT-RTX, headers (and CUDA tools) into .deps/\n  demo               convert the SimpleCNN into simple_cnn.engine and report\n  test [--cuda]      run every test (with --cuda: also lint the CUDA path, and run its tests on a GPU)\n  onnx-suite [--update] [--timeout S] [--only TEXT]  run ONNX's test cases through `candle2trt simulate`\n  bindgen [--check]  regenerate trt-sys/src/bindings.rs (or check it is current)\n  enums [--check]    regenerate trt-sys/shim/enum_checks.cpp from trt/src/enums.rs (or check it)\n  ops-doc [--check]  render docs/ops.md from the vocabulary's table (or check it is current)\n  env [--cuda]       print the build environment as export lines"
     );
 }
 

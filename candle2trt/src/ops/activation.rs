@@ -31,7 +31,7 @@ macro_rules! activation {
 
 activation! {
     relu => Relu, 0.0, 0.0;
-    gelu => GeluTanh, 0.0, 0.0;
+    gelu_tanh => GeluTanh, 0.0, 0.0;
     gelu_erf => GeluErf, 0.0, 0.0;
     sigmoid => Sigmoid, 0.0, 0.0;
     tanh => Tanh, 0.0, 0.0;

@@ -1,4 +1,5 @@
-//! Element-wise math on one tensor: exp, log, roots, powers, trigonometry, affine maps and
+//! Element-wise math on one tensor: exp, log, roots, powers, trigonometry (each TensorRT
+//! `UnaryOperation`), affine maps and
 //! arithmetic with a scalar. Exp-like ops follow the f32 policy under `fp16_mode`.
 
 use trt::{ElementWiseOperation as Ew, UnaryOperation};
@@ -28,6 +29,16 @@ unary! {
     neg => Neg, false;
     sin => Sin, false;
     cos => Cos, false;
+    tan => Tan, false;
+    asin => Asin, false;
+    acos => Acos, false;
+    atan => Atan, false;
+    // sinh and cosh grow like exp.
+    sinh => Sinh, true;
+    cosh => Cosh, true;
+    asinh => Asinh, false;
+    acosh => Acosh, false;
+    atanh => Atanh, false;
 }
 
 pub(crate) fn affine<'n>(x: &TracedTensor<'n>, mul: f64, add: f64) -> Result<TracedTensor<'n>> {

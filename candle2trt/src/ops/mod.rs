@@ -15,6 +15,7 @@ pub(crate) mod parameter;
 pub(crate) mod pool;
 pub(crate) mod reduce;
 pub(crate) mod resize;
+pub(crate) mod rounding;
 pub(crate) mod shape;
 
 use candle_core::Tensor;

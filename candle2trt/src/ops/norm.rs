@@ -96,6 +96,10 @@ pub(crate) fn batch_norm<'n>(
     op.finish(value, h)
 }
 
+/// Layer norm over the last `k` dimensions, `k` the rank of the weight (PyTorch's
+/// `normalized_shape`): one normalization layer whose axes are those `k` (NvInfer.h,
+/// `INormalizationLayer`: "axes: The axes to normalize over"), scale and bias shaped
+/// `[1, ..., 1, normalized_shape]`.
 pub(crate) fn layer_norm<'n>(
     x: &TracedTensor<'n>,
     ln: &candle_nn::LayerNorm,
@@ -103,30 +107,41 @@ pub(crate) fn layer_norm<'n>(
     let op = x.begin("layer_norm", &[])?;
     let value = op.named(TraceTensor::layer_norm(&x.value, ln))?;
     let rank = x.value.rank();
-    let n = *x.value.dims().last().unwrap_or(&1);
-    let dims = last_dims(n, rank);
+    let k = ln.weight().rank().max(1);
+    if k > rank {
+        return Err(op.unsupported(format!("a weight of rank {k} for an input of rank {rank}")));
+    }
+    let mut dims = vec![1i64; rank - k];
+    dims.extend(x.value.dims()[rank - k..].iter().map(|&d| d as i64));
+    let axes: Vec<usize> = (rank - k..rank).collect();
     let h = op.in_f32(x.trt, op.tracer.policy.normalization, |h| {
         let dt = op.dtype(h);
+        let scale = op.constant(ln.weight(), dt, Some(&dims))?;
+        let bias = match ln.bias() {
+            Some(b) => op.constant(b, dt, Some(&dims))?,
+            None => {
+                let zeros = op.named(ln.weight().zeros_like())?;
+                op.constant(&zeros, dt, Some(&dims))?
+            }
+        };
         if ln.remove_mean() {
-            let scale = op.constant(ln.weight(), dt, Some(&dims))?;
-            let bias = match ln.bias() {
-                Some(b) => op.constant(b, dt, Some(&dims))?,
-                None => {
-                    let zeros = op.named(ln.weight().zeros_like())?;
-                    op.constant(&zeros, dt, Some(&dims))?
-                }
-            };
-            let axes = 1u32 << (rank - 1);
+            let mask = axes.iter().fold(0u32, |m, &a| m | (1u32 << a));
             op.add(trt::Normalization::new(
                 h,
                 scale,
                 bias,
-                axes,
+                mask,
                 ln.eps() as f32,
             ))
         } else {
-            let normed = op.rms(h, rank - 1, ln.eps())?;
-            op.scale_shift(normed, Some(ln.weight()), ln.bias(), &dims)
+            // x / sqrt(mean(x², axes) + eps) · w + b.
+            let sq = op.ew(h, h, Ew::Prod)?;
+            let ms = op.reduce(sq, ReduceOperation::Avg, &axes, true)?;
+            let ms = op.with_scalar(ms, Ew::Sum, ln.eps())?;
+            let rms = op.unary(ms, trt::UnaryOperation::Sqrt)?;
+            let normed = op.ew(h, rms, Ew::Div)?;
+            let scaled = op.ew(normed, scale, Ew::Prod)?;
+            op.ew(scaled, bias, Ew::Sum)
         }
     })?;
     op.finish(value, h)

@@ -1,11 +1,15 @@
-//! Pooling: max and average pooling from a [`Pool2dConfig`] (padding, PyTorch's `ceil_mode`),
-//! and adaptive average pooling (a mean, an average pool, or two matrix products with constant
+//! Pooling: max and average pooling from a [`Pool2dConfig`] (padding, PyTorch's `ceil_mode` and
+//! `count_include_pad`), adaptive max pooling, and adaptive average pooling (a mean, an average pool, or two matrix products with constant
 //! averaging matrices for windows of unequal sizes).
 
 use candle_core::Tensor;
-use trt::{MatrixMultiply, MatrixOperation as Mo, Pooling, PoolingType, ReduceOperation};
+use trt::{
+    ElementWiseOperation as Ew, MatrixMultiply, MatrixOperation as Mo, Pooling, PoolingType,
+    ReduceOperation,
+};
 
-use crate::tensor::reference::ceil_pool_size;
+use crate::tensor::reference::{avg_pool_divisors, avg_pool_extra, ceil_pool_size};
+use crate::tensor::torch_ref::adaptive_window;
 use crate::trace::TracedTensor;
 use crate::{Pool2dConfig, Result, TraceTensor};
 
@@ -47,20 +51,90 @@ pub(crate) fn max_pool2d<'n>(x: &TracedTensor<'n>, cfg: &Pool2dConfig) -> Result
     op.finish(value, h)
 }
 
-/// Average pooling, padding counted in the average.
+/// Average pooling. Without `count_include_pad` TensorRT's own count is PyTorch's
+/// (NvInfer.h, `setAverageCountExcludesPadding(true)`: "the overlap area between the window and
+/// the unpadded input"). With it and a `ceil_mode` window hanging past the padding, PyTorch
+/// counts the padding but not the overhang, which no TensorRT count does: the average over the
+/// whole window (overhang included) is rescaled by `window area / PyTorch's divisor`, a
+/// constant per output position.
 pub(crate) fn avg_pool2d<'n>(x: &TracedTensor<'n>, cfg: &Pool2dConfig) -> Result<TracedTensor<'n>> {
-    let op = x.begin("avg_pool2d", &[])?;
-    if cfg.ceil_mode {
-        return Err(op.unsupported("average pooling with ceil_mode"));
-    }
+    let name = if cfg.ceil_mode {
+        "avg_pool2d_ceil"
+    } else {
+        "avg_pool2d"
+    };
+    let op = x.begin(name, &[])?;
     let value = op.named(x.value.avg_pool2d_with_config(cfg))?;
     let (k, s) = (cfg.kernel, cfg.stride);
+    let (eh, ew) = if cfg.ceil_mode {
+        if dynamic_spatial(x) {
+            return Err(op.unsupported(
+                "ceil_mode over a dynamic height or width: the extra padding depends on the size",
+            ));
+        }
+        let (_, _, h, w) = op.named(x.value.dims4())?;
+        op.named(avg_pool_extra(cfg, h, w))?
+    } else {
+        (0, 0)
+    };
     let ((top, bottom), (left, right)) = cfg.pre_post();
     let pool = Pooling::new(x.trt, PoolingType::Average, [k.0 as i64, k.1 as i64])
         .stride([s.0 as i64, s.1 as i64])
-        .pre_post_padding([top as i64, left as i64], [bottom as i64, right as i64])
-        .exclusive(false);
-    let h = op.add(pool)?;
+        .pre_post_padding(
+            [top as i64, left as i64],
+            [(bottom + eh) as i64, (right + ew) as i64],
+        )
+        .exclusive(!cfg.count_include_pad);
+    let mut h = op.add(pool)?;
+    if cfg.count_include_pad && eh + ew > 0 {
+        let (_, _, in_h, in_w) = op.named(x.value.dims4())?;
+        let div = op.named(avg_pool_divisors(cfg, in_h, in_w))?;
+        let scale = op.named(div.recip().and_then(|r| r * (k.0 * k.1) as f64))?;
+        let policy = op.tracer.policy.reductions;
+        h = op.in_f32(h, policy, |h| {
+            let c = op.constant(&scale, op.dtype(h), None)?;
+            op.ew_broadcast(h, c, Ew::Prod)
+        })?;
+    }
+    op.finish(value, h)
+}
+
+/// Adaptive max pooling: windows of one size become one max pooling layer; windows of unequal
+/// sizes (PyTorch's `floor(i·n/out) .. ceil((i+1)·n/out)`) one slice and reduction per output
+/// row, then per output column (the maximum is separable), concatenated.
+pub(crate) fn adaptive_max_pool2d<'n>(
+    x: &TracedTensor<'n>,
+    out: (usize, usize),
+) -> Result<TracedTensor<'n>> {
+    let op = x.begin("adaptive_max_pool2d", &[])?;
+    let value = op.named(TraceTensor::adaptive_max_pool2d(&x.value, out))?;
+    let (_, _, h_in, w_in) = op.named(x.value.dims4())?;
+    if dynamic_spatial(x) {
+        return Err(op.unsupported(format!(
+            "output size {out:?} over a dynamic height or width: the windows depend on the size"
+        )));
+    }
+    let h = if h_in % out.0 == 0 && w_in % out.1 == 0 {
+        let k = [(h_in / out.0) as i64, (w_in / out.1) as i64];
+        op.add(Pooling::new(x.trt, PoolingType::Max, k).stride(k))?
+    } else {
+        let mut dims = x.value.dims().to_vec();
+        let mut rows = Vec::with_capacity(out.0);
+        for i in 0..out.0 {
+            let (a, b) = adaptive_window(i, h_in, out.0);
+            let t = op.narrow(x.trt, &dims, 2, a as i64, b - a, None)?;
+            rows.push(op.reduce(t, ReduceOperation::Max, &[2], true)?);
+        }
+        let rows = op.concat(&rows, 2)?;
+        dims[2] = out.0;
+        let mut cols = Vec::with_capacity(out.1);
+        for j in 0..out.1 {
+            let (a, b) = adaptive_window(j, w_in, out.1);
+            let t = op.narrow(rows, &dims, 3, a as i64, b - a, None)?;
+            cols.push(op.reduce(t, ReduceOperation::Max, &[3], true)?);
+        }
+        op.concat(&cols, 3)?
+    };
     op.finish(value, h)
 }
 

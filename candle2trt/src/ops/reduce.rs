@@ -1,4 +1,4 @@
-//! Reductions (sum, mean, max, min; keepdim or not), softmax and log-softmax.
+//! Reductions (sum, mean, max, min, prod; keepdim or not), softmax and log-softmax.
 
 use candle_core::shape::{Dim, Dims};
 use candle_core::Tensor;
@@ -18,8 +18,10 @@ fn reduce<'n>(
 ) -> Result<TracedTensor<'n>> {
     let op = x.begin(name, &[])?;
     let value = op.named(candle(&x.value))?;
-    let f32 =
-        matches!(kind, ReduceOperation::Sum | ReduceOperation::Avg) && op.tracer.policy.reductions;
+    let f32 = matches!(
+        kind,
+        ReduceOperation::Sum | ReduceOperation::Avg | ReduceOperation::Prod
+    ) && op.tracer.policy.reductions;
     let h = op.in_f32(x.trt, f32, |h| op.reduce(h, kind, &axes, keep))?;
     op.finish(value, h)
 }
@@ -63,6 +65,8 @@ reduce_dim! {
     max => Max, false;
     min_keepdim => Min, true;
     min => Min, false;
+    prod_keepdim => Prod, true;
+    prod => Prod, false;
 }
 
 pub(crate) fn softmax<'n, D: Dim>(x: &TracedTensor<'n>, dim: D) -> Result<TracedTensor<'n>> {

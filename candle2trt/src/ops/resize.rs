@@ -1,4 +1,4 @@
-//! Resampling: nearest-neighbour and bilinear upsampling (TensorRT's resize layer, sizes from a
+//! Resampling: nearest-neighbour, bilinear and bicubic resizing (TensorRT's resize layer, sizes from a
 //! shape tensor under a dynamic profile).
 
 use candle_core::Tensor;
@@ -7,6 +7,10 @@ use trt::{InterpolationMode, ResizeCoordinateTransformation, ResizeOutput, Resiz
 use crate::trace::TracedTensor;
 use crate::{Result, TraceTensor};
 
+/// A resize layer to `target` (height, width) with `mode` and `coordinates` (PyTorch's
+/// `nearest`: floor rounding; cubic: TensorRT's default coefficient -0.75 — NvInfer.h,
+/// `setCubicCoeff`: "The default cubic coefficient is -0.75" — which is PyTorch's `A`, and no
+/// `exclude_outside`: PyTorch repeats the border pixels).
 fn resize<'n>(
     x: &TracedTensor<'n>,
     name: &'static str,
@@ -32,6 +36,7 @@ fn resize<'n>(
     let resize = trt::Resize::new(x.trt, output, mode)
         .coordinate_transformation(coordinates)
         .nearest_rounding(ResizeRoundMode::Floor);
+    debug_assert!(resize.cubic_coeff == -0.75 && !resize.exclude_outside);
     let t = op.add(resize)?;
     op.finish(value, t)
 }
@@ -70,5 +75,28 @@ pub(crate) fn upsample_bilinear2d<'n>(
         InterpolationMode::Linear,
         coordinates,
         |v| TraceTensor::upsample_bilinear2d(v, th, tw, align_corners),
+    )
+}
+
+pub(crate) fn upsample_bicubic2d<'n>(
+    x: &TracedTensor<'n>,
+    th: usize,
+    tw: usize,
+    align_corners: bool,
+) -> Result<TracedTensor<'n>> {
+    // PyTorch's bicubic source coordinate is the half-pixel one, unclamped (ATen's
+    // `area_pixel_compute_source_index` with `cubic=true`), as TensorRT's kHALF_PIXEL.
+    let coordinates = if align_corners {
+        ResizeCoordinateTransformation::AlignCorners
+    } else {
+        ResizeCoordinateTransformation::HalfPixel
+    };
+    resize(
+        x,
+        "upsample_bicubic2d",
+        (th, tw),
+        InterpolationMode::Cubic,
+        coordinates,
+        |v| TraceTensor::upsample_bicubic2d(v, th, tw, align_corners),
     )
 }

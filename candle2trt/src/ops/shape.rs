@@ -1,4 +1,5 @@
-//! Shape ops (reshape, flatten, squeeze, transpose, narrow, cat, pad, ...) and casts.
+//! Shape ops (reshape, flatten, squeeze, transpose, narrow, chunk/split, strided slices,
+//! expand, cat, pad, ...) and casts.
 //!
 //! Reshapes stay valid under a dynamic profile: a dynamic input dimension that the target
 //! repeats at the same position is copied (TensorRT's `0` placeholder), a dynamic dimension
@@ -12,6 +13,7 @@ use candle_core::{DType, Tensor};
 use trt::{DataType, SampleMode};
 
 use crate::error::OpFailure;
+use crate::tensor::torch_ref;
 use crate::trace::op::Op;
 use crate::trace::TracedTensor;
 use crate::{Error, Pad2d, PadMode, Result, TraceTensor};
@@ -257,47 +259,126 @@ pub(crate) fn narrow_like<'n, D: Dim, L: Dim>(
     op.finish(value, h)
 }
 
+/// The pieces of `x` along `dim` (`pieces_of` gives `(start, len)` from the dimension's size),
+/// each one slice named `name`. Refused along a dynamic dimension: the pieces would be fixed to
+/// the sample's.
+fn split_pieces<'n, D: Dim>(
+    x: &TracedTensor<'n>,
+    name: &'static str,
+    dim: D,
+    pieces_of: impl FnOnce(usize) -> candle_core::Result<Vec<(usize, usize)>>,
+) -> Result<Vec<TracedTensor<'n>>> {
+    let axis = dim
+        .to_index(x.value.shape(), name)
+        .map_err(|e| Error::at_op(x.op_context(name), e))?;
+    if x.tensorrt_dims().get(axis) == Some(&-1) {
+        return Err(Error::at_op(
+            x.op_context(name),
+            OpFailure::Arguments(format!(
+                "pieces along dimension {axis}, which is dynamic: their sizes would be fixed to \
+                 the sample's; narrow with explicit sizes, or split a static dimension"
+            )),
+        ));
+    }
+    let pieces =
+        pieces_of(x.value.dims()[axis]).map_err(|e| Error::at_op(x.op_context(name), e))?;
+    pieces
+        .into_iter()
+        .map(|(start, len)| narrow_named(x, name, axis, start, len))
+        .collect()
+}
+
+/// `torch.chunk`'s pieces (not candle's: see [`torch_ref::chunk_pieces`]).
 pub(crate) fn chunk<'n, D: Dim>(
     x: &TracedTensor<'n>,
     chunks: usize,
     dim: D,
 ) -> Result<Vec<TracedTensor<'n>>> {
-    let axis = dim
-        .to_index(x.value.shape(), "chunk")
-        .map_err(|e| Error::at_op(x.op_context("chunk"), e))?;
-    let size = x.value.dims()[axis];
-    if x.tensorrt_dims().get(axis) == Some(&-1) {
-        return Err(Error::at_op(
-            x.op_context("chunk"),
-            OpFailure::Arguments(format!(
-                "chunks along dimension {axis}, which is dynamic: their sizes would be fixed to \
-                 the sample's; narrow with explicit sizes, or chunk a static dimension"
-            )),
-        ));
+    split_pieces(x, "chunk", dim, |n| torch_ref::chunk_pieces(n, chunks))
+}
+
+pub(crate) fn split<'n, D: Dim>(
+    x: &TracedTensor<'n>,
+    split_size: usize,
+    dim: D,
+) -> Result<Vec<TracedTensor<'n>>> {
+    split_pieces(x, "split", dim, |n| torch_ref::split_pieces(n, split_size))
+}
+
+pub(crate) fn split_with_sizes<'n, D: Dim>(
+    x: &TracedTensor<'n>,
+    sizes: &[usize],
+    dim: D,
+) -> Result<Vec<TracedTensor<'n>>> {
+    split_pieces(x, "split_with_sizes", dim, |n| {
+        torch_ref::split_sizes_pieces(n, sizes)
+    })
+}
+
+/// `x[start:end:step]` along `dim`: one slice layer with stride `step` (NvInfer.h, ISliceLayer:
+/// "output[i] = input[start + i * stride]"). Other dimensions keep their run-time sizes.
+pub(crate) fn slice<'n, D: Dim>(
+    x: &TracedTensor<'n>,
+    dim: D,
+    start: usize,
+    end: usize,
+    step: usize,
+) -> Result<TracedTensor<'n>> {
+    let op = x.begin("slice", &[])?;
+    let axis = op.named(dim.to_index(x.value.shape(), "slice"))?;
+    let value = op.named(TraceTensor::slice(&x.value, axis, start, end, step))?;
+    if op.dims(x.trt)[axis] == -1 {
+        return Err(op.unsupported(format!(
+            "a strided slice along dimension {axis}, which is dynamic: its length would be \
+             fixed to the sample's"
+        )));
     }
-    if chunks == 0 {
-        let zero = candle_core::Error::Msg("chunk: zero chunks".into());
-        return Err(Error::at_op(x.op_context("chunk"), zero));
+    let (first, count) = op.named(torch_ref::slice_count(
+        x.value.dims()[axis],
+        start,
+        end,
+        step,
+    ))?;
+    let rank = x.value.rank();
+    let mut starts = vec![0i64; rank];
+    starts[axis] = first as i64;
+    let mut size: Vec<i64> = x.value.dims().iter().map(|&d| d as i64).collect();
+    size[axis] = count as i64;
+    let mut stride = vec![1i64; rank];
+    stride[axis] = step as i64;
+    let mut layer = trt::Slice::new(x.trt, starts, size, stride);
+    layer.size_tensor = op.shape_with(x.trt, &[(axis, count as i64)])?;
+    let h = op.add(layer)?;
+    op.finish(value, h)
+}
+
+/// `x.expand(*sizes)`: new leading dimensions of size 1 (a reshape), then one slice layer
+/// reading every expanded dimension with stride 0 (ISliceLayer: "output[i] = input[start + i *
+/// stride]", so stride 0 repeats element 0). Kept dimensions keep their run-time sizes.
+pub(crate) fn expand<'n>(x: &TracedTensor<'n>, sizes: &[i64]) -> Result<TracedTensor<'n>> {
+    let op = x.begin("expand", &[])?;
+    let value = op.named(TraceTensor::expand(&x.value, sizes))?;
+    let target = value.dims().to_vec();
+    let rank = target.len();
+    let h = op.to_rank(x.trt, rank)?;
+    let in_dims: Vec<usize> = std::iter::repeat_n(1, rank - x.value.rank())
+        .chain(x.value.dims().iter().copied())
+        .collect();
+    let grown: Vec<(usize, i64)> = (0..rank)
+        .filter(|&i| in_dims[i] != target[i])
+        .map(|i| (i, target[i] as i64))
+        .collect();
+    if grown.is_empty() {
+        return op.finish(value, h);
     }
-    // The same split as candle's `chunk`.
-    let pieces: Vec<(usize, usize)> = if size < chunks {
-        (0..size).map(|i| (i, 1)).collect()
-    } else {
-        let (base, extra) = (size / chunks, size % chunks);
-        let mut start = 0;
-        (0..chunks)
-            .map(|i| {
-                let len = base + usize::from(i < extra);
-                let p = (start, len);
-                start += len;
-                p
-            })
-            .collect()
-    };
-    pieces
-        .into_iter()
-        .map(|(start, len)| narrow_named(x, "chunk", axis, start, len))
-        .collect()
+    let size: Vec<i64> = target.iter().map(|&d| d as i64).collect();
+    let stride: Vec<i64> = (0..rank)
+        .map(|i| i64::from(in_dims[i] == target[i]))
+        .collect();
+    let mut layer = trt::Slice::new(h, vec![0; rank], size, stride);
+    layer.size_tensor = op.shape_with(h, &grown)?;
+    let h = op.add(layer)?;
+    op.finish(value, h)
 }
 
 fn same_trace<'a, 'n, A: Borrow<TracedTensor<'n>>>(

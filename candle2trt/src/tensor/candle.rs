@@ -7,7 +7,9 @@ use candle_core::op::CmpOp;
 use candle_core::shape::{Dim, Dims, ShapeWithOneHole};
 use candle_core::{DType, Device, Module, ModuleT, Shape, Tensor};
 
-use super::{reference, GroupNorm, Pad2d, PadMode, Pool2dConfig, ScopeGuard, TraceTensor};
+use super::{
+    reference, torch_ref, GroupNorm, Pad2d, PadMode, Pool2dConfig, ScopeGuard, TraceTensor,
+};
 use crate::Result;
 
 impl TraceTensor for Tensor {
@@ -48,7 +50,7 @@ impl TraceTensor for Tensor {
     fn leaky_relu(&self, negative_slope: f64) -> Result<Self> {
         Ok(candle_nn::ops::leaky_relu(self, negative_slope)?)
     }
-    fn gelu(&self) -> Result<Self> {
+    fn gelu_tanh(&self) -> Result<Self> {
         Ok(Tensor::gelu(self)?)
     }
     fn gelu_erf(&self) -> Result<Self> {
@@ -116,6 +118,58 @@ impl TraceTensor for Tensor {
     }
     fn powf(&self, e: f64) -> Result<Self> {
         Ok(Tensor::powf(self, e)?)
+    }
+    fn tan(&self) -> Result<Self> {
+        Ok(torch_ref::map_f64(self, f64::tan)?)
+    }
+    fn asin(&self) -> Result<Self> {
+        Ok(torch_ref::map_f64(self, f64::asin)?)
+    }
+    fn acos(&self) -> Result<Self> {
+        Ok(torch_ref::map_f64(self, f64::acos)?)
+    }
+    fn atan(&self) -> Result<Self> {
+        Ok(torch_ref::map_f64(self, f64::atan)?)
+    }
+    fn sinh(&self) -> Result<Self> {
+        Ok(torch_ref::map_f64(self, f64::sinh)?)
+    }
+    fn cosh(&self) -> Result<Self> {
+        Ok(torch_ref::map_f64(self, f64::cosh)?)
+    }
+    fn asinh(&self) -> Result<Self> {
+        Ok(torch_ref::map_f64(self, f64::asinh)?)
+    }
+    fn acosh(&self) -> Result<Self> {
+        Ok(torch_ref::map_f64(self, f64::acosh)?)
+    }
+    fn atanh(&self) -> Result<Self> {
+        Ok(torch_ref::map_f64(self, f64::atanh)?)
+    }
+
+    fn floor(&self) -> Result<Self> {
+        Ok(Tensor::floor(self)?)
+    }
+    fn ceil(&self) -> Result<Self> {
+        Ok(Tensor::ceil(self)?)
+    }
+    fn round(&self) -> Result<Self> {
+        Ok(torch_ref::map_f64(self, f64::round_ties_even)?)
+    }
+    fn trunc(&self) -> Result<Self> {
+        Ok(torch_ref::map_f64(self, f64::trunc)?)
+    }
+    fn sign(&self) -> Result<Self> {
+        Ok(Tensor::sign(self)?)
+    }
+    fn floor_divide(&self, rhs: &Self) -> Result<Self> {
+        Ok(torch_ref::floor_divide(self, rhs)?)
+    }
+    fn remainder(&self, rhs: &Self) -> Result<Self> {
+        Ok(torch_ref::remainder(self, rhs)?)
+    }
+    fn fmod(&self, rhs: &Self) -> Result<Self> {
+        Ok(torch_ref::fmod(self, rhs)?)
     }
 
     fn add_scalar(&self, v: f64) -> Result<Self> {
@@ -223,7 +277,26 @@ impl TraceTensor for Tensor {
         Ok(Tensor::narrow(self, dim, start, len)?)
     }
     fn chunk<Dm: Dim>(&self, chunks: usize, dim: Dm) -> Result<Vec<Self>> {
-        Ok(Tensor::chunk(self, chunks, dim)?)
+        let axis = dim.to_index(self.shape(), "chunk")?;
+        let pieces = torch_ref::chunk_pieces(self.dims()[axis], chunks)?;
+        Ok(torch_ref::pieces(self, axis, &pieces)?)
+    }
+    fn split<Dm: Dim>(&self, split_size: usize, dim: Dm) -> Result<Vec<Self>> {
+        let axis = dim.to_index(self.shape(), "split")?;
+        let pieces = torch_ref::split_pieces(self.dims()[axis], split_size)?;
+        Ok(torch_ref::pieces(self, axis, &pieces)?)
+    }
+    fn split_with_sizes<Dm: Dim>(&self, sizes: &[usize], dim: Dm) -> Result<Vec<Self>> {
+        let axis = dim.to_index(self.shape(), "split_with_sizes")?;
+        let pieces = torch_ref::split_sizes_pieces(self.dims()[axis], sizes)?;
+        Ok(torch_ref::pieces(self, axis, &pieces)?)
+    }
+    fn slice<Dm: Dim>(&self, dim: Dm, start: usize, end: usize, step: usize) -> Result<Self> {
+        let axis = dim.to_index(self.shape(), "slice")?;
+        Ok(torch_ref::slice(self, axis, start, end, step)?)
+    }
+    fn expand(&self, sizes: &[i64]) -> Result<Self> {
+        Ok(torch_ref::expand(self, sizes)?)
     }
     fn cat<A: Borrow<Self>, Dm: Dim>(tensors: &[A], dim: Dm) -> Result<Self> {
         let ts: Vec<&Tensor> = tensors.iter().map(|t| t.borrow()).collect();
@@ -272,6 +345,14 @@ impl TraceTensor for Tensor {
     }
     fn min<Dm: Dim>(&self, dim: Dm) -> Result<Self> {
         Ok(Tensor::min(self, dim)?)
+    }
+    fn prod<Dm: Dim>(&self, dim: Dm) -> Result<Self> {
+        let axis = dim.to_index(self.shape(), "prod")?;
+        Ok(torch_ref::prod(self, axis, false)?)
+    }
+    fn prod_keepdim<Dm: Dim>(&self, dim: Dm) -> Result<Self> {
+        let axis = dim.to_index(self.shape(), "prod_keepdim")?;
+        Ok(torch_ref::prod(self, axis, true)?)
     }
     fn softmax<Dm: Dim>(&self, dim: Dm) -> Result<Self> {
         Ok(candle_nn::ops::softmax(self, dim)?)
@@ -326,6 +407,21 @@ impl TraceTensor for Tensor {
     fn adaptive_avg_pool2d(&self, output_size: (usize, usize)) -> Result<Self> {
         Ok(reference::adaptive_avg_pool2d(self, output_size)?)
     }
+    fn adaptive_max_pool2d(&self, output_size: (usize, usize)) -> Result<Self> {
+        Ok(torch_ref::adaptive_max_pool2d(self, output_size)?)
+    }
+    fn upsample_bicubic2d(
+        &self,
+        target_h: usize,
+        target_w: usize,
+        align_corners: bool,
+    ) -> Result<Self> {
+        Ok(torch_ref::upsample_bicubic2d(
+            self,
+            (target_h, target_w),
+            align_corners,
+        )?)
+    }
     fn upsample_nearest2d(&self, target_h: usize, target_w: usize) -> Result<Self> {
         Ok(Tensor::upsample_nearest2d(self, target_h, target_w)?)
     }
@@ -362,7 +458,16 @@ impl TraceTensor for Tensor {
         Ok(layer.forward_t(self, false)?)
     }
     fn layer_norm(&self, layer: &candle_nn::LayerNorm) -> Result<Self> {
-        Ok(layer.forward(self)?)
+        if layer.weight().rank() == 1 {
+            return Ok(layer.forward(self)?);
+        }
+        Ok(torch_ref::layer_norm(
+            self,
+            layer.weight(),
+            layer.bias(),
+            layer.eps(),
+            layer.remove_mean(),
+        )?)
     }
     fn rms_norm(&self, layer: &candle_nn::RmsNorm) -> Result<Self> {
         Ok(layer.forward(self)?)

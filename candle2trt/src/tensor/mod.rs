@@ -6,6 +6,8 @@
 //!   converter in `ops/`;
 //! - `reference.rs`: candle implementations of ops candle lacks (padded and ceil-mode pooling,
 //!   adaptive pooling, ...), used by `candle.rs` and read by converters that must agree with them;
+//! - `torch_ref.rs`: the same for PyTorch ops whose meaning candle lacks or does not share
+//!   (`torch.chunk`'s pieces, the rounding family, `prod`, bicubic resizing, ...);
 //! - `nn.rs`: the configs and layers the vocabulary takes beyond `candle_nn`'s
 //!   ([`Pool2dConfig`], [`GroupNorm`]).
 
@@ -21,10 +23,14 @@ use crate::Result;
 
 mod candle;
 mod nn;
+#[cfg(test)]
+#[allow(dead_code)] // read by `cargo xtask ops-doc`; the tests read the method names
+mod ops_table;
 pub(crate) mod reference;
+pub(crate) mod torch_ref;
 mod traced;
 
-pub use nn::{group_norm, GroupNorm, Pad2d, PadMode, Pool2dConfig};
+pub use nn::{group_norm, instance_norm, GroupNorm, Pad2d, PadMode, Pool1dConfig, Pool2dConfig};
 
 /// The tensor operations a traceable model may use; the names and arguments mirror candle's.
 ///
@@ -170,9 +176,16 @@ pub trait TraceTensor: Sized + Clone {
     }
     /// `x` for `x ≥ 0`, `negative_slope · x` otherwise.
     fn leaky_relu(&self, negative_slope: f64) -> Result<Self>;
-    /// GELU, tanh approximation (candle's `gelu`, PyTorch's `approximate="tanh"`).
-    fn gelu(&self) -> Result<Self>;
-    /// GELU, exact erf form (PyTorch's default `nn.GELU()`).
+    /// GELU as PyTorch's `F.gelu(x)` / `nn.GELU()`: the exact erf form, PyTorch's default
+    /// (candle's `Tensor::gelu` is the tanh approximation: that one is
+    /// [`gelu_tanh`](TraceTensor::gelu_tanh)).
+    fn gelu(&self) -> Result<Self> {
+        self.gelu_erf()
+    }
+    /// GELU, tanh approximation (PyTorch's `F.gelu(x, approximate="tanh")`, candle's `gelu`).
+    fn gelu_tanh(&self) -> Result<Self>;
+    /// GELU, exact erf form (PyTorch's default `nn.GELU()`), the same as
+    /// [`gelu`](TraceTensor::gelu).
     fn gelu_erf(&self) -> Result<Self>;
     /// `x · sigmoid(x)` (SiLU / swish).
     fn silu(&self) -> Result<Self>;
@@ -216,6 +229,62 @@ pub trait TraceTensor: Sized + Clone {
     fn erf(&self) -> Result<Self>;
     /// `x^e` for a scalar exponent.
     fn powf(&self, e: f64) -> Result<Self>;
+    /// `torch.tan`.
+    fn tan(&self) -> Result<Self>;
+    /// `torch.asin`.
+    fn asin(&self) -> Result<Self>;
+    /// `torch.acos`.
+    fn acos(&self) -> Result<Self>;
+    /// `torch.atan`.
+    fn atan(&self) -> Result<Self>;
+    /// `torch.sinh`.
+    fn sinh(&self) -> Result<Self>;
+    /// `torch.cosh`.
+    fn cosh(&self) -> Result<Self>;
+    /// `torch.asinh`.
+    fn asinh(&self) -> Result<Self>;
+    /// `torch.acosh`.
+    fn acosh(&self) -> Result<Self>;
+    /// `torch.atanh`.
+    fn atanh(&self) -> Result<Self>;
+
+    // ----------------------------------------------------------------------------------------
+    // Rounding (PyTorch's rules)
+    // ----------------------------------------------------------------------------------------
+
+    /// `torch.floor`: the largest integer not above `x`.
+    fn floor(&self) -> Result<Self>;
+    /// `torch.ceil`: the smallest integer not below `x`.
+    fn ceil(&self) -> Result<Self>;
+    /// `torch.round`: the nearest integer, **ties to even** (`round(2.5) = 2`,
+    /// `round(-0.5) = -0`), as PyTorch; candle's own `Tensor::round` rounds ties away from zero.
+    fn round(&self) -> Result<Self>;
+    /// `torch.trunc`: rounds toward zero.
+    fn trunc(&self) -> Result<Self>;
+    /// `torch.sign`: `1` for positive, `-1` for negative, `0` for zero.
+    fn sign(&self) -> Result<Self>;
+    /// `torch.floor_divide(a, b)` with broadcasting: `floor(a / b)` (PyTorch ≥ 1.13's rule; for
+    /// floats PyTorch's own `fmod`-based formula, so `floor_divide(a, b) · b + remainder(a, b)`
+    /// is `a`).
+    fn floor_divide(&self, rhs: &Self) -> Result<Self>;
+    /// `torch.remainder(a, b)` with broadcasting: Python's `a % b`, the result has the sign of
+    /// `b` (`remainder(-7, 2) = 1`).
+    fn remainder(&self, rhs: &Self) -> Result<Self>;
+    /// `torch.fmod(a, b)` with broadcasting: C's `fmod`, the result has the sign of `a`
+    /// (`fmod(-7, 2) = -1`).
+    fn fmod(&self, rhs: &Self) -> Result<Self>;
+    /// `torch.remainder(x, v)` for a scalar `v` (the scalar enters as a constant).
+    fn remainder_scalar(&self, v: f64) -> Result<Self> {
+        self.remainder(&self.parameter(&torch_ref::scalar_like(self.as_candle(), v)?)?)
+    }
+    /// `torch.fmod(x, v)` for a scalar `v`.
+    fn fmod_scalar(&self, v: f64) -> Result<Self> {
+        self.fmod(&self.parameter(&torch_ref::scalar_like(self.as_candle(), v)?)?)
+    }
+    /// `torch.floor_divide(x, v)` for a scalar `v`.
+    fn floor_divide_scalar(&self, v: f64) -> Result<Self> {
+        self.floor_divide(&self.parameter(&torch_ref::scalar_like(self.as_candle(), v)?)?)
+    }
     /// Identity: dropout is inactive at inference.
     fn dropout(&self, _p: f32) -> Result<Self> {
         Ok(self.clone())
@@ -245,6 +314,22 @@ pub trait TraceTensor: Sized + Clone {
     fn maximum_scalar(&self, v: f64) -> Result<Self>;
     /// `min(x, v)`.
     fn minimum_scalar(&self, v: f64) -> Result<Self>;
+    /// `v - x`, PyTorch's `1 - x` (`torch.rsub(x, v)`).
+    fn rsub_scalar(&self, v: f64) -> Result<Self> {
+        // -x + v rounds exactly as v - x: negation is exact.
+        self.affine(-1.0, v)
+    }
+    /// `v / x`, PyTorch's `100 / x` (`Tensor.__rtruediv__`): a true division of the constant
+    /// `v` by `x`, not `v · (1 / x)`.
+    fn rdiv_scalar(&self, v: f64) -> Result<Self> {
+        self.parameter(&torch_ref::scalar_like(self.as_candle(), v)?)?
+            .broadcast_div(self)
+    }
+    /// `v ^ x`, PyTorch's `2 ** x` (`Tensor.__rpow__`).
+    fn rpow_scalar(&self, v: f64) -> Result<Self> {
+        self.parameter(&torch_ref::scalar_like(self.as_candle(), v)?)?
+            .broadcast_pow(self)
+    }
 
     // ----------------------------------------------------------------------------------------
     // Binary element-wise ops
@@ -388,8 +473,24 @@ pub trait TraceTensor: Sized + Clone {
         like: &Self,
         like_dim: L,
     ) -> Result<Self>;
-    /// Splits into `chunks` pieces along `dim` (the last may be smaller), as candle.
+    /// `torch.chunk(x, chunks, dim)`: pieces of `ceil(n / chunks)` elements along `dim`, the
+    /// last smaller, so there may be fewer than `chunks` pieces (n = 10, 4 chunks: sizes
+    /// [3, 3, 3, 1]; n = 6, 4 chunks: three pieces of 2). candle's `Tensor::chunk` spreads the
+    /// remainder instead ([3, 3, 2, 2]); this method keeps PyTorch's meaning.
     fn chunk<D: Dim>(&self, chunks: usize, dim: D) -> Result<Vec<Self>>;
+    /// `torch.split(x, split_size, dim)`: pieces of `split_size` elements along `dim`, the
+    /// last smaller.
+    fn split<D: Dim>(&self, split_size: usize, dim: D) -> Result<Vec<Self>>;
+    /// `torch.split(x, [s0, s1, ...], dim)` (`torch.split_with_sizes`): pieces of the given
+    /// sizes, which must add up to the dimension.
+    fn split_with_sizes<D: Dim>(&self, sizes: &[usize], dim: D) -> Result<Vec<Self>>;
+    /// `x[..., start:end:step, ...]` along `dim` (PyTorch's `aten::slice`): every `step`-th
+    /// element from `start` below `end` (`end` is clamped to the size, so `usize::MAX` means
+    /// "to the end"). One strided TensorRT slice.
+    fn slice<D: Dim>(&self, dim: D, start: usize, end: usize, step: usize) -> Result<Self>;
+    /// `x.expand(*sizes)`: `-1` keeps a dimension, a size-1 dimension grows to the given size,
+    /// and extra sizes in front add new leading dimensions (PyTorch's rules).
+    fn expand(&self, sizes: &[i64]) -> Result<Self>;
     /// Concatenates along `dim`.
     fn cat<A: Borrow<Self>, D: Dim>(tensors: &[A], dim: D) -> Result<Self>;
     /// Stacks along a new dimension `dim`.
@@ -428,6 +529,10 @@ pub trait TraceTensor: Sized + Clone {
     fn min_keepdim<D: Dim>(&self, dim: D) -> Result<Self>;
     /// Minimum over `dim`, removing it.
     fn min<D: Dim>(&self, dim: D) -> Result<Self>;
+    /// `torch.prod(x, dim)`: the product over `dim`, removing it.
+    fn prod<D: Dim>(&self, dim: D) -> Result<Self>;
+    /// `torch.prod(x, dim, keepdim=True)`.
+    fn prod_keepdim<D: Dim>(&self, dim: D) -> Result<Self>;
     /// Softmax over `dim`.
     fn softmax<D: Dim>(&self, dim: D) -> Result<Self>;
     /// Scaled dot-product attention, PyTorch's `F.scaled_dot_product_attention(q, k, v,
@@ -476,9 +581,34 @@ pub trait TraceTensor: Sized + Clone {
     fn avg_pool2d_with_stride<K: ToUsize2>(&self, kernel: K, stride: K) -> Result<Self> {
         self.avg_pool2d_with_config(&Pool2dConfig::new(kernel).with_stride(stride))
     }
-    /// Average pooling as `torch.nn.AvgPool2d(kernel, stride, padding)`: zero padding counted
-    /// in the average (`count_include_pad=True`). `ceil_mode` is not supported.
+    /// Average pooling as `torch.nn.AvgPool2d(kernel, stride, padding, ceil_mode,
+    /// count_include_pad)`: with `count_include_pad` (PyTorch's default) zero padding counts in
+    /// the average, without it only input elements do; with `ceil_mode` a window hanging over
+    /// the bottom/right edge averages over the part inside the padded input, as PyTorch.
     fn avg_pool2d_with_config(&self, config: &Pool2dConfig) -> Result<Self>;
+    /// Adaptive max pooling to `(out_h, out_w)` (`torch.nn.AdaptiveMaxPool2d`), windows of
+    /// unequal sizes included.
+    fn adaptive_max_pool2d(&self, output_size: (usize, usize)) -> Result<Self>;
+    /// `torch.nn.MaxPool1d` on `(N, C, L)`: a 2-D pooling of height 1.
+    fn max_pool1d(&self, config: &Pool1dConfig) -> Result<Self> {
+        self.unsqueeze(2)?
+            .max_pool2d_with_config(&config.to_2d())?
+            .squeeze(2)
+    }
+    /// `torch.nn.AvgPool1d` on `(N, C, L)`: a 2-D pooling of height 1.
+    fn avg_pool1d(&self, config: &Pool1dConfig) -> Result<Self> {
+        self.unsqueeze(2)?
+            .avg_pool2d_with_config(&config.to_2d())?
+            .squeeze(2)
+    }
+    /// `torch.nn.AdaptiveAvgPool1d(out)` on `(N, C, L)`.
+    fn adaptive_avg_pool1d(&self, out: usize) -> Result<Self> {
+        self.unsqueeze(2)?.adaptive_avg_pool2d((1, out))?.squeeze(2)
+    }
+    /// `torch.nn.AdaptiveMaxPool1d(out)` on `(N, C, L)`.
+    fn adaptive_max_pool1d(&self, out: usize) -> Result<Self> {
+        self.unsqueeze(2)?.adaptive_max_pool2d((1, out))?.squeeze(2)
+    }
     /// Adaptive average pooling to `(out_h, out_w)` (`torch.nn.AdaptiveAvgPool2d`): a mean
     /// (1×1), an average pool (sizes multiples of the output) or, for windows of unequal sizes,
     /// two matrix products with constant averaging matrices.
@@ -487,6 +617,14 @@ pub trait TraceTensor: Sized + Clone {
     fn upsample_nearest2d(&self, target_h: usize, target_w: usize) -> Result<Self>;
     /// Bilinear upsampling to `(h, w)`.
     fn upsample_bilinear2d(
+        &self,
+        target_h: usize,
+        target_w: usize,
+        align_corners: bool,
+    ) -> Result<Self>;
+    /// Bicubic resizing to `(h, w)`, `F.interpolate(x, size=(h, w), mode="bicubic",
+    /// align_corners=...)`: Keys' cubic with PyTorch's `A = -0.75`, border pixels repeated.
+    fn upsample_bicubic2d(
         &self,
         target_h: usize,
         target_w: usize,
@@ -514,13 +652,30 @@ pub trait TraceTensor: Sized + Clone {
     /// Batch normalization with running statistics (inference). Under the tracer it is folded
     /// into the preceding convolution when the input comes straight from one.
     fn batch_norm(&self, layer: &candle_nn::BatchNorm) -> Result<Self>;
-    /// Layer normalization over the last dimension (also RMS-style `LayerNorm`s).
+    /// Layer normalization, `torch.nn.LayerNorm(normalized_shape)`: over the last `k`
+    /// dimensions, `k` the rank of the layer's weight (a weight of shape `(H, W)` normalizes
+    /// over `H` and `W`, as PyTorch); also RMS-style `LayerNorm`s.
     fn layer_norm(&self, layer: &candle_nn::LayerNorm) -> Result<Self>;
     /// RMS normalization over the last dimension.
     fn rms_norm(&self, layer: &candle_nn::RmsNorm) -> Result<Self>;
     /// Group normalization (`torch.nn.GroupNorm`) with a [`GroupNorm`] layer (whose weights,
     /// unlike `candle_nn::GroupNorm`'s, are readable).
     fn group_norm(&self, layer: &GroupNorm) -> Result<Self>;
+    /// Instance normalization, `torch.nn.InstanceNorm2d(C, affine=...)` (and 1-D, 3-D):
+    /// each channel of each sample normalized over its spatial dimensions, which is a group
+    /// norm with one group per channel; build the layer with [`instance_norm`](crate::instance_norm).
+    fn instance_norm(&self, layer: &GroupNorm) -> Result<Self> {
+        if layer.num_groups() != layer.num_channels() {
+            return Err(candle_core::Error::Msg(format!(
+                "instance_norm: the layer has {} groups for {} channels; build it with \
+                 candle2trt::instance_norm (one group per channel)",
+                layer.num_groups(),
+                layer.num_channels()
+            ))
+            .into());
+        }
+        self.group_norm(layer)
+    }
     /// Embedding lookup: `self` holds integer ids.
     fn embedding(&self, layer: &candle_nn::Embedding) -> Result<Self>;
 }
@@ -584,5 +739,50 @@ impl std::fmt::Debug for ScopeGuard {
         f.debug_struct("ScopeGuard")
             .field("active", &self.stack.is_some())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The methods of the trait's source, plumbing excepted.
+    fn trait_methods() -> Vec<&'static str> {
+        const PLUMBING: &[&str] = &[
+            "dims",
+            "shape",
+            "dtype",
+            "device",
+            "as_candle",
+            "rank",
+            "dim",
+            "scope",
+            "unnamed_scope",
+            "apply",
+            "apply_named",
+            "apply_candle_fn",
+            "custom_op",
+            "parameter",
+        ];
+        let src = include_str!("mod.rs");
+        let start = src.find("pub trait TraceTensor").expect("trait");
+        let end = src
+            .find("impl crate::TraceModule for GroupNorm")
+            .expect("end of trait");
+        src[start..end]
+            .lines()
+            .filter_map(|l| l.strip_prefix("    fn "))
+            .map(|l| {
+                let end = l.find(['(', '<']).unwrap_or(l.len());
+                &l[..end]
+            })
+            .filter(|m| !PLUMBING.contains(m))
+            .collect()
+    }
+
+    /// `docs/ops.md`'s table (`ops_table.rs`) has one row per method of the vocabulary, in the
+    /// trait's order, and no row for a method that does not exist.
+    #[test]
+    fn ops_table_lists_every_method() {
+        let table: Vec<&str> = super::ops_table::OPS.iter().map(|o| o.method).collect();
+        assert_eq!(table, trait_methods());
     }
 }

@@ -25,8 +25,8 @@ pub struct Pool2dConfig {
     pub kernel: (usize, usize),
     /// Step between windows `(h, w)`.
     pub stride: (usize, usize),
-    /// Padding on each side `(h, w)`: `-inf` for max pooling, zeros counted in the average
-    /// for average pooling (PyTorch's `count_include_pad=True`).
+    /// Padding on each side `(h, w)`: `-inf` for max pooling, zeros for average pooling
+    /// (counted in the average as `count_include_pad` says).
     pub padding: (usize, usize),
     /// PyTorch's `ceil_mode=True`: the output size rounds up, so the last window may hang over
     /// the bottom/right edge (it must still start inside the input or the left padding).
@@ -34,6 +34,9 @@ pub struct Pool2dConfig {
     /// Padding per side on top of `padding` (TensorFlow's "SAME" pads one more row after than
     /// before), padded like `padding`; TensorRT's pooling layer takes it, still one layer.
     pub side_padding: Pad2d,
+    /// Average pooling only: PyTorch's `count_include_pad` (default `true`): whether the zero
+    /// padding counts in the average. Padding added by `ceil_mode` never counts, as in PyTorch.
+    pub count_include_pad: bool,
 }
 
 impl Pool2dConfig {
@@ -46,6 +49,7 @@ impl Pool2dConfig {
             padding: (0, 0),
             ceil_mode: false,
             side_padding: Pad2d::default(),
+            count_include_pad: true,
         }
     }
 
@@ -78,6 +82,82 @@ impl Pool2dConfig {
     pub fn with_ceil_mode(mut self, ceil_mode: bool) -> Self {
         self.ceil_mode = ceil_mode;
         self
+    }
+
+    /// Sets `count_include_pad` (average pooling).
+    pub fn with_count_include_pad(mut self, count_include_pad: bool) -> Self {
+        self.count_include_pad = count_include_pad;
+        self
+    }
+}
+
+/// A 1-D pooling window, as `torch.nn.MaxPool1d` / `torch.nn.AvgPool1d` take it; applied to
+/// `(N, C, L)` as a 2-D window of height 1.
+///
+/// ```
+/// use candle2trt::Pool1dConfig;
+///
+/// // torch.nn.AvgPool1d(3, stride=2, padding=1, count_include_pad=False)
+/// let p = Pool1dConfig::new(3).with_stride(2).with_padding(1).with_count_include_pad(false);
+/// assert_eq!(p.to_2d().kernel, (1, 3));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pool1dConfig {
+    /// Window length.
+    pub kernel: usize,
+    /// Step between windows.
+    pub stride: usize,
+    /// Padding on each side.
+    pub padding: usize,
+    /// PyTorch's `ceil_mode`.
+    pub ceil_mode: bool,
+    /// Average pooling only: PyTorch's `count_include_pad` (default `true`).
+    pub count_include_pad: bool,
+}
+
+impl Pool1dConfig {
+    /// A `kernel` window with stride = kernel, no padding, floor mode, padding counted.
+    pub fn new(kernel: usize) -> Self {
+        Self {
+            kernel,
+            stride: kernel,
+            padding: 0,
+            ceil_mode: false,
+            count_include_pad: true,
+        }
+    }
+
+    /// Sets the stride.
+    pub fn with_stride(mut self, stride: usize) -> Self {
+        self.stride = stride;
+        self
+    }
+
+    /// Sets the padding.
+    pub fn with_padding(mut self, padding: usize) -> Self {
+        self.padding = padding;
+        self
+    }
+
+    /// Sets `ceil_mode`.
+    pub fn with_ceil_mode(mut self, ceil_mode: bool) -> Self {
+        self.ceil_mode = ceil_mode;
+        self
+    }
+
+    /// Sets `count_include_pad` (average pooling).
+    pub fn with_count_include_pad(mut self, count_include_pad: bool) -> Self {
+        self.count_include_pad = count_include_pad;
+        self
+    }
+
+    /// The same window as a 2-D one of height 1 (`(1, kernel)`, stride `(1, stride)`, ...).
+    pub fn to_2d(&self) -> Pool2dConfig {
+        Pool2dConfig::new((1, self.kernel))
+            .with_stride((1, self.stride))
+            .with_padding((0, self.padding))
+            .with_ceil_mode(self.ceil_mode)
+            .with_count_include_pad(self.count_include_pad)
     }
 }
 
@@ -234,4 +314,28 @@ pub fn group_norm(
     let weight = vb.get_with_hints(num_channels, "weight", candle_nn::Init::Const(1.0))?;
     let bias = vb.get_with_hints(num_channels, "bias", candle_nn::Init::Const(0.0))?;
     GroupNorm::new(weight, bias, num_groups, eps)
+}
+
+/// Instance normalization (`torch.nn.InstanceNorm1d/2d/3d(C, eps, affine)`, running statistics
+/// off, PyTorch's default) as a [`GroupNorm`] with one group per channel; `weight` and `bias`
+/// `(C,)`, or `None` for `affine=False` (scale 1, shift 0). Apply it with
+/// [`TraceTensor::instance_norm`](crate::TraceTensor::instance_norm).
+pub fn instance_norm(
+    num_channels: usize,
+    weight: Option<Tensor>,
+    bias: Option<Tensor>,
+    eps: f64,
+    device: &candle_core::Device,
+) -> Result<GroupNorm> {
+    let ones = || Tensor::ones(num_channels, candle_core::DType::F32, device);
+    let zeros = || Tensor::zeros(num_channels, candle_core::DType::F32, device);
+    let weight = match weight {
+        Some(w) => w,
+        None => ones()?,
+    };
+    let bias = match bias {
+        Some(b) => b,
+        None => zeros()?,
+    };
+    GroupNorm::new(weight, bias, num_channels, eps)
 }

@@ -36,17 +36,83 @@ pub(crate) fn max_pool2d(x: &Tensor, cfg: &Pool2dConfig) -> candle_core::Result<
     padded.max_pool2d_with_stride(kernel, stride)
 }
 
-/// `torch.nn.AvgPool2d(kernel, stride, padding)` with `count_include_pad=True`: zero padding
-/// counted in the average. `ceil_mode` is refused.
+/// `torch.nn.AvgPool2d(kernel, stride, padding, ceil_mode, count_include_pad)`: the sum of
+/// each window over the zero-padded input divided by [`avg_pool_divisors`].
 pub(crate) fn avg_pool2d(x: &Tensor, cfg: &Pool2dConfig) -> candle_core::Result<Tensor> {
-    if cfg.ceil_mode {
-        candle_core::bail!("avg_pool2d: ceil_mode is not supported")
-    }
     let (h, w) = cfg.pre_post();
-    if h == (0, 0) && w == (0, 0) {
-        return x.avg_pool2d_with_stride(cfg.kernel, cfg.stride);
+    let (_, _, in_h, in_w) = x.dims4()?;
+    let (eh, ew) = avg_pool_extra(cfg, in_h, in_w)?;
+    if cfg.count_include_pad && eh == 0 && ew == 0 {
+        if h == (0, 0) && w == (0, 0) {
+            return x.avg_pool2d_with_stride(cfg.kernel, cfg.stride);
+        }
+        return pad_hw_asym(x, h, w, 0.0)?.avg_pool2d_with_stride(cfg.kernel, cfg.stride);
     }
-    pad_hw_asym(x, h, w, 0.0)?.avg_pool2d_with_stride(cfg.kernel, cfg.stride)
+    let padded = pad_hw_asym(x, (h.0, h.1 + eh), (w.0, w.1 + ew), 0.0)?;
+    let area = (cfg.kernel.0 * cfg.kernel.1) as f64;
+    let sums = (padded.avg_pool2d_with_stride(cfg.kernel, cfg.stride)? * area)?;
+    let div = avg_pool_divisors(cfg, in_h, in_w)?
+        .to_dtype(x.dtype())?
+        .to_device(x.device())?;
+    sums.broadcast_div(&div)
+}
+
+/// The extra bottom/right padding `ceil_mode` adds for the last window (0 without it).
+pub(crate) fn avg_pool_extra(
+    cfg: &Pool2dConfig,
+    in_h: usize,
+    in_w: usize,
+) -> candle_core::Result<(usize, usize)> {
+    if !cfg.ceil_mode {
+        return Ok((0, 0));
+    }
+    let ((top, bottom), (left, right)) = cfg.pre_post();
+    // PyTorch's ceil rule with symmetric padding; side padding adds to the padded size.
+    let size = |n: usize, before: usize, after: usize, k: usize, s: usize| {
+        let p = before.min(after);
+        ceil_pool_size(n + before + after - 2 * p, k, s, p)
+    };
+    let (_, eh) = size(in_h, top, bottom, cfg.kernel.0, cfg.stride.0)?;
+    let (_, ew) = size(in_w, left, right, cfg.kernel.1, cfg.stride.1)?;
+    Ok((eh, ew))
+}
+
+/// PyTorch's average-pooling divisor of every output position, `(1, 1, out_h, out_w)` (ATen's
+/// `avg_pool2d`): window `[i·s - pad_before, min(i·s - pad_before + k, n + pad_after))`, its
+/// size with `count_include_pad`, else the size of its overlap with the input. A window that
+/// `ceil_mode` lets hang past the padding is cut at the padding's end either way.
+pub(crate) fn avg_pool_divisors(
+    cfg: &Pool2dConfig,
+    in_h: usize,
+    in_w: usize,
+) -> candle_core::Result<Tensor> {
+    let (eh, ew) = avg_pool_extra(cfg, in_h, in_w)?;
+    let ((top, bottom), (left, right)) = cfg.pre_post();
+    let axis = |n: usize, before: usize, after: usize, extra: usize, k: usize, s: usize| {
+        let padded = n + before + after + extra;
+        if padded < k || s == 0 {
+            return Vec::new();
+        }
+        let out = (padded - k) / s + 1;
+        (0..out)
+            .map(|i| {
+                let start = (i * s) as i64 - before as i64;
+                let end = (start + k as i64).min((n + after) as i64);
+                if cfg.count_include_pad {
+                    (end - start) as f32
+                } else {
+                    (end.min(n as i64) - start.max(0)) as f32
+                }
+            })
+            .collect::<Vec<f32>>()
+    };
+    let dh = axis(in_h, top, bottom, eh, cfg.kernel.0, cfg.stride.0);
+    let dw = axis(in_w, left, right, ew, cfg.kernel.1, cfg.stride.1);
+    let v: Vec<f32> = dh
+        .iter()
+        .flat_map(|a| dw.iter().map(move |b| a * b))
+        .collect();
+    Tensor::from_vec(v, (1, 1, dh.len(), dw.len()), &candle_core::Device::Cpu)
 }
 
 /// `F.pad(x, (left, right, top, bottom), mode)` on the two last dimensions.
@@ -243,6 +309,5 @@ mod tests {
             (v[0] - 4.0 / 9.0).abs() < 1e-6 && (v[4] - 1.0).abs() < 1e-6,
             "{v:?}"
         );
-        assert!(avg_pool2d(&x, &Pool2dConfig::new(2).with_ceil_mode(true)).is_err());
     }
 }

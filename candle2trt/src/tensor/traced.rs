@@ -10,7 +10,7 @@ use super::{GroupNorm, Pad2d, PadMode, Pool2dConfig, ScopeGuard, TraceTensor};
 use crate::error::OpFailure;
 use crate::ops::{
     activation as act, attention, conv, elementwise as ew, gather, math, matmul, norm, parameter,
-    pool, reduce, resize, shape,
+    pool, reduce, resize, rounding, shape,
 };
 use crate::trace::TracedTensor;
 use crate::{Error, Result};
@@ -61,7 +61,10 @@ impl<'n> TraceTensor for TracedTensor<'n> {
         act::leaky_relu(self, negative_slope)
     }
     fn gelu(&self) -> Result<Self> {
-        act::gelu(self)
+        act::gelu_erf(self)
+    }
+    fn gelu_tanh(&self) -> Result<Self> {
+        act::gelu_tanh(self)
     }
     fn gelu_erf(&self) -> Result<Self> {
         act::gelu_erf(self)
@@ -128,6 +131,58 @@ impl<'n> TraceTensor for TracedTensor<'n> {
     }
     fn powf(&self, e: f64) -> Result<Self> {
         math::powf(self, e)
+    }
+    fn tan(&self) -> Result<Self> {
+        math::tan(self)
+    }
+    fn asin(&self) -> Result<Self> {
+        math::asin(self)
+    }
+    fn acos(&self) -> Result<Self> {
+        math::acos(self)
+    }
+    fn atan(&self) -> Result<Self> {
+        math::atan(self)
+    }
+    fn sinh(&self) -> Result<Self> {
+        math::sinh(self)
+    }
+    fn cosh(&self) -> Result<Self> {
+        math::cosh(self)
+    }
+    fn asinh(&self) -> Result<Self> {
+        math::asinh(self)
+    }
+    fn acosh(&self) -> Result<Self> {
+        math::acosh(self)
+    }
+    fn atanh(&self) -> Result<Self> {
+        math::atanh(self)
+    }
+
+    fn floor(&self) -> Result<Self> {
+        rounding::floor(self)
+    }
+    fn ceil(&self) -> Result<Self> {
+        rounding::ceil(self)
+    }
+    fn round(&self) -> Result<Self> {
+        rounding::round(self)
+    }
+    fn trunc(&self) -> Result<Self> {
+        rounding::trunc(self)
+    }
+    fn sign(&self) -> Result<Self> {
+        rounding::sign(self)
+    }
+    fn floor_divide(&self, rhs: &Self) -> Result<Self> {
+        rounding::floor_divide(self, rhs)
+    }
+    fn remainder(&self, rhs: &Self) -> Result<Self> {
+        rounding::remainder(self, rhs)
+    }
+    fn fmod(&self, rhs: &Self) -> Result<Self> {
+        rounding::fmod(self, rhs)
     }
 
     fn add_scalar(&self, v: f64) -> Result<Self> {
@@ -245,6 +300,18 @@ impl<'n> TraceTensor for TracedTensor<'n> {
     fn chunk<D: Dim>(&self, chunks: usize, dim: D) -> Result<Vec<Self>> {
         shape::chunk(self, chunks, dim)
     }
+    fn split<D: Dim>(&self, split_size: usize, dim: D) -> Result<Vec<Self>> {
+        shape::split(self, split_size, dim)
+    }
+    fn split_with_sizes<D: Dim>(&self, sizes: &[usize], dim: D) -> Result<Vec<Self>> {
+        shape::split_with_sizes(self, sizes, dim)
+    }
+    fn slice<D: Dim>(&self, dim: D, start: usize, end: usize, step: usize) -> Result<Self> {
+        shape::slice(self, dim, start, end, step)
+    }
+    fn expand(&self, sizes: &[i64]) -> Result<Self> {
+        shape::expand(self, sizes)
+    }
     fn cat<A: Borrow<Self>, D: Dim>(tensors: &[A], dim: D) -> Result<Self> {
         shape::cat(tensors, dim)
     }
@@ -291,6 +358,12 @@ impl<'n> TraceTensor for TracedTensor<'n> {
     fn min<D: Dim>(&self, dim: D) -> Result<Self> {
         reduce::min(self, dim)
     }
+    fn prod<D: Dim>(&self, dim: D) -> Result<Self> {
+        reduce::prod(self, dim)
+    }
+    fn prod_keepdim<D: Dim>(&self, dim: D) -> Result<Self> {
+        reduce::prod_keepdim(self, dim)
+    }
     fn softmax<D: Dim>(&self, dim: D) -> Result<Self> {
         reduce::softmax(self, dim)
     }
@@ -309,6 +382,17 @@ impl<'n> TraceTensor for TracedTensor<'n> {
     }
     fn adaptive_avg_pool2d(&self, output_size: (usize, usize)) -> Result<Self> {
         pool::adaptive_avg_pool2d(self, output_size)
+    }
+    fn adaptive_max_pool2d(&self, output_size: (usize, usize)) -> Result<Self> {
+        pool::adaptive_max_pool2d(self, output_size)
+    }
+    fn upsample_bicubic2d(
+        &self,
+        target_h: usize,
+        target_w: usize,
+        align_corners: bool,
+    ) -> Result<Self> {
+        resize::upsample_bicubic2d(self, target_h, target_w, align_corners)
     }
     fn upsample_nearest2d(&self, target_h: usize, target_w: usize) -> Result<Self> {
         resize::upsample_nearest2d(self, target_h, target_w)

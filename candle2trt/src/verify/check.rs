@@ -249,8 +249,10 @@ impl<M: ?Sized> Context<'_, '_, '_, M> {
         let run = program
             .run(&on_cpu(inputs)?, &mode.run)
             .map_err(|e| simulation_failed(s.trace, corner, &input_dims, e))?;
-        let fail = |what: String| -> Result<(ShapeCheck, Vec<Tensor>)> {
-            let divergence = if s.options.verify.layerwise {
+        // A wrong shape is always traced back to the op that produced it (a re-trace and one
+        // simulation, only on failure): naming the output alone does not say where to look.
+        let fail_with = |what: String, shape: bool| -> Result<(ShapeCheck, Vec<Tensor>)> {
+            let divergence = if s.options.verify.layerwise || shape {
                 self.localize(inputs, mode).map(Box::new)
             } else {
                 None
@@ -262,6 +264,7 @@ impl<M: ?Sized> Context<'_, '_, '_, M> {
                 divergence,
             })
         };
+        let fail = |what: String| fail_with(what, false);
         if run.outputs.len() != reference.len() {
             return fail(format!(
                 "the network has {} outputs where candle computed {}",
@@ -290,11 +293,14 @@ impl<M: ?Sized> Context<'_, '_, '_, M> {
             let sim = value.to_f32()?;
             let extra = mode.budget_of(self.budget, t);
             let Some(c) = compare(&sim, r, &mode.tolerance, extra)? else {
-                return fail(format!(
-                    "output `{name}` has simulated dims {:?} where candle computed {:?}",
-                    sim.dims(),
-                    r.dims()
-                ));
+                return fail_with(
+                    format!(
+                        "output `{name}` has simulated dims {:?} where candle computed {:?}",
+                        sim.dims(),
+                        r.dims()
+                    ),
+                    true,
+                );
             };
             if let Some(what) = c.verdict(mode.snr_floor) {
                 return fail(format!("output `{name}`: {what}"));

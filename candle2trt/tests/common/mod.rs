@@ -8,6 +8,9 @@
 
 #![allow(dead_code)]
 
+#[macro_use]
+pub mod torch;
+
 use candle2trt::{convert, ConversionOptions, Corner, Error, Result, TraceModel, TrtModule};
 use candle_core::{DType, Device, Tensor};
 

@@ -17,7 +17,7 @@ unary_tests! {
     relu: |x| x.relu(), randn(&[2, 3, 4, 5]);
     relu6: |x| x.relu6(), randn(&[2, 8]).affine(5.0, 0.0).unwrap();
     leaky_relu: |x| x.leaky_relu(0.1), randn(&[2, 8]);
-    gelu_tanh: |x| x.gelu(), randn(&[2, 8]);
+    gelu_tanh: |x| x.gelu_tanh(), randn(&[2, 8]);
     gelu_erf: |x| x.gelu_erf(), randn(&[2, 8]);
     silu: |x| x.silu(), randn(&[2, 3, 4]);
     sigmoid: |x| x.sigmoid(), randn(&[2, 8]);

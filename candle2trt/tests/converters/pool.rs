@@ -1,4 +1,4 @@
-use candle2trt::{Error, Pool2dConfig, Result, TraceTensor};
+use candle2trt::{Pool2dConfig, Result, TraceTensor};
 
 use crate::common::{check, check_dynamic_fp16, randn};
 
@@ -124,18 +124,4 @@ fn pools_and_upsampling_with_dynamic_batch_fp16() -> Result<()> {
         .adaptive_avg_pool2d((1, 1)));
     check_dynamic_fp16(&M, &[randn(&[2, 3, 16, 16])])?;
     Ok(())
-}
-
-#[test]
-fn avg_pool2d_ceil_mode_is_refused_by_name() {
-    model!(M, |x| x.avg_pool2d_with_config(
-        &Pool2dConfig::new(2).with_ceil_mode(true)
-    ));
-    let options = candle2trt::ConversionOptions::default();
-    let err = candle2trt::convert(&M, &[randn(&[1, 2, 5, 5])], &options).unwrap_err();
-    assert!(
-        matches!(&err, Error::UnsupportedArguments { op, reason, .. }
-            if op == "avg_pool2d" && reason.contains("ceil_mode")),
-        "{err}"
-    );
 }
