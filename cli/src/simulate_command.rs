@@ -219,6 +219,7 @@ pub(crate) fn simulate(a: SimulateArgs) -> Result<()> {
     let options = RunOptions {
         tf32: !a.no_tf32,
         keep_all: a.layers,
+        ..Default::default()
     };
     let run =
         sim::run(&mut program, &refs.inputs, &options).map_err(|e| sim_err(&e, "simulation"))?;

@@ -29,6 +29,19 @@ use candle_core::{DType, Device, Tensor};
 /// fail would make it fail every time, where it can be looked at).
 const SEED: u64 = 1;
 
+/// Engines that verification refuses, and must keep refusing until their cause is fixed (issue 17
+/// item 6): (model, precision, a phrase of the refusal). Each is a real engine failure that the
+/// verification catches — not a converter error, and not excused: the conversion fails for the
+/// user too. A listed engine that converts fails the test, so the list cannot outlive its cause.
+const KNOWN_REFUSALS: &[(&str, &str, &str)] = &[];
+
+fn refusal(name: &str, precision: &str) -> Option<(&'static str, &'static str, &'static str)> {
+    KNOWN_REFUSALS
+        .iter()
+        .copied()
+        .find(|(n, p, _)| *n == name && *p == precision)
+}
+
 /// Converts `model` in f32, f16 and INT8 and checks each engine's outputs against `expected`
 /// (the shapes, as TensorRT inferred them) and the model's dtypes (f32 at the boundary in
 /// every precision).
@@ -39,6 +52,7 @@ fn convert_both<M: DynTraceModel + ?Sized>(
     expected: &[&[usize]],
 ) -> anyhow::Result<()> {
     let input_desc = format!("{:?}", inputs[0].dims());
+    let mut failures = Vec::new();
     for precision in ["f32", "f16", "int8"] {
         let fp16 = precision == "f16";
         let started = Instant::now();
@@ -57,8 +71,27 @@ fn convert_both<M: DynTraceModel + ?Sized>(
             calibrator: Calibrator::Max,
             ..Default::default()
         };
-        let engine = convert(model, inputs, &options)
-            .map_err(|e| anyhow::anyhow!("{name} ({precision}): {e}"))?;
+        let engine = match convert(model, inputs, &options) {
+            Ok(engine) => {
+                if let Some((_, _, why)) = refusal(name, precision) {
+                    failures.push(format!(
+                        "{name} ({precision}): converted, but verification was expected to refuse it ({why}): \
+                         update KNOWN_REFUSALS"
+                    ));
+                }
+                engine
+            }
+            Err(e) => {
+                let message = e.to_string();
+                match refusal(name, precision) {
+                    Some((_, _, why)) if message.contains(why) => {
+                        println!("REFUSED {name} {precision}: verification refused the engine, as expected ({why}): {message}");
+                    }
+                    _ => failures.push(format!("{name} ({precision}): {message}")),
+                }
+                continue;
+            }
+        };
         let total = started.elapsed();
         check_outputs(name, precision, &engine, expected)?;
         let (trace, build) = engine.conversion_times().unwrap_or_default();
@@ -75,7 +108,11 @@ fn convert_both<M: DynTraceModel + ?Sized>(
         );
         println!("{verification}");
     }
-    Ok(())
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("{}", failures.join("\n"))
+    }
 }
 
 fn check_outputs(
@@ -128,11 +165,17 @@ fn torchvision_engines(arch: &str) -> anyhow::Result<()> {
     convert_both(arch, &*model, &[x], &[&[1, 1000]])
 }
 
+/// Converts every architecture of a group, reporting every failure (a group does not stop at its first).
 fn all(archs: &[&str]) -> anyhow::Result<()> {
-    for arch in archs {
-        torchvision_engines(arch)?;
+    let failures: Vec<String> = archs
+        .iter()
+        .filter_map(|arch| torchvision_engines(arch).err().map(|e| format!("{e:#}")))
+        .collect();
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("{}", failures.join("\n"))
     }
-    Ok(())
 }
 
 // Split so that the test harness runs the heavy families on both cores.
