@@ -33,7 +33,21 @@ const SEED: u64 = 1;
 /// item 6): (model, precision, a phrase of the refusal). Each is a real engine failure that the
 /// verification catches — not a converter error, and not excused: the conversion fails for the
 /// user too. A listed engine that converts fails the test, so the list cannot outlive its cause.
-const KNOWN_REFUSALS: &[(&str, &str, &str)] = &[];
+///
+/// Measured 2026-12-08 (random weights, seed 1, `Calibrator::Max` on the one sample): ResNet-101
+/// and -152 in f16 overflow (logits near -4.4e5 with random weights, beyond f16's 65504; the f32
+/// policy has no overflow clause yet); MobileNet-v2 and EfficientNet-Lite1…4 in INT8 lose
+/// 2.8–7.6 dB below the 20 dB SNR floor, gradually through their blocks (per-tensor activation
+/// scales after depthwise layers; no single op diverges).
+const KNOWN_REFUSALS: &[(&str, &str, &str)] = &[
+    ("resnet101", "f16", "f16 overflow"),
+    ("resnet152", "f16", "f16 overflow"),
+    ("mobilenet_v2", "int8", "below the floor of 20 dB"),
+    ("efficientnet_lite1", "int8", "below the floor of 20 dB"),
+    ("efficientnet_lite2", "int8", "below the floor of 20 dB"),
+    ("efficientnet_lite3", "int8", "below the floor of 20 dB"),
+    ("efficientnet_lite4", "int8", "below the floor of 20 dB"),
+];
 
 fn refusal(name: &str, precision: &str) -> Option<(&'static str, &'static str, &'static str)> {
     KNOWN_REFUSALS

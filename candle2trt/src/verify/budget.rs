@@ -18,6 +18,14 @@
 //! uses `γ = e / (1 - e)` (Higham's `γ_k` for `e = k u`), relative to the element's scale. Layers that only move values (shuffle,
 //! slice, concatenation, gather, padding, squeeze/unsqueeze, identity within one type) round
 //! nothing.
+//!
+//! TF32 (`BuilderFlag::kTF32`, allowed by default) is the same model with the same unit roundoff:
+//! a TF32 product rounds its Float operands to 10 explicit mantissa bits, `u = 2^-11` as for f16,
+//! and accumulates in f32. A convolution, deconvolution, matrix multiply or attention layer with a
+//! Float output therefore adds `u` for its rounded activations and [`WEIGHT_ROUNDING`]` · u` for its
+//! rounded weights (the same statistical argument as for f16 weights) to the path through it:
+//! [`Budget::tf32`], used for the engine as built when TF32 is allowed. The exact run (TF32 off)
+//! keeps the f32 bound, so a converter error still cannot hide inside TF32's rounding.
 
 use trt::{DataType, LayerDesc};
 use trt_sim::Program;
@@ -43,7 +51,13 @@ pub(crate) struct Budget {
     /// `RunOptions::half_as_float` keeps the f16 values TensorRT stores for weights, and a model
     /// that casts to f16 itself has candle round there).
     pub weights: Vec<f64>,
+    /// Every rounding of [`Budget::all`] plus TF32's at each product with a Float output (the
+    /// engine as built with TF32 allowed).
+    pub tf32: Vec<f64>,
 }
+
+/// TF32's unit roundoff: 10 explicit mantissa bits, as f16.
+const TF32_UNIT: f64 = 1.0 / 2048.0;
 
 impl Budget {
     /// The budget of every tensor of `program`, in network order.
@@ -51,6 +65,7 @@ impl Budget {
         let tensors = program.tensors();
         let mut all = vec![0f64; tensors.len()];
         let mut weights = vec![0f64; tensors.len()];
+        let mut tf32 = vec![0f64; tensors.len()];
         for step in program.steps() {
             let inputs: Vec<usize> = step
                 .desc
@@ -60,6 +75,14 @@ impl Budget {
                 .collect();
             let in_all = inputs.iter().map(|&i| all[i]).fold(0.0, f64::max);
             let in_w = inputs.iter().map(|&i| weights[i]).fold(0.0, f64::max);
+            let in_t = inputs.iter().map(|&i| tf32[i]).fold(0.0, f64::max);
+            let product = matches!(
+                step.desc,
+                LayerDesc::Convolution(_)
+                    | LayerDesc::Deconvolution(_)
+                    | LayerDesc::MatrixMultiply(_)
+                    | LayerDesc::Attention(_)
+            );
             let stored = WEIGHT_ROUNDING * stored_weights(&step.desc).map_or(0.0, unit);
             let moves = matches!(
                 step.desc,
@@ -90,10 +113,16 @@ impl Budget {
                 let cast =
                     matches!(step.desc, LayerDesc::Cast(_) | LayerDesc::Identity(_)) && !same_type;
                 all[o] = in_all + stored + own;
+                let tf32_own = if product && dt == DataType::Float {
+                    (1.0 + WEIGHT_ROUNDING) * TF32_UNIT
+                } else {
+                    0.0
+                };
+                tf32[o] = in_t + stored + own + tf32_own;
                 weights[o] = in_w + stored + if cast { unit(dt) } else { 0.0 };
             }
         }
-        Budget { all, weights }
+        Budget { all, weights, tf32 }
     }
 }
 

@@ -60,6 +60,8 @@ enum Rounding {
     None,
     All,
     Weights,
+    /// [`Budget::tf32`]: the engine as built with TF32 allowed.
+    Tf32,
 }
 
 impl Mode {
@@ -68,6 +70,7 @@ impl Mode {
             Rounding::None => 0.0,
             Rounding::All => gamma(budget.all[tensor]),
             Rounding::Weights => gamma(budget.weights[tensor]),
+            Rounding::Tf32 => gamma(budget.tf32[tensor]),
         }
     }
 }
@@ -103,7 +106,13 @@ pub(crate) fn verify<M: DynTraceModel + ?Sized>(
             ..RunOptions::default()
         },
         tolerance: base(tf32),
-        budget: if half { Rounding::All } else { Rounding::None },
+        budget: if tf32 {
+            Rounding::Tf32
+        } else if half {
+            Rounding::All
+        } else {
+            Rounding::None
+        },
         snr_floor: quantized.then_some(s.options.verify.min_snr_db),
     };
     // Without the roundings the engine makes by design: TF32 off, Half computed as Float (f16

@@ -56,7 +56,15 @@ fn dynamic_narrow_prints_no_warning() -> Result<()> {
         candle2trt::convert(&M, &[randn(&[2, 8])], &options)
     })?;
     let events = capture.0.lock().expect("capture").clone();
-    let loud: Vec<&(Level, String)> = events.iter().filter(|(l, _)| *l <= Level::WARN).collect();
+    // Other tests of this binary create builders with their own loggers at the same time; TensorRT
+    // then warns that it keeps the first logger ("differs from one already registered"). That
+    // warning is about this process's concurrent builders, not about a construct the converters
+    // emit, and whether it appears depends on the test scheduling: it is not counted here.
+    let concurrent = "differs from one already registered";
+    let loud: Vec<&(Level, String)> = events
+        .iter()
+        .filter(|(l, m)| *l <= Level::WARN && !m.contains(concurrent))
+        .collect();
     assert!(
         loud.is_empty(),
         "TensorRT warnings at the default level: {loud:?}"
