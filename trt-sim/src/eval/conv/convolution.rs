@@ -5,11 +5,11 @@ use rayon::prelude::*;
 use trt::Convolution;
 
 use super::gemm::{gemm_acc, Mat};
-use super::window::{valid, window, Window, RANK};
-use super::{bias, f32_slice, spec, Shape};
+use super::window::{valid, Window, RANK};
+use super::{bias, f32_slice, windowed_operands, Shape};
 use crate::error::{invalid, unsupported, LayerResult};
 use crate::eval::{tensor, Ctx, Prepared};
-use crate::value::{is_float, Value};
+use crate::value::Value;
 
 /// `IConvolutionLayer`: "a correlation operation"; groups: "The input tensor channels are divided into
 /// nbGroups groups, and a convolution is executed for each group, using a filter per group. The results of the
@@ -22,24 +22,7 @@ pub(crate) fn convolution(
     p: &Prepared,
     ctx: &Ctx<'_, '_>,
 ) -> LayerResult<Value> {
-    let x = ctx.get(d.input)?;
-    if !is_float(x.dtype()) {
-        return unsupported!("convolution of a {:?} tensor", x.dtype());
-    }
-    let dims = x.dims().to_vec();
-    let rank = d.kernel.rank();
-    if dims.len() != rank + 2 {
-        return invalid!(
-            "input {dims:?} for a {rank}-D kernel {} ([N, C, *spatial] expected)",
-            d.kernel
-        );
-    }
-    let w = window(&dims[2..], &spec!(d), false)?;
-    let shape = Shape::new(dims[0], dims[1], d.out_channels, d.groups)?;
-    let kernel = match ctx.opt(d.kernel_tensor)? {
-        Some(k) => ctx.mma_input(k)?,
-        None => ctx.mma_weights(p)?,
-    };
+    let (x, w, shape, kernel) = windowed_operands!(d, p, ctx, "convolution", false);
     let want = shape.out * shape.in_per_group() * w.taps();
     if kernel.elem_count() != want {
         return invalid!(

@@ -6,11 +6,11 @@ use rayon::prelude::*;
 use trt::Deconvolution;
 
 use super::gemm::{gemm_acc, Mat};
-use super::window::{valid, window, Window, RANK};
-use super::{bias, f32_slice, spec, Shape};
+use super::window::{valid, Window, RANK};
+use super::{bias, f32_slice, windowed_operands, Shape};
 use crate::error::{invalid, unsupported, LayerResult};
 use crate::eval::{tensor, Ctx, Prepared};
-use crate::value::{is_float, Value};
+use crate::value::Value;
 
 /// `IDeconvolutionLayer`: the transpose of the convolution with the same parameters — input position `i`
 /// spreads `kernel[tap] * x[i]` to the output at `i * S + tap * D` — whose pre/post padding then crop the
@@ -21,24 +21,7 @@ pub(crate) fn deconvolution(
     p: &Prepared,
     ctx: &Ctx<'_, '_>,
 ) -> LayerResult<Value> {
-    let x = ctx.get(d.input)?;
-    if !is_float(x.dtype()) {
-        return unsupported!("deconvolution of a {:?} tensor", x.dtype());
-    }
-    let dims = x.dims().to_vec();
-    let rank = d.kernel.rank();
-    if dims.len() != rank + 2 {
-        return invalid!(
-            "input {dims:?} for a {rank}-D kernel {} ([N, C, *spatial] expected)",
-            d.kernel
-        );
-    }
-    let w = window(&dims[2..], &spec!(d), true)?;
-    let shape = Shape::new(dims[0], dims[1], d.out_channels, d.groups)?;
-    let kernel = match ctx.opt(d.kernel_tensor)? {
-        Some(k) => ctx.mma_input(k)?,
-        None => ctx.mma_weights(p)?,
-    };
+    let (x, w, shape, kernel) = windowed_operands!(d, p, ctx, "deconvolution", true);
     let want = shape.c * shape.out_per_group() * w.taps();
     if kernel.elem_count() != want {
         return invalid!(

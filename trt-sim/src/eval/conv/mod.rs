@@ -123,6 +123,34 @@ macro_rules! spec {
 }
 pub(super) use spec;
 
+/// What a convolution and a deconvolution `d` read alike: the Float input, its window from `d`'s geometry
+/// (`transposed` for a deconvolution), the channel shape, and the kernel (input 1 where set, else the prepared
+/// weights), operands of a product rounded to TF32 where allowed. Returns early from the caller on a refusal.
+macro_rules! windowed_operands {
+    ($d:expr, $p:expr, $ctx:expr, $op:expr, $transposed:expr) => {{
+        let x = $ctx.get($d.input)?;
+        if !crate::value::is_float(x.dtype()) {
+            return unsupported!("{} of a {:?} tensor", $op, x.dtype());
+        }
+        let dims = x.dims().to_vec();
+        let rank = $d.kernel.rank();
+        if dims.len() != rank + 2 {
+            return invalid!(
+                "input {dims:?} for a {rank}-D kernel {} ([N, C, *spatial] expected)",
+                $d.kernel
+            );
+        }
+        let w = super::window::window(&dims[2..], &super::spec!($d), $transposed)?;
+        let shape = super::Shape::new(dims[0], dims[1], $d.out_channels, $d.groups)?;
+        let kernel = match $ctx.opt($d.kernel_tensor)? {
+            Some(k) => $ctx.mma_input(k)?,
+            None => $ctx.mma_weights($p)?,
+        };
+        (x, w, shape, kernel)
+    }};
+}
+pub(super) use windowed_operands;
+
 /// The bias (input 2, else the prepared weights) as `maps` f32 values; not rounded to TF32 (it is added, not
 /// multiplied).
 pub(super) fn bias(
